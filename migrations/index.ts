@@ -1,0 +1,4 @@
+import { LedgerGenesis1764115200000 } from './1764115200000-ledger-genesis.js';
+
+/** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
+export const MIGRATIONS = [LedgerGenesis1764115200000];

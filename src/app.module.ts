@@ -1,0 +1,18 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { CustodianConfig } from './infrastructure/config/config.js';
+import { ConfigModule } from './infrastructure/config/config.module.js';
+import { DatabaseModule } from './infrastructure/database/database.module.js';
+import { HealthModule } from './infrastructure/health/health.module.js';
+import { KafkaModule } from './infrastructure/kafka/kafka.module.js';
+import { ShutdownLogger } from './infrastructure/logging/shutdown-logger.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: CustodianConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule, KafkaModule, HealthModule],
+      providers: [ShutdownLogger],
+    };
+  }
+}

@@ -1,0 +1,21 @@
+import type { LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module.js';
+import type { CustodianConfig } from './infrastructure/config/config.js';
+import { ProblemDetailsFilter } from './infrastructure/http/problem-details.filter.js';
+
+/**
+ * Builds the Custodian HTTP application on Fastify (chosen by measurement: see
+ * docs/BENCHMARKS.md, "HTTP adapter"). Used by main.ts and by the end-to-end tests.
+ */
+export async function createApplication(config: CustodianConfig, logger: LoggerService): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, return503OnClosing: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger,
+    abortOnError: false,
+  });
+  app.useGlobalFilters(new ProblemDetailsFilter(logger));
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  return app;
+}

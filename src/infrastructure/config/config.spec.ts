@@ -1,0 +1,83 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig, redactUrl } from './config.js';
+
+const minimal = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/custodian' };
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives sane defaults when only the database is named', () => {
+    const config = loadConfig(minimal);
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, bodyLimitBytes: 1_048_576 });
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:19092']);
+    expect(config.ledger).toEqual({ topic: 'custodian.ledger', partitions: 1, replicationFactor: 1 });
+    expect(config.log).toEqual({ level: 'log', format: 'json' });
+  });
+
+  it('reads every variable it documents', () => {
+    const config = loadConfig({
+      ...minimal,
+      HOST: '0.0.0.0',
+      PORT: '8080',
+      HTTP_BODY_LIMIT_BYTES: '2048',
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'text',
+      KAFKA_BROKERS: 'k1:9092, k2:9093',
+      KAFKA_CLIENT_ID: 'custodian-eu',
+      LEDGER_TOPIC: 'acme.ledger',
+      LEDGER_PARTITIONS: '4',
+      LEDGER_REPLICATION_FACTOR: '3',
+      HEALTH_TIMEOUT_MS: '500',
+    });
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 2048 });
+    expect(config.log).toEqual({ level: 'debug', format: 'text' });
+    expect(config.kafka).toEqual({ brokers: ['k1:9092', 'k2:9093'], clientId: 'custodian-eu' });
+    expect(config.ledger).toEqual({ topic: 'acme.ledger', partitions: 4, replicationFactor: 3 });
+    expect(config.health.timeoutMs).toBe(500);
+  });
+
+  it('names the variable and the allowed range for a bad number', () => {
+    expect(problemsOf({ ...minimal, PORT: '70000' })).toEqual(['PORT="70000": must be a whole number from 0 to 65535']);
+    expect(problemsOf({ ...minimal, LEDGER_PARTITIONS: 'two' })).toEqual([
+      'LEDGER_PARTITIONS="two": must be a whole number from 1 to 1024',
+    ]);
+  });
+
+  it('names the allowed values for an enumeration', () => {
+    expect(problemsOf({ ...minimal, LOG_LEVEL: 'loud' })).toEqual([
+      'LOG_LEVEL="loud": must be one of fatal, error, warn, log, debug, verbose',
+    ]);
+  });
+
+  it('reports every problem at once', () => {
+    const problems = problemsOf({ DATABASE_URL: 'mysql://x/y', KAFKA_BROKERS: 'nohost', LEDGER_TOPIC: 'bad topic!' });
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^DATABASE_URL: must use the postgres:\/\//);
+    expect(problems[1]).toMatch(/^KAFKA_BROKERS="nohost": must be a comma-separated list of host:port/);
+    expect(problems[2]).toMatch(/^LEDGER_TOPIC="bad topic!"/);
+  });
+
+  it('requires a database URL that names a database', () => {
+    expect(problemsOf({})[0]).toMatch(/^DATABASE_URL is not set/);
+    expect(problemsOf({ DATABASE_URL: 'postgres://127.0.0.1:5432' })[0]).toMatch(/must name a database/);
+  });
+
+  it('puts every problem in the error message', () => {
+    expect(() => loadConfig({ ...minimal, PORT: '-1' })).toThrow(/Invalid configuration:\n {2}- PORT="-1"/);
+  });
+});
+
+describe('redactUrl', () => {
+  it('masks the password and keeps the rest', () => {
+    expect(redactUrl('postgres://app:s3cret@db:5432/custodian')).toBe('postgres://app:***@db:5432/custodian');
+    expect(redactUrl('postgres://db:5432/custodian')).toBe('postgres://db:5432/custodian');
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * Custodian's configuration: read from environment variables once, at start-up, validated and
+ * typed. Nothing else in the code reads process.env. An invalid value stops the start with a
+ * message naming the variable and what is allowed.
+ */
+export type LogFormat = 'json' | 'text';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+
+export interface CustodianConfig {
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+  };
+  readonly log: {
+    readonly level: LogLevel;
+    readonly format: LogFormat;
+  };
+  readonly database: {
+    readonly url: string;
+  };
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+  };
+  readonly ledger: {
+    readonly topic: string;
+    readonly partitions: number;
+    readonly replicationFactor: number;
+  };
+  readonly health: {
+    readonly timeoutMs: number;
+  };
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+const LOG_FORMATS: readonly LogFormat[] = ['json', 'text'];
+const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+// Kafka's own rule for topic names: up to 249 of [a-zA-Z0-9._-].
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+const CLIENT_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** Collects every problem so one failed start names all of them. */
+class EnvironmentReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Environment) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      this.problems.push(`${name}=${JSON.stringify(value)}: must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(value);
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.problems.push(`${name}=${JSON.stringify(value)}: must be one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  matching(name: string, fallback: string, pattern: RegExp, allowed: string): string {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!pattern.test(value)) {
+      this.problems.push(`${name}=${JSON.stringify(value)}: must be ${allowed}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  list(name: string, fallback: readonly string[], pattern: RegExp, allowed: string): readonly string[] {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const items = value.split(',').map((item) => item.trim());
+    const bad = items.filter((item) => !pattern.test(item));
+    if (bad.length > 0) {
+      this.problems.push(`${name}=${JSON.stringify(value)}: must be a comma-separated list of ${allowed}`);
+      return fallback;
+    }
+    return items;
+  }
+
+  postgresUrl(name: string): string {
+    const value = this.raw(name);
+    if (value === undefined) {
+      this.problems.push(
+        `${name} is not set: give a postgres:// URL (the start and test commands provide an embedded server when it is unset)`,
+      );
+      return '';
+    }
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      this.problems.push(`${name}: must be a URL such as postgres://user:password@host:5432/custodian`);
+      return '';
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+      this.problems.push(`${name}: must use the postgres:// or postgresql:// scheme, not ${url.protocol}//`);
+    } else if (url.pathname.length <= 1) {
+      this.problems.push(`${name}: must name a database, as in postgres://host:5432/custodian`);
+    }
+    return value;
+  }
+}
+
+export function loadConfig(env: Environment): CustodianConfig {
+  const read = new EnvironmentReader(env);
+  const config: CustodianConfig = {
+    http: {
+      host: read.matching('HOST', '127.0.0.1', /^[A-Za-z0-9.:-]+$/, 'a host name or IP address'),
+      port: read.integer('PORT', 3000, 0, 65535),
+      bodyLimitBytes: read.integer('HTTP_BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
+    },
+    log: {
+      level: read.oneOf('LOG_LEVEL', 'log', LOG_LEVELS),
+      format: read.oneOf('LOG_FORMAT', 'json', LOG_FORMATS),
+    },
+    database: { url: read.postgresUrl('DATABASE_URL') },
+    kafka: {
+      brokers: read.list('KAFKA_BROKERS', ['127.0.0.1:19092'], HOST_PORT, 'host:port'),
+      clientId: read.matching('KAFKA_CLIENT_ID', 'custodian', CLIENT_ID, 'up to 100 of A-Z a-z 0-9 . _ -'),
+    },
+    ledger: {
+      topic: read.matching('LEDGER_TOPIC', 'custodian.ledger', TOPIC, 'a Kafka topic name: up to 249 of A-Z a-z 0-9 . _ -'),
+      partitions: read.integer('LEDGER_PARTITIONS', 1, 1, 1024),
+      replicationFactor: read.integer('LEDGER_REPLICATION_FACTOR', 1, 1, 16),
+    },
+    health: { timeoutMs: read.integer('HEALTH_TIMEOUT_MS', 2000, 100, 60_000) },
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}
+
+/** The database URL with its password masked, for logs and start-up messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}

@@ -1,0 +1,34 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, type LoggerService } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { PROBLEM_CONTENT_TYPE, type ProblemDetails, toProblem } from './problem-details.js';
+
+/** Renders a problem and logs server-side failures with their incident id. */
+export function sendProblem(
+  exception: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: LoggerService,
+): FastifyReply {
+  const problem: ProblemDetails = toProblem(exception, request.url, randomUUID);
+  if (problem.status >= 500) {
+    const stack = exception instanceof Error ? exception.stack : String(exception);
+    logger.error(
+      { message: 'request failed', incident: problem.incident, method: request.method, url: request.url },
+      stack,
+      'HTTP',
+    );
+  }
+  return reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+}
+
+/** The one place where errors thrown by route handlers become RFC 9457 responses. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  constructor(private readonly logger: LoggerService) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendProblem(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
+  }
+}
