@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `npm start`: everything a fresh machine needs to serve Custodian, then serves it.
+#   1. Node dependencies (npm ci when missing), a build of src/ and migrations/.
+#   2. Kafka: KAFKA_BROKERS when set, else the local KRaft broker (scripts/kafka.sh).
+#   3. PostgreSQL: DATABASE_URL when set, else embedded PostgreSQL (scripts/postgres.mjs).
+#   4. The application creates the database if missing, migrates, creates the ledger topic,
+#      and prints where it serves. Ctrl-C or SIGTERM stops it gracefully; the broker and the
+#      database keep running for the next start (`npm run services:stop` stops them).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+ensure_tools
+ensure_dependencies
+say "building"
+npm run -s build
+
+if [ -z "${KAFKA_BROKERS:-}" ]; then
+  bash scripts/kafka.sh start
+  export KAFKA_BROKERS="$(bash scripts/kafka.sh brokers)"
+fi
+if [ -z "${DATABASE_URL:-}" ]; then
+  server_url="$(node scripts/postgres.mjs start)"
+  export DATABASE_URL="${server_url%/postgres}/custodian"
+fi
+
+say "starting Custodian (Kafka $KAFKA_BROKERS)"
+exec node --enable-source-maps dist/src/main.js

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reserveTestDatabase, type TestDatabase, testConfig } from '../support/environment.js';
+import { type RunningApplication, startApplication } from '../support/application.js';
+import { freePort, startKafka, stopKafka } from '../support/test-stack.mjs';
+
+interface Readiness {
+  status: string;
+  error: Record<string, { status: string; message?: string }>;
+  info: Record<string, { status: string }>;
+}
+
+async function readiness(url: string): Promise<{ status: number; body: Readiness }> {
+  const response = await fetch(`${url}/health/ready`);
+  return { status: response.status, body: (await response.json()) as Readiness };
+}
+
+async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await probe();
+  while (!done(last) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    last = await probe();
+  }
+  return last;
+}
+
+// Runs against a broker of its own, so stopping it cannot disturb any other test.
+describe('readiness through a Kafka broker outage', () => {
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  let database: TestDatabase | undefined;
+  let running: RunningApplication | undefined;
+  let url: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'custodian-outage-'));
+    env = {
+      ...process.env,
+      KAFKA_BROKERS: '',
+      KAFKA_PORT: String(await freePort()),
+      KAFKA_CONTROLLER_PORT: String(await freePort()),
+      CUSTODIAN_DATA_DIR: dataDir,
+    };
+    const brokers = await startKafka(env);
+    database = reserveTestDatabase();
+    running = await startApplication(testConfig(database, { KAFKA_BROKERS: brokers, HEALTH_TIMEOUT_MS: '1500' }));
+    url = running.url;
+  }, 120_000);
+
+  afterAll(async () => {
+    await running?.close();
+    await database?.drop();
+    await stopKafka(env);
+    await rm(dataDir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('is 200 with the broker up, 503 naming Kafka while it is down, and 200 again after it restarts', async () => {
+    const before = await readiness(url);
+    expect(before.status).toBe(200);
+
+    await stopKafka(env);
+    const during = await eventually(
+      () => readiness(url),
+      (r) => r.status === 503,
+      10_000,
+    );
+    expect(during.status).toBe(503);
+    expect(during.body.status).toBe('error');
+    expect(Object.keys(during.body.error)).toEqual(['kafka']);
+    expect(during.body.error.kafka!.status).toBe('down');
+    expect(during.body.info.database).toMatchObject({ status: 'up' });
+
+    await startKafka(env);
+    const after = await eventually(
+      () => readiness(url),
+      (r) => r.status === 200,
+      30_000,
+    );
+    expect(after.status).toBe(200);
+    expect(after.body.status).toBe('ok');
+  }, 120_000);
+});

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { reserveTestDatabase, type TestDatabase, testKafkaBrokers, uniqueName } from '../support/environment.js';
+import { ROOT } from '../support/test-stack.mjs';
+
+const run = promisify(execFile);
+const MAIN = join(ROOT, 'dist/src/main.js');
+
+function collect(child: ChildProcess): { output: () => string } {
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { output: () => output };
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      resolve({ code, signal });
+    });
+  });
+}
+
+// The built artefact, started as the start command starts it: a real process with real signals.
+describe('the custodian process', () => {
+  beforeAll(async () => {
+    await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
+  }, 120_000);
+
+  it('refuses to start on an invalid variable and names it', async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH, DATABASE_URL: 'postgres://127.0.0.1/custodian', LEDGER_PARTITIONS: '0' },
+    });
+    const log = collect(child);
+    const { code } = await exited(child);
+    expect(code).toBe(2);
+    expect(log.output()).toContain('LEDGER_PARTITIONS="0": must be a whole number from 1 to 1024');
+  });
+
+  describe('started with a fresh database', () => {
+    let database: TestDatabase;
+    let child: ChildProcess;
+    let log: { output: () => string };
+
+    beforeAll(() => {
+      database = reserveTestDatabase();
+      child = spawn(process.execPath, [MAIN], {
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: database.url,
+          KAFKA_BROKERS: testKafkaBrokers(),
+          LEDGER_TOPIC: uniqueName('custodian.ledger.process'),
+          PORT: '0',
+        },
+      });
+      log = collect(child);
+    });
+
+    afterAll(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await database.drop();
+    });
+
+    it('creates the database, migrates, serves, and stops gracefully on SIGTERM', async () => {
+      const deadline = Date.now() + 30_000;
+      let url: string | undefined;
+      while (!url && Date.now() < deadline && child.exitCode === null) {
+        url = /Custodian is serving on (http:\/\/[^ ]+) /.exec(log.output())?.[1];
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(url).toBeDefined();
+      const lines = log
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: string; message: string; context?: string });
+      expect(lines.find((line) => line.context === 'Bootstrap')?.message).toMatch(/: created, 1 migration\(s\) applied$/);
+      expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+
+      const exit = exited(child);
+      child.kill('SIGTERM');
+      const { code, signal } = await exit;
+      // Nest re-raises the signal after its shutdown hooks ran.
+      expect(code === 0 || signal === 'SIGTERM').toBe(true);
+      expect(log.output()).toContain('Custodian stopped gracefully on SIGTERM');
+    }, 60_000);
+  });
+});

@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { prepareDatabase } from '../../src/infrastructure/database/database-provisioning.js';
+import { databaseExists, reserveTestDatabase, type TestDatabase } from '../support/environment.js';
+
+describe('preparing the database', () => {
+  let database: TestDatabase | undefined;
+
+  afterEach(async () => {
+    await database?.drop();
+  });
+
+  it('creates a missing database and runs every migration on it, once', async () => {
+    database = reserveTestDatabase();
+    expect(await databaseExists(database.name)).toBe(false);
+
+    const first = await prepareDatabase(database.url);
+    expect(first).toEqual({ created: true, migrations: ['LedgerGenesis1764115200000'] });
+    expect(await databaseExists(database.name)).toBe(true);
+
+    const second = await prepareDatabase(database.url);
+    expect(second).toEqual({ created: false, migrations: [] });
+
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const applied = await client.query('SELECT name FROM schema_migrations ORDER BY id');
+      expect(applied.rows).toEqual([{ name: 'LedgerGenesis1764115200000' }]);
+      const columns = await client.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'ledger_genesis' ORDER BY ordinal_position`,
+      );
+      expect(columns.rows.map((row: { column_name: string }) => row.column_name)).toEqual([
+        'ledger_id',
+        'partition',
+        'genesis_hash',
+        'pinned_at',
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('keeps a pinned genesis hash from being changed or deleted', async () => {
+    database = reserveTestDatabase();
+    await prepareDatabase(database.url);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await client.query(`INSERT INTO ledger_genesis (ledger_id, partition, genesis_hash) VALUES ('dev', 0, $1)`, [
+        'a'.repeat(64),
+      ]);
+      await expect(client.query(`UPDATE ledger_genesis SET genesis_hash = $1`, ['b'.repeat(64)])).rejects.toThrow(/append-only/);
+      await expect(client.query('DELETE FROM ledger_genesis')).rejects.toThrow(/append-only/);
+      await expect(
+        client.query(`INSERT INTO ledger_genesis (ledger_id, partition, genesis_hash) VALUES ('dev', 1, 'not-a-hash')`),
+      ).rejects.toThrow(/check constraint/);
+      const rows = await client.query('SELECT genesis_hash FROM ledger_genesis');
+      expect(rows.rows).toEqual([{ genesis_hash: 'a'.repeat(64) }]);
+    } finally {
+      await client.end();
+    }
+  });
+});

@@ -1,0 +1,71 @@
+/** What a test worker needs to reach the services started by global-setup.ts. */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { type CustodianConfig, loadConfig } from '../../src/infrastructure/config/config.js';
+import { maintenanceUrl } from '../../src/infrastructure/database/database-provisioning.js';
+import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from './test-stack.mjs';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through jest's global setup (npm test)`);
+  return value;
+}
+
+export function testKafkaBrokers(): string {
+  return required(TEST_KAFKA_BROKERS);
+}
+
+/** A name unique to this test run, for topics, databases and consumer groups. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+export interface TestDatabase {
+  readonly url: string;
+  readonly name: string;
+  drop(): Promise<void>;
+}
+
+async function onServer<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: maintenanceUrl(required(TEST_DATABASE_URL)) });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A database name no other test uses, not yet created (so tests can see it being created).
+ * drop() removes it, closing any connection still open.
+ */
+export function reserveTestDatabase(): TestDatabase {
+  const name = uniqueName('custodian_test');
+  const url = new URL(required(TEST_DATABASE_URL));
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    drop: () => onServer((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+export async function databaseExists(name: string): Promise<boolean> {
+  return onServer(async (client) => {
+    const result = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    return result.rowCount === 1;
+  });
+}
+
+/** Configuration for an application under test: the test services, a private ledger topic. */
+export function testConfig(database: TestDatabase, env: Record<string, string> = {}): CustodianConfig {
+  return loadConfig({
+    DATABASE_URL: database.url,
+    KAFKA_BROKERS: testKafkaBrokers(),
+    LEDGER_TOPIC: uniqueName('custodian.ledger.test'),
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+}

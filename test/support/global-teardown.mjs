@@ -1,0 +1,5 @@
+import { stopTestStack } from './test-stack.mjs';
+
+export default async function globalTeardown() {
+  await stopTestStack();
+}
