@@ -57,7 +57,7 @@ describe('the local Kafka broker, through kafkajs', () => {
     expect(received).toEqual({ key: 'product-1', value: '{"step":"commissioned"}', header: 'yes', offset: '0' });
   });
 
-  it('commits a transaction that a read_committed consumer then sees', async () => {
+  it('shows a read_committed consumer the committed transaction and never the aborted one', async () => {
     const topic = uniqueName('transactional');
     await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
     const producer = kafka.producer({
@@ -67,13 +67,33 @@ describe('the local Kafka broker, through kafkajs', () => {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
-    const transaction = await producer.transaction();
-    await transaction.send({ topic, acks: -1, messages: [{ value: 'a' }, { value: 'b' }] });
-    await transaction.commit();
+    const aborted = await producer.transaction();
+    await aborted.send({ topic, acks: -1, messages: [{ value: 'aborted-1' }, { value: 'aborted-2' }] });
+    await aborted.abort();
+    const committed = await producer.transaction();
+    await committed.send({ topic, acks: -1, messages: [{ value: 'committed-1' }, { value: 'committed-2' }] });
+    await committed.commit();
     await producer.disconnect();
 
-    const offsets = await admin.fetchTopicOffsets(topic);
-    // Two records plus the transaction's commit marker.
-    expect(offsets[0]).toMatchObject({ partition: 0, high: '3' });
+    const consumer = kafka.consumer({ groupId: uniqueName('tx-group'), readUncommitted: false });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const seen: { value: string; offset: string }[] = [];
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: ({ message }) => {
+          seen.push({ value: String(message.value), offset: message.offset });
+          if (seen.length === 2) resolve();
+          return Promise.resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+
+    // Offsets 0-1 hold the aborted records and 2 its abort marker; the commit follows.
+    expect(seen).toEqual([
+      { value: 'committed-1', offset: '3' },
+      { value: 'committed-2', offset: '4' },
+    ]);
   });
 });
