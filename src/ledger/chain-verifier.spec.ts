@@ -1,0 +1,194 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { MemoryGenesisPins, MemoryPartitionLog, sequentialIds, steppingClock } from '../../test/support/memory-ledger.js';
+import { canonicalBytes } from './canonical-json.js';
+import { type ChainBreak, ChainVerifier } from './chain-verifier.js';
+import { CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
+import type { LedgerRecord } from './ledger-record.js';
+import { merkleRoot } from './merkle-tree.js';
+import { PartitionWriter } from './partition-writer.js';
+import type { StoredEntry } from './ports.js';
+import { decodeRecord, encodeRecord } from './record-codec.js';
+
+const signer = new CheckpointSigner(
+  'custodian/unit',
+  Uint8Array.from({ length: 32 }, (_, i) => 200 - i),
+);
+const verifierKey = new CheckpointVerifier(signer.keyName, signer.publicKey);
+let original: StoredEntry[];
+
+/**
+ * A real chain of 15 records. The first append of each group runs alone and the rest queue
+ * behind it: genesis 0 + checkpoint 1 | a 2 + cp 3 | b 4, a 5 + cp 6 | c 7 + cp 8 |
+ * a 9 + cp 10 | b 11, c 12, a 13 + cp 14.
+ */
+beforeAll(async () => {
+  const log = new MemoryPartitionLog();
+  const ids = sequentialIds(3);
+  const writer = new PartitionWriter({
+    ledgerId: 'unit',
+    partition: 0,
+    partitions: 1,
+    signer,
+    log,
+    pins: new MemoryGenesisPins(),
+    clock: steppingClock(),
+    maxBatch: 100,
+    newEventId: sequentialIds(4),
+  });
+  await writer.start();
+  const append = (entity: string, n: number) =>
+    writer.append({
+      eventId: ids(),
+      eventType: 'custody.receive',
+      entityIds: [entity],
+      occurredAt: '2026-11-26T07:00:00Z',
+      actor: 'op',
+      payload: { n },
+    });
+  for (const group of [['a', 'b', 'a'], ['c'], ['a', 'b', 'c', 'a']]) {
+    await Promise.all(group.map((entity, i) => append(entity, i)));
+  }
+  original = log.values();
+});
+
+function run(entries: readonly StoredEntry[], genesisHash?: string): ChainBreak | 'verified' {
+  const verifier = new ChainVerifier({ ledgerId: 'unit', partition: 0, verifier: verifierKey, genesisHash });
+  for (const entry of entries) {
+    const result = verifier.push(entry.offset, entry.value);
+    if ('break' in result) return result.break;
+  }
+  return verifier.end() ?? 'verified';
+}
+
+/** Lays the values out again at dense offsets, as a copy into a fresh topic would. */
+function relaid(values: readonly Uint8Array[]): StoredEntry[] {
+  return values.map((value, i) => ({ offset: String(i), value }));
+}
+
+function recordAt(i: number): LedgerRecord {
+  return decodeRecord(original[i]!.value).record;
+}
+
+describe('ChainVerifier', () => {
+  it('verifies a chain the writer wrote, releasing records only with their checkpoint', () => {
+    const verifier = new ChainVerifier({ ledgerId: 'unit', partition: 0, verifier: verifierKey });
+    const released: number[] = [];
+    for (const entry of original) {
+      const result = verifier.push(entry.offset, entry.value);
+      if ('break' in result) throw new Error(result.break.message);
+      released.push(result.verified.length);
+    }
+    expect(original).toHaveLength(15);
+    expect(released.map((n, offset) => [offset, n]).filter(([, n]) => n! > 0)).toEqual([
+      [1, 2],
+      [3, 2],
+      [6, 3],
+      [8, 2],
+      [10, 2],
+      [14, 4],
+    ]);
+    expect(verifier.head().nextSequence).toBe(15);
+  });
+
+  it('names a modified payload at its own offset, with the linked and the found hash', () => {
+    const values = original.map((e) => e.value);
+    const record = recordAt(5);
+    const changed = encodeRecord({ ...record, payload: { n: 999 } });
+    values[5] = changed.bytes;
+    expect(run(relaid(values))).toMatchObject({
+      kind: 'modified',
+      offset: '5',
+      sequence: 5,
+      expected: decodeRecord(original[5]!.value).hash,
+      found: changed.hash,
+    });
+  });
+
+  it('names a record missing from the middle where the chain links to it', () => {
+    const values = original.map((e) => e.value);
+    values.splice(5, 1);
+    expect(run(relaid(values))).toMatchObject({
+      kind: 'missing',
+      offset: '5',
+      sequence: 6,
+      expected: decodeRecord(original[5]!.value).hash,
+    });
+  });
+
+  it('names a duplicated record at the copy', () => {
+    const values = original.map((e) => e.value);
+    values.splice(6, 0, values[5]!);
+    expect(run(relaid(values))).toMatchObject({ kind: 'duplicate', offset: '6', sequence: 5 });
+  });
+
+  it('names a replay of an already verified record', () => {
+    const values = [...original.map((e) => e.value), original[3]!.value];
+    expect(run(relaid(values))).toMatchObject({ kind: 'duplicate', offset: '15', sequence: 3 });
+  });
+
+  it('names records out of order at the one that stands too early', () => {
+    const values = original.map((e) => e.value);
+    [values[4], values[5]] = [values[5]!, values[4]!];
+    expect(run(relaid(values))).toMatchObject({ kind: 'out-of-order', offset: '4', sequence: 5 });
+  });
+
+  it('names a record injected with a correct-looking previous hash', () => {
+    const values = original.map((e) => e.value);
+    const head = recordAt(4);
+    const forged = encodeRecord({
+      ...recordAt(5),
+      eventId: '00000000-0000-4000-8000-0000000000ff',
+      previousHash: decodeRecord(original[4]!.value).hash,
+      sequence: head.sequence + 1,
+      payload: { injected: true },
+    });
+    values.splice(5, 0, forged.bytes);
+    expect(run(relaid(values))).toMatchObject({ kind: 'injected', offset: '5', sequence: 5, found: forged.hash });
+  });
+
+  it('names a checkpoint with a bad signature', () => {
+    const values = original.map((e) => e.value);
+    const checkpoint = recordAt(8);
+    const payload = { ...checkpoint.payload, signature: Buffer.alloc(64, 1).toString('base64') };
+    values[8] = canonicalBytes({ ...checkpoint, payload });
+    expect(run(relaid(values))).toMatchObject({ kind: 'checkpoint', offset: '8', sequence: 8 });
+  });
+
+  it('names records at the end that no checkpoint covers', () => {
+    const values = original.map((e) => e.value).slice(0, 14);
+    expect(run(relaid(values))).toMatchObject({ kind: 'uncovered', offset: '11', sequence: 11 });
+  });
+
+  it('names a broken entity link even in a chain re-signed with the writer key', () => {
+    // Someone holding the key rewrites record 9 so that entity "a" skips its previous record.
+    const rebuilt: Uint8Array[] = [];
+    let previousHash: string | null = null;
+    for (let i = 0; i < original.length; i++) {
+      let record = { ...recordAt(i), previousHash } as LedgerRecord;
+      if (i === 9) record = { ...record, entities: [{ id: 'a', previousHash: null }] };
+      if (record.eventType === 'ledger.checkpoint') {
+        const hashes = rebuilt.map((bytes) => decodeRecord(bytes).hash);
+        const { treeSize, origin, time } = record.payload as { treeSize: number; origin: string; time: string };
+        const tree = hashes.slice(0, treeSize);
+        record = {
+          ...record,
+          payload: { ...signer.sign({ origin, time, treeSize, rootHash: merkleRoot(tree), headHash: tree.at(-1)! }) },
+        };
+      }
+      const encoded = encodeRecord(record);
+      rebuilt.push(encoded.bytes);
+      previousHash = encoded.hash;
+    }
+    expect(run(relaid(rebuilt))).toMatchObject({ kind: 'entity-link', offset: '9', sequence: 9, entityId: 'a', found: 'null' });
+  });
+
+  it('names a genesis that is not the pinned one', () => {
+    expect(run(original, 'f'.repeat(64))).toMatchObject({ kind: 'genesis', offset: '0', expected: 'f'.repeat(64) });
+  });
+
+  it('names a record that is not canonical JSON as malformed', () => {
+    const values = original.map((e) => e.value);
+    values[3] = new TextEncoder().encode(JSON.stringify(recordAt(3), null, 1));
+    expect(run(relaid(values))).toMatchObject({ kind: 'malformed', offset: '3', message: expect.stringMatching(/canonical/) });
+  });
+});

@@ -1,0 +1,422 @@
+import { CheckpointVerifier, checkpointOrigin, type SignedCheckpoint } from './checkpoint-note.js';
+import { HASH_PATTERN, type Hash } from './hashing.js';
+import { HashList } from './hash-list.js';
+import { CHECKPOINT_EVENT, GENESIS_EVENT, type LedgerRecord, type StoredRecord } from './ledger-record.js';
+import { MerkleTree } from './merkle-tree.js';
+import { decodeRecord, RecordFormatError } from './record-codec.js';
+
+export type BreakKind =
+  | 'malformed' // not a well-formed, canonical ledger record
+  | 'foreign' // a record of another ledger or partition
+  | 'duplicate' // a copy of a record the chain already holds
+  | 'injected' // a record no signed checkpoint covers although later ones exist
+  | 'modified' // a record whose content does not hash to what the chain links to
+  | 'missing' // a record the chain links to is absent
+  | 'out-of-order' // chain order and offset order disagree
+  | 'sequence' // sequence numbers are not dense
+  | 'entity-link' // an entity's previous-record hash is not that entity's last record
+  | 'checkpoint' // bad signature, or size/root/head not those of the records before it
+  | 'genesis' // the first record is not the pinned genesis
+  | 'uncovered'; // records at the end that no signed checkpoint covers
+
+/** The first place where the partition stops verifying, and what was expected there. */
+export interface ChainBreak {
+  readonly kind: BreakKind;
+  readonly partition: number;
+  readonly offset: string;
+  readonly sequence: number | null;
+  readonly entityId?: string;
+  readonly expected?: string;
+  readonly found?: string;
+  readonly message: string;
+}
+
+export interface ChainVerifierOptions {
+  readonly ledgerId: string;
+  readonly partition: number;
+  readonly verifier: CheckpointVerifier;
+  /** The genesis hash pinned outside Kafka, when known. */
+  readonly genesisHash?: Hash;
+  /** Records kept waiting for a checkpoint before they count as uncovered. */
+  readonly maxPending?: number;
+}
+
+/** The verified head of a partition: what a writer continues from. */
+export interface ChainHead {
+  readonly nextSequence: number;
+  readonly headHash: Hash | null;
+  readonly genesisHash: Hash | null;
+  readonly tree: MerkleTree;
+  readonly entityHeads: ReadonlyMap<string, Hash>;
+  readonly lastCheckpoint: SignedCheckpoint | null;
+  readonly nextOffset: string | null;
+}
+
+interface Pending {
+  readonly offset: string;
+  readonly record: LedgerRecord;
+  readonly hash: Hash;
+}
+
+export type PushResult = { readonly verified: readonly StoredRecord[] } | { readonly break: ChainBreak };
+
+const NONE: readonly StoredRecord[] = [];
+
+function offsetValue(offset: string): bigint {
+  return BigInt(offset);
+}
+
+function isSignedCheckpoint(payload: unknown): payload is SignedCheckpoint {
+  const p = payload as Record<string, unknown>;
+  return (
+    typeof p.origin === 'string' &&
+    Number.isSafeInteger(p.treeSize) &&
+    typeof p.rootHash === 'string' &&
+    HASH_PATTERN.test(p.rootHash) &&
+    typeof p.headHash === 'string' &&
+    HASH_PATTERN.test(p.headHash) &&
+    typeof p.time === 'string' &&
+    typeof p.keyName === 'string' &&
+    typeof p.keyId === 'string' &&
+    typeof p.signature === 'string' &&
+    typeof p.note === 'string' &&
+    Object.keys(p).length === 9
+  );
+}
+
+/**
+ * Verifies one partition record by record, in offset order (docs/ledger-format.md,
+ * "Verification"). Records are held back until a validly signed checkpoint covers them:
+ * a record no checkpoint covers is not part of the ledger. When a checkpoint arrives, the
+ * chain is walked back from it to the last verified record; records off that path are
+ * injected or duplicated, a link that finds no record is a missing or modified record.
+ * After the first break the verifier takes no more records.
+ */
+export class ChainVerifier {
+  private nextSequence = 0;
+  private headHash: Hash | null = null;
+  private genesisHash: Hash | null = null;
+  private readonly tree = MerkleTree.empty();
+  private readonly hashes = new HashList();
+  private readonly entityHeads = new Map<string, Hash>();
+  private lastCheckpoint: SignedCheckpoint | null = null;
+  private lastSettledOffset: string | null = null;
+  private pending: Pending[] = [];
+  private pendingByHash = new Map<Hash, Pending>();
+  private broken: ChainBreak | null = null;
+  private readonly maxPending: number;
+
+  constructor(private readonly options: ChainVerifierOptions) {
+    this.maxPending = options.maxPending ?? 100_000;
+  }
+
+  get failure(): ChainBreak | null {
+    return this.broken;
+  }
+
+  /** Record hashes by sequence, of every verified record. */
+  get recordHashes(): HashList {
+    return this.hashes;
+  }
+
+  head(): ChainHead {
+    return {
+      nextSequence: this.nextSequence,
+      headHash: this.headHash,
+      genesisHash: this.genesisHash,
+      tree: this.tree.clone(),
+      entityHeads: new Map(this.entityHeads),
+      lastCheckpoint: this.lastCheckpoint,
+      nextOffset: this.lastSettledOffset === null ? null : String(offsetValue(this.lastSettledOffset) + 1n),
+    };
+  }
+
+  private fail(problem: Omit<ChainBreak, 'partition'>): PushResult {
+    this.broken = { partition: this.options.partition, ...problem };
+    return { break: this.broken };
+  }
+
+  push(offset: string, bytes: Uint8Array): PushResult {
+    if (this.broken) return { break: this.broken };
+    let record: LedgerRecord;
+    let hash: Hash;
+    try {
+      ({ record, hash } = decodeRecord(bytes));
+    } catch (error) {
+      const reason = error instanceof RecordFormatError ? error.message : String(error);
+      return this.fail({ kind: 'malformed', offset, sequence: null, message: `not a ledger record: ${reason}` });
+    }
+    if (record.ledgerId !== this.options.ledgerId || record.partition !== this.options.partition) {
+      return this.fail({
+        kind: 'foreign',
+        offset,
+        sequence: record.sequence,
+        expected: `${this.options.ledgerId}/${this.options.partition}`,
+        found: `${record.ledgerId}/${record.partition}`,
+        message: 'the record belongs to another ledger or partition',
+      });
+    }
+    if (record.sequence < this.nextSequence) {
+      const held = this.hashes.at(record.sequence);
+      return this.fail({
+        kind: held === hash ? 'duplicate' : 'injected',
+        offset,
+        sequence: record.sequence,
+        expected: held,
+        found: hash,
+        message:
+          held === hash
+            ? `a copy of the verified record at sequence ${record.sequence}`
+            : `a record for sequence ${record.sequence}, which the signed chain already holds with another hash`,
+      });
+    }
+    const twin = this.pendingByHash.get(hash);
+    if (twin) {
+      return this.fail({
+        kind: 'duplicate',
+        offset,
+        sequence: record.sequence,
+        expected: twin.offset,
+        found: offset,
+        message: `a copy of the record at offset ${twin.offset} (sequence ${record.sequence})`,
+      });
+    }
+    const entry: Pending = { offset, record, hash };
+    this.pending.push(entry);
+    this.pendingByHash.set(hash, entry);
+    if (record.eventType === CHECKPOINT_EVENT) return this.settle(entry);
+    if (this.pending.length > this.maxPending) return this.uncovered();
+    return { verified: NONE };
+  }
+
+  /** The stream ended: records still waiting for a checkpoint are not part of the ledger. */
+  end(): ChainBreak | null {
+    if (this.broken) return this.broken;
+    if (this.pending.length > 0) return (this.uncovered() as { break: ChainBreak }).break;
+    return null;
+  }
+
+  private uncovered(): PushResult {
+    const first = this.pending[0] as Pending;
+    return this.fail({
+      kind: 'uncovered',
+      offset: first.offset,
+      sequence: first.record.sequence,
+      message: `${this.pending.length} record(s) from here on are covered by no signed checkpoint, so they are not part of the ledger`,
+    });
+  }
+
+  private settle(checkpoint: Pending): PushResult {
+    const payload = checkpoint.record.payload;
+    if (!isSignedCheckpoint(payload)) {
+      return this.fail({
+        kind: 'checkpoint',
+        offset: checkpoint.offset,
+        sequence: checkpoint.record.sequence,
+        message: 'the checkpoint payload is not a signed checkpoint',
+      });
+    }
+    const problem = this.options.verifier.problemWith(payload);
+    if (problem) {
+      return this.fail({ kind: 'checkpoint', offset: checkpoint.offset, sequence: checkpoint.record.sequence, message: problem });
+    }
+
+    // Walk back along previousHash from the checkpoint to the last verified record.
+    const path: Pending[] = [];
+    const onPath = new Set<Pending>([checkpoint]);
+    let link: Pending = checkpoint;
+    while (link.record.previousHash !== this.headHash) {
+      const wanted = link.record.previousHash;
+      const found = wanted === null ? undefined : this.pendingByHash.get(wanted);
+      if (!found || onPath.has(found)) return this.brokenLink(link, onPath);
+      path.unshift(found);
+      onPath.add(found);
+      link = found;
+    }
+
+    const problems: ChainBreak[] = [];
+    const note = (problem: Omit<ChainBreak, 'partition'>) => problems.push({ partition: this.options.partition, ...problem });
+    for (const stray of this.pending) {
+      if (!onPath.has(stray)) {
+        note({
+          kind: 'injected',
+          offset: stray.offset,
+          sequence: stray.record.sequence,
+          found: stray.hash,
+          message: 'a record off the signed chain: the checkpoint after it does not cover it',
+        });
+      }
+    }
+
+    const chain = [...path, checkpoint];
+    const tree = this.tree.clone();
+    const entityHeads = new Map<string, Hash>();
+    let previous: Pending | null = null;
+    let sequence = this.nextSequence;
+    for (const entry of chain) {
+      const { record } = entry;
+      if (previous && offsetValue(entry.offset) < offsetValue(previous.offset)) {
+        note({
+          kind: 'out-of-order',
+          offset: entry.offset,
+          sequence: record.sequence,
+          expected: `after offset ${previous.offset}`,
+          found: entry.offset,
+          message: `sequence ${record.sequence} stands before sequence ${previous.record.sequence} (offset ${previous.offset}) that it follows in the chain`,
+        });
+      }
+      if (record.sequence !== sequence) {
+        note({
+          kind: 'sequence',
+          offset: entry.offset,
+          sequence: record.sequence,
+          expected: String(sequence),
+          found: String(record.sequence),
+          message: `sequence ${record.sequence} where the chain is at ${sequence}`,
+        });
+      }
+      if (sequence === 0) this.checkGenesis(entry, note);
+      else if (record.eventType === GENESIS_EVENT) {
+        note({ kind: 'genesis', offset: entry.offset, sequence: record.sequence, message: 'a second genesis record' });
+      }
+      for (const entity of record.entities) {
+        const expected = entityHeads.get(entity.id) ?? this.entityHeads.get(entity.id) ?? null;
+        if (entity.previousHash !== expected) {
+          note({
+            kind: 'entity-link',
+            offset: entry.offset,
+            sequence: record.sequence,
+            entityId: entity.id,
+            expected: expected ?? 'null (first record of the entity)',
+            found: entity.previousHash ?? 'null',
+            message: `entity ${entity.id} links to a record that is not its previous one`,
+          });
+        }
+        entityHeads.set(entity.id, entry.hash);
+      }
+      if (entry === checkpoint) {
+        const size = tree.size;
+        const root = tree.root();
+        const headHash = previous?.hash ?? this.headHash;
+        const origin = checkpointOrigin(this.options.ledgerId, this.options.partition);
+        const mismatch =
+          payload.treeSize !== size
+            ? ['tree size', String(size), String(payload.treeSize)]
+            : payload.rootHash !== root
+              ? ['root hash', root, payload.rootHash]
+              : payload.headHash !== headHash
+                ? ['head hash', String(headHash), payload.headHash]
+                : payload.origin !== origin
+                  ? ['origin', origin, payload.origin]
+                  : null;
+        if (mismatch) {
+          note({
+            kind: 'checkpoint',
+            offset: entry.offset,
+            sequence: record.sequence,
+            expected: mismatch[1],
+            found: mismatch[2],
+            message: `the checkpoint's ${mismatch[0]} is not that of the records before it`,
+          });
+        }
+      }
+      tree.append(entry.hash);
+      previous = entry;
+      sequence += 1;
+    }
+
+    const first = problems.sort((a, b) => (offsetValue(a.offset) < offsetValue(b.offset) ? -1 : 1))[0];
+    if (first) {
+      this.broken = first;
+      return { break: first };
+    }
+
+    for (const entry of chain) {
+      this.hashes.push(entry.hash);
+      this.tree.append(entry.hash);
+    }
+    for (const [id, hash] of entityHeads) this.entityHeads.set(id, hash);
+    this.nextSequence = sequence;
+    this.headHash = checkpoint.hash;
+    const opening = chain[0];
+    if (this.genesisHash === null && opening?.record.sequence === 0) this.genesisHash = opening.hash;
+    this.lastCheckpoint = payload;
+    this.lastSettledOffset = checkpoint.offset;
+    this.pending = [];
+    this.pendingByHash = new Map();
+    return {
+      verified: chain.map((entry) => ({
+        partition: this.options.partition,
+        offset: entry.offset,
+        record: entry.record,
+        hash: entry.hash,
+      })),
+    };
+  }
+
+  private checkGenesis(entry: Pending, note: (problem: Omit<ChainBreak, 'partition'>) => void): void {
+    const { record } = entry;
+    const payload = record.payload;
+    if (
+      record.eventType !== GENESIS_EVENT ||
+      record.previousHash !== null ||
+      payload.ledgerId !== this.options.ledgerId ||
+      payload.partition !== this.options.partition
+    ) {
+      note({
+        kind: 'genesis',
+        offset: entry.offset,
+        sequence: record.sequence,
+        message: `the first record is not the genesis of ${this.options.ledgerId}/${this.options.partition}`,
+      });
+    } else if (this.options.genesisHash && this.options.genesisHash !== entry.hash) {
+      note({
+        kind: 'genesis',
+        offset: entry.offset,
+        sequence: record.sequence,
+        expected: this.options.genesisHash,
+        found: entry.hash,
+        message: 'the genesis record is not the pinned one: the partition was rewritten from genesis',
+      });
+    }
+  }
+
+  /**
+   * The walk back from a checkpoint found no record with the hash that `link` points to.
+   * A pending record standing at that sequence but hashing differently was modified;
+   * without one, the record is missing.
+   */
+  private brokenLink(link: Pending, onPath: ReadonlySet<Pending>): PushResult {
+    const wanted = link.record.previousHash;
+    const sequence = link.record.sequence - 1;
+    const impostor = this.pending.find((entry) => !onPath.has(entry) && entry.record.sequence === sequence);
+    if (impostor && wanted !== null) {
+      return this.fail({
+        kind: 'modified',
+        offset: impostor.offset,
+        sequence,
+        expected: wanted,
+        found: impostor.hash,
+        message: `the record does not hash to what sequence ${link.record.sequence} (offset ${link.offset}) links to: its content was changed`,
+      });
+    }
+    if (sequence < this.nextSequence || wanted === null) {
+      return this.fail({
+        kind: 'sequence',
+        offset: link.offset,
+        sequence: link.record.sequence,
+        expected: String(this.headHash),
+        found: String(wanted),
+        message: 'the record links back past the last verified record',
+      });
+    }
+    return this.fail({
+      kind: 'missing',
+      offset: link.offset,
+      sequence: link.record.sequence,
+      expected: wanted,
+      found: 'no such record',
+      message: `the record linked from sequence ${link.record.sequence} (sequence ${sequence}, hash ${wanted}) is missing`,
+    });
+  }
+}

@@ -1,0 +1,151 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import type { Hash } from './hashing.js';
+
+/**
+ * Checkpoints in the form of a C2SP tlog-checkpoint carried in a C2SP signed note, signed
+ * with Ed25519 (docs/ledger-format.md, "Checkpoints"):
+ *
+ *   <origin>\n<tree size>\n<base64 root hash>\nhead <hex head hash>\ntime <RFC 3339 time>\n
+ *   \n
+ *   — <key name> <base64(key id || signature)>\n
+ *
+ * The key id is the first four bytes of SHA-256(key name || 0x0A || 0x01 || public key), as
+ * signed notes define it for Ed25519; the signature covers the note text above the blank line.
+ */
+export interface Checkpoint {
+  readonly origin: string;
+  readonly treeSize: number;
+  readonly rootHash: Hash;
+  readonly headHash: Hash;
+  readonly time: string;
+}
+
+export interface SignedCheckpoint extends Checkpoint {
+  readonly keyName: string;
+  readonly keyId: string; // 8 hex digits
+  readonly signature: string; // base64 of the 64-byte Ed25519 signature
+  /** The whole signed note, text and signature line. */
+  readonly note: string;
+}
+
+const ED25519 = 0x01;
+const KEY_NAME = /^[^\s+]+$/;
+
+export class CheckpointFormatError extends Error {
+  override name = 'CheckpointFormatError';
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64');
+}
+
+function fromBase64(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw new CheckpointFormatError(`not base64: ${text}`);
+  return new Uint8Array(Buffer.from(text, 'base64'));
+}
+
+export function checkpointOrigin(ledgerId: string, partition: number): string {
+  return `custodian/${ledgerId}/${partition}`;
+}
+
+export function noteText(checkpoint: Checkpoint): string {
+  return (
+    `${checkpoint.origin}\n${checkpoint.treeSize}\n${base64(hexToBytes(checkpoint.rootHash))}\n` +
+    `head ${checkpoint.headHash}\ntime ${checkpoint.time}\n`
+  );
+}
+
+export function keyIdOf(keyName: string, publicKey: Uint8Array): string {
+  return bytesToHex(sha256(concatBytes(utf8ToBytes(keyName), Uint8Array.of(0x0a, ED25519), publicKey)).slice(0, 4));
+}
+
+/** A writer's Ed25519 key: signs checkpoints. The secret never leaves this object. */
+export class CheckpointSigner {
+  readonly publicKey: Uint8Array;
+  readonly keyId: string;
+
+  constructor(
+    readonly keyName: string,
+    private readonly secretKey: Uint8Array,
+  ) {
+    if (!KEY_NAME.test(keyName)) throw new CheckpointFormatError(`key name ${JSON.stringify(keyName)} holds space or +`);
+    if (secretKey.length !== 32) throw new CheckpointFormatError('an Ed25519 secret key is 32 bytes');
+    this.publicKey = ed25519.getPublicKey(secretKey);
+    this.keyId = keyIdOf(keyName, this.publicKey);
+  }
+
+  static generateSecretKey(): Uint8Array {
+    return ed25519.utils.randomSecretKey();
+  }
+
+  /** The verifier key in signed-note form: <name>+<hex key id>+<base64(0x01 || public key)>. */
+  get verifierKey(): string {
+    return `${this.keyName}+${this.keyId}+${base64(concatBytes(Uint8Array.of(ED25519), this.publicKey))}`;
+  }
+
+  sign(checkpoint: Checkpoint): SignedCheckpoint {
+    const text = noteText(checkpoint);
+    const signature = ed25519.sign(utf8ToBytes(text), this.secretKey);
+    const line = `\u2014 ${this.keyName} ${base64(concatBytes(hexToBytes(this.keyId), signature))}\n`;
+    return { ...checkpoint, keyName: this.keyName, keyId: this.keyId, signature: base64(signature), note: `${text}\n${line}` };
+  }
+}
+
+/** Who may sign checkpoints: a key name and its Ed25519 public key. */
+export class CheckpointVerifier {
+  readonly keyId: string;
+
+  constructor(
+    readonly keyName: string,
+    readonly publicKey: Uint8Array,
+  ) {
+    this.keyId = keyIdOf(keyName, publicKey);
+  }
+
+  static fromVerifierKey(vkey: string): CheckpointVerifier {
+    // Name and key id hold no '+'; the base64 key after them may.
+    const first = vkey.indexOf('+');
+    const second = vkey.indexOf('+', first + 1);
+    const [name, id, key] = [vkey.slice(0, first), vkey.slice(first + 1, second), vkey.slice(second + 1)];
+    if (first < 1 || second < 0 || !id || !key)
+      throw new CheckpointFormatError('a verifier key reads <name>+<key id>+<base64 key>');
+    const raw = fromBase64(key);
+    if (raw.length !== 33 || raw[0] !== ED25519) throw new CheckpointFormatError('only Ed25519 verifier keys are supported');
+    const verifier = new CheckpointVerifier(name, raw.slice(1));
+    if (verifier.keyId !== id) throw new CheckpointFormatError(`key id ${id} does not match the key (${verifier.keyId})`);
+    return verifier;
+  }
+
+  /**
+   * Checks that the note is well-formed, matches the structured fields, and carries a valid
+   * signature by this key. Returns the reason when it does not, undefined when it does.
+   */
+  problemWith(checkpoint: SignedCheckpoint): string | undefined {
+    const text = noteText(checkpoint);
+    const parts = checkpoint.note.split('\n\n');
+    if (parts.length !== 2 || `${parts[0] ?? ''}\n` !== text) {
+      return 'the signed note text does not state the checkpoint fields';
+    }
+    const lines = (parts[1] ?? '').split('\n').filter((line) => line !== '');
+    const prefix = `\u2014 ${this.keyName} `;
+    const ours = lines.find((line) => line.startsWith(prefix));
+    if (!ours) return `the note carries no signature by key ${this.keyName}`;
+    let blob: Uint8Array;
+    try {
+      blob = fromBase64(ours.slice(prefix.length));
+    } catch {
+      return 'the signature line is not base64';
+    }
+    if (blob.length !== 68 || bytesToHex(blob.slice(0, 4)) !== this.keyId) {
+      return `the signature is not by key id ${this.keyId}`;
+    }
+    const signature = blob.slice(4);
+    if (base64(signature) !== checkpoint.signature || checkpoint.keyId !== this.keyId) {
+      return 'the signature fields do not match the signature line';
+    }
+    const valid = ed25519.verify(signature, utf8ToBytes(text), this.publicKey);
+    return valid ? undefined : 'the Ed25519 signature does not verify';
+  }
+}

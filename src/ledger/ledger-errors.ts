@@ -1,0 +1,37 @@
+/**
+ * One error hierarchy for the ledger, in the manner of kafkajs: every error says whether
+ * retrying can help, so callers (HTTP layer, tests, operators) can act on it.
+ */
+export abstract class LedgerError extends Error {
+  abstract readonly retriable: boolean;
+}
+
+/** The request cannot become a record as it is (bad ids, payload not canonical JSON, ...). */
+export class AppendRejectedError extends LedgerError {
+  override name = 'AppendRejectedError';
+  readonly retriable = false;
+}
+
+/** Kafka did not acknowledge the transaction; nothing of this batch is part of the ledger. */
+export class LedgerUnavailableError extends LedgerError {
+  override name = 'LedgerUnavailableError';
+  readonly retriable = true;
+}
+
+/** Another writer took over the partition (Kafka fenced our transactional id). */
+export class WriterFencedError extends LedgerError {
+  override name = 'WriterFencedError';
+  readonly retriable = false;
+}
+
+/** The partition read back does not verify; the writer refuses to extend a broken chain. */
+export class LedgerIntegrityError extends LedgerError {
+  override name = 'LedgerIntegrityError';
+  readonly retriable = false;
+}
+
+/** The writer is stopping or stopped and takes no more appends. */
+export class WriterClosedError extends LedgerError {
+  override name = 'WriterClosedError';
+  readonly retriable = true;
+}

@@ -1,0 +1,138 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
+import type { Hash } from './hashing.js';
+
+/**
+ * RFC 9162 (Certificate Transparency 2.0) Merkle tree hashing, section 2.1:
+ * leaf = SHA-256(0x00 || data), node = SHA-256(0x01 || left || right). A leaf's data is the
+ * 32 bytes of a record hash.
+ */
+const LEAF = Uint8Array.of(0x00);
+const NODE = Uint8Array.of(0x01);
+const EMPTY_ROOT = bytesToHex(sha256(new Uint8Array(0)));
+
+export function leafHash(recordHash: Hash): Uint8Array {
+  return sha256(concatBytes(LEAF, hexToBytes(recordHash)));
+}
+
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return sha256(concatBytes(NODE, left, right));
+}
+
+/**
+ * The tree kept incrementally: the roots of the perfect subtrees that the binary expansion of
+ * the size decomposes it into, largest first (a "compact range" from 0). An append costs
+ * O(log n) hashes at worst and O(1) amortised; the state is O(log n) hashes.
+ */
+export class MerkleTree {
+  private constructor(
+    private readonly subtrees: { size: number; hash: Uint8Array }[],
+    private count: number,
+  ) {}
+
+  static empty(): MerkleTree {
+    return new MerkleTree([], 0);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  append(recordHash: Hash): void {
+    this.subtrees.push({ size: 1, hash: leafHash(recordHash) });
+    this.count += 1;
+    for (;;) {
+      const right = this.subtrees.at(-1);
+      const left = this.subtrees.at(-2);
+      if (!left || !right || left.size !== right.size) break;
+      this.subtrees.splice(-2, 2, { size: left.size * 2, hash: nodeHash(left.hash, right.hash) });
+    }
+  }
+
+  /** MTH(D[n]) of RFC 9162: the empty tree's root is SHA-256 of nothing. */
+  root(): Hash {
+    const last = this.subtrees.at(-1);
+    if (!last) return EMPTY_ROOT;
+    let hash = last.hash;
+    for (let i = this.subtrees.length - 2; i >= 0; i--) {
+      hash = nodeHash((this.subtrees[i] as { hash: Uint8Array }).hash, hash);
+    }
+    return bytesToHex(hash);
+  }
+
+  clone(): MerkleTree {
+    return new MerkleTree([...this.subtrees], this.count);
+  }
+}
+
+function largestPowerOfTwoBelow(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+function subtreeRoot(leaves: readonly Uint8Array[], from: number, to: number): Uint8Array {
+  if (to - from === 1) return leaves[from] as Uint8Array;
+  const k = largestPowerOfTwoBelow(to - from);
+  return nodeHash(subtreeRoot(leaves, from, from + k), subtreeRoot(leaves, from + k, to));
+}
+
+/** MTH over the given record hashes, computed from scratch (for checks and proofs). */
+export function merkleRoot(recordHashes: readonly Hash[]): Hash {
+  if (recordHashes.length === 0) return EMPTY_ROOT;
+  return bytesToHex(subtreeRoot(recordHashes.map(leafHash), 0, recordHashes.length));
+}
+
+/** PATH(m, D[n]) of RFC 9162 section 2.1.3.1: the audit path of leaf `index`. */
+export function inclusionProof(recordHashes: readonly Hash[], index: number): Hash[] {
+  if (!Number.isInteger(index) || index < 0 || index >= recordHashes.length) {
+    throw new RangeError(`leaf ${index} is outside a tree of size ${recordHashes.length}`);
+  }
+  const leaves = recordHashes.map(leafHash);
+  const path: Uint8Array[] = [];
+  let from = 0;
+  let to = leaves.length;
+  let m = index;
+  // Walk down from the root, keeping the sibling subtree of the side the leaf is on.
+  const siblings: Uint8Array[] = [];
+  while (to - from > 1) {
+    const k = largestPowerOfTwoBelow(to - from);
+    if (m < k) {
+      siblings.push(subtreeRoot(leaves, from + k, to));
+      to = from + k;
+    } else {
+      siblings.push(subtreeRoot(leaves, from, from + k));
+      from += k;
+      m -= k;
+    }
+  }
+  // The path lists siblings from the leaf up.
+  for (let i = siblings.length - 1; i >= 0; i--) path.push(siblings[i] as Uint8Array);
+  return path.map((node) => bytesToHex(node));
+}
+
+/** RFC 9162 section 2.1.3.2: does the proof put this record at `index` under `root`? */
+export function verifyInclusion(recordHash: Hash, index: number, treeSize: number, proof: readonly Hash[], root: Hash): boolean {
+  if (!Number.isInteger(index) || index < 0 || index >= treeSize) return false;
+  let fn = index;
+  let sn = treeSize - 1;
+  let r = leafHash(recordHash);
+  for (const p of proof) {
+    if (sn === 0) return false;
+    const sibling = hexToBytes(p);
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(sibling, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = nodeHash(r, sibling);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && bytesToHex(r) === root;
+}

@@ -1,0 +1,85 @@
+/**
+ * In-memory fakes of the ledger core's own ports (PartitionLog, GenesisPins, Clock), for unit
+ * tests of the writer and the verifier. Integration tests use the Kafka and PostgreSQL adapters.
+ */
+import type { Hash } from '../../src/ledger/hashing.js';
+import type { Clock, GenesisPins, LogEntry, PartitionLog, StoredEntry } from '../../src/ledger/ports.js';
+
+export class MemoryPartitionLog implements PartitionLog {
+  readonly entries: { offset: string; entry: LogEntry }[] = [];
+  transactions = 0;
+  /** When set, the next appendTransaction fails with it and appends nothing. */
+  failNext: Error | null = null;
+
+  constructor(readonly partition = 0) {}
+
+  open(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async *readAll(): AsyncIterable<StoredEntry> {
+    for (const { offset, entry } of [...this.entries]) {
+      await Promise.resolve();
+      yield { offset, value: entry.value };
+    }
+  }
+
+  appendTransaction(entries: readonly LogEntry[]): Promise<string[]> {
+    if (this.failNext) {
+      const failure = this.failNext;
+      this.failNext = null;
+      return Promise.reject(failure);
+    }
+    this.transactions += 1;
+    const offsets = entries.map((entry) => {
+      const offset = String(this.entries.length);
+      this.entries.push({ offset, entry });
+      return offset;
+    });
+    return Promise.resolve(offsets);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The stored values as (offset, bytes), for feeding a verifier. */
+  values(): StoredEntry[] {
+    return this.entries.map(({ offset, entry }) => ({ offset, value: entry.value }));
+  }
+}
+
+export class MemoryGenesisPins implements GenesisPins {
+  readonly pins = new Map<string, Hash>();
+
+  get(ledgerId: string, partition: number): Promise<Hash | null> {
+    return Promise.resolve(this.pins.get(`${ledgerId}/${partition}`) ?? null);
+  }
+
+  pin(ledgerId: string, partition: number, hash: Hash): Promise<void> {
+    if (!this.pins.has(`${ledgerId}/${partition}`)) this.pins.set(`${ledgerId}/${partition}`, hash);
+    return Promise.resolve();
+  }
+}
+
+/** A clock that advances one second per reading, from a fixed start. */
+export function steppingClock(start = '2026-11-26T08:00:00.000Z'): Clock {
+  let t = Date.parse(start);
+  return {
+    now: () => {
+      const now = new Date(t);
+      t += 1000;
+      return now;
+    },
+  };
+}
+
+/** Deterministic UUIDs (version 4 layout) for reproducible records. */
+export function sequentialIds(prefix = 0): () => string {
+  let n = 0;
+  return () => {
+    n += 1;
+    const hex = (prefix * 1_000_000 + n).toString(16).padStart(12, '0');
+    return `00000000-0000-4000-8000-${hex}`;
+  };
+}
