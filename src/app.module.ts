@@ -5,13 +5,14 @@ import { DatabaseModule } from './infrastructure/database/database.module.js';
 import { HealthModule } from './infrastructure/health/health.module.js';
 import { KafkaModule } from './infrastructure/kafka/kafka.module.js';
 import { ShutdownLogger } from './infrastructure/logging/shutdown-logger.js';
+import { LedgerModule } from './ledger/ledger.module.js';
 
 @Module({})
 export class AppModule {
   static forRoot(config: CustodianConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, KafkaModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, KafkaModule, HealthModule, LedgerModule],
       providers: [ShutdownLogger],
     };
   }

@@ -62,11 +62,16 @@ export class LedgerWriter {
     return this.writers.map((writer) => writer.status);
   }
 
-  stats(): WriterStats {
+  /** Batches and appends over all partitions. */
+  stats(): { batches: number; appends: number } {
     return this.writers.reduce((sum, w) => ({ batches: sum.batches + w.stats.batches, appends: sum.appends + w.stats.appends }), {
       batches: 0,
       appends: 0,
     });
+  }
+
+  partitionStats(): WriterStats[] {
+    return this.writers.map((writer) => writer.stats);
   }
 
   /** Checks the request, then resolves with its receipt once Kafka committed it. */

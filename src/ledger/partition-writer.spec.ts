@@ -75,7 +75,7 @@ describe('PartitionWriter', () => {
     await w.start();
     const receipts = await Promise.all(Array.from({ length: 50 }, (_, i) => w.append(request(`product-${i % 5}`, i))));
     // The first append runs alone; the 49 that queued behind it form the second batch.
-    expect(w.stats).toEqual({ batches: 2, appends: 50 });
+    expect(w.stats).toEqual({ batches: 2, appends: 50, committedEnd: String(log.entries.length) });
     expect(log.transactions).toBe(3);
     expect(receipts.map((r) => r.sequence)).toEqual([2, ...Array.from({ length: 49 }, (_, i) => i + 4)]);
     for (const receipt of receipts) {

@@ -55,6 +55,8 @@ interface Built {
 export interface WriterStats {
   readonly batches: number;
   readonly appends: number;
+  /** The offset after the last checkpoint this writer committed (null before its first). */
+  readonly committedEnd: string | null;
 }
 
 /** A batch being built on a copy of the head; the head changes only once Kafka committed. */
@@ -168,6 +170,7 @@ export class PartitionWriter {
   private drained: Promise<void> = Promise.resolve();
   private batches = 0;
   private appends = 0;
+  private committedEnd: string | null = null;
 
   private readonly newEventId: () => string;
 
@@ -176,7 +179,7 @@ export class PartitionWriter {
   }
 
   get stats(): WriterStats {
-    return { batches: this.batches, appends: this.appends };
+    return { batches: this.batches, appends: this.appends, committedEnd: this.committedEnd };
   }
 
   get status(): string {
@@ -292,10 +295,11 @@ export class PartitionWriter {
       [],
     );
     const checkpoint = draft.checkpoint(signer);
-    await this.options.log.appendTransaction(
+    const offsets = await this.options.log.appendTransaction(
       [genesis, checkpoint].map((built) => this.entry(built, `ledger:${ledgerId}:${partition}`)),
     );
     this.head = draft.head();
+    this.committedEnd = (BigInt(offsets.at(-1) ?? '-1') + 1n).toString();
     await pins.pin(ledgerId, partition, genesis.hash);
   }
 
@@ -326,6 +330,7 @@ export class PartitionWriter {
       entries.push(this.entry(checkpoint, `ledger:${ledgerId}:${partition}`));
       const offsets = await log.appendTransaction(entries);
       this.head = draft.head();
+      this.committedEnd = (BigInt(offsets.at(-1) ?? '-1') + 1n).toString();
       this.batches += 1;
       this.appends += batch.length;
       const checkpointSize = checkpoint.record.sequence;

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { reserveTestDatabase, type TestDatabase, testKafkaBrokers, uniqueName } from '../support/environment.js';
+import { reserveTestDatabase, type TestDatabase, testDataDir, testKafkaBrokers, uniqueName } from '../support/environment.js';
 import { ROOT } from '../support/test-stack.mjs';
 
-const run = promisify(execFile);
 const MAIN = join(ROOT, 'dist/src/main.js');
 
 function collect(child: ChildProcess): { output: () => string } {
@@ -25,10 +23,6 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 
 // The built artefact, started as the start command starts it: a real process with real signals.
 describe('the custodian process', () => {
-  beforeAll(async () => {
-    await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
-  }, 120_000);
-
   it('refuses to start on an invalid variable and names it', async () => {
     const child = spawn(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH, DATABASE_URL: 'postgres://127.0.0.1/custodian', LEDGER_PARTITIONS: '0' },
@@ -52,6 +46,8 @@ describe('the custodian process', () => {
           DATABASE_URL: database.url,
           KAFKA_BROKERS: testKafkaBrokers(),
           LEDGER_TOPIC: uniqueName('custodian.ledger.process'),
+          LEDGER_ID: uniqueName('process'),
+          CUSTODIAN_DATA_DIR: testDataDir(),
           PORT: '0',
         },
       });

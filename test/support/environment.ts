@@ -1,5 +1,8 @@
 /** What a test worker needs to reach the services started by global-setup.ts. */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { type CustodianConfig, loadConfig } from '../../src/infrastructure/config/config.js';
 import { maintenanceUrl } from '../../src/infrastructure/database/database-provisioning.js';
@@ -58,12 +61,22 @@ export async function databaseExists(name: string): Promise<boolean> {
   });
 }
 
-/** Configuration for an application under test: the test services, a private ledger topic. */
+/** A fresh directory for local state such as a generated writer key. */
+export function testDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'custodian-data-'));
+}
+
+/**
+ * Configuration for an application under test: the test services, and a ledger of its own
+ * (topic, ledger id and so transactional ids, data directory), so tests never fence each other.
+ */
 export function testConfig(database: TestDatabase, env: Record<string, string> = {}): CustodianConfig {
   return loadConfig({
     DATABASE_URL: database.url,
     KAFKA_BROKERS: testKafkaBrokers(),
     LEDGER_TOPIC: uniqueName('custodian.ledger.test'),
+    LEDGER_ID: uniqueName('test'),
+    CUSTODIAN_DATA_DIR: testDataDir(),
     PORT: '0',
     LOG_LEVEL: 'warn',
     ...env,

@@ -69,6 +69,11 @@ export async function startTestStack() {
   const stack = { stopKafka: false };
   holder[STACK] = stack;
 
+  // Child-process fixtures (test/fixtures) and the built application run from dist/.
+  const t0 = Date.now();
+  await run('npx', ['tsc', '-p', 'tsconfig.tools.json'], { cwd: ROOT, timeout: 300_000 });
+  process.stderr.write(`[test-stack] built dist/ for child processes in ${Date.now() - t0} ms\n`);
+
   if (process.env.KAFKA_BROKERS) {
     process.env[TEST_KAFKA_BROKERS] = process.env.KAFKA_BROKERS;
   } else {

@@ -18,7 +18,17 @@ describe('loadConfig', () => {
     const config = loadConfig(minimal);
     expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, bodyLimitBytes: 1_048_576 });
     expect(config.kafka.brokers).toEqual(['127.0.0.1:19092']);
-    expect(config.ledger).toEqual({ topic: 'custodian.ledger', partitions: 1, replicationFactor: 1 });
+    expect(config.ledger).toEqual({
+      id: 'custodian',
+      topic: 'custodian.ledger',
+      partitions: 1,
+      replicationFactor: 1,
+      signingKey: undefined,
+      genesis: new Map(),
+      maxBatch: 500,
+      maxPayloadBytes: 65_536,
+    });
+    expect(config.dataDir).toBe('.data');
     expect(config.log).toEqual({ level: 'log', format: 'json' });
   });
 
@@ -35,12 +45,31 @@ describe('loadConfig', () => {
       LEDGER_TOPIC: 'acme.ledger',
       LEDGER_PARTITIONS: '4',
       LEDGER_REPLICATION_FACTOR: '3',
+      LEDGER_ID: 'acme-eu',
+      LEDGER_SIGNING_KEY: Buffer.alloc(32, 7).toString('base64'),
+      LEDGER_GENESIS: `0:${'a'.repeat(64)}, 3:${'b'.repeat(64)}`,
+      LEDGER_MAX_BATCH: '100',
+      LEDGER_MAX_PAYLOAD_BYTES: '4096',
+      CUSTODIAN_DATA_DIR: '/var/lib/custodian',
       HEALTH_TIMEOUT_MS: '500',
     });
     expect(config.http).toEqual({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 2048 });
     expect(config.log).toEqual({ level: 'debug', format: 'text' });
     expect(config.kafka).toEqual({ brokers: ['k1:9092', 'k2:9093'], clientId: 'custodian-eu' });
-    expect(config.ledger).toEqual({ topic: 'acme.ledger', partitions: 4, replicationFactor: 3 });
+    expect(config.ledger).toEqual({
+      id: 'acme-eu',
+      topic: 'acme.ledger',
+      partitions: 4,
+      replicationFactor: 3,
+      signingKey: Buffer.alloc(32, 7).toString('base64'),
+      genesis: new Map([
+        [0, 'a'.repeat(64)],
+        [3, 'b'.repeat(64)],
+      ]),
+      maxBatch: 100,
+      maxPayloadBytes: 4096,
+    });
+    expect(config.dataDir).toBe('/var/lib/custodian');
     expect(config.health.timeoutMs).toBe(500);
   });
 
@@ -63,6 +92,15 @@ describe('loadConfig', () => {
     expect(problems[0]).toMatch(/^DATABASE_URL: must use the postgres:\/\//);
     expect(problems[1]).toMatch(/^KAFKA_BROKERS="nohost": must be a comma-separated list of host:port/);
     expect(problems[2]).toMatch(/^LEDGER_TOPIC="bad topic!"/);
+  });
+
+  it('refuses a genesis pin for a partition the ledger does not have, and a malformed key', () => {
+    expect(problemsOf({ ...minimal, LEDGER_GENESIS: `1:${'a'.repeat(64)}` })).toEqual([
+      'LEDGER_GENESIS: must list partition:hash pairs (64 lowercase hex digits), each partition below 1 once',
+    ]);
+    expect(problemsOf({ ...minimal, LEDGER_SIGNING_KEY: 'c2hvcnQ=' })[0]).toMatch(
+      /^LEDGER_SIGNING_KEY: must be a 32-byte Ed25519/,
+    );
   });
 
   it('requires a database URL that names a database', () => {

@@ -24,10 +24,19 @@ export interface CustodianConfig {
     readonly clientId: string;
   };
   readonly ledger: {
+    readonly id: string;
     readonly topic: string;
     readonly partitions: number;
     readonly replicationFactor: number;
+    /** Base64 Ed25519 secret key; when absent, the key file in the data directory is used. */
+    readonly signingKey: string | undefined;
+    /** Genesis hashes pinned by the operator, by partition. */
+    readonly genesis: ReadonlyMap<number, string>;
+    readonly maxBatch: number;
+    readonly maxPayloadBytes: number;
   };
+  /** Where Custodian keeps local state, such as a generated writer key. */
+  readonly dataDir: string;
   readonly health: {
     readonly timeoutMs: number;
   };
@@ -48,6 +57,7 @@ const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 // Kafka's own rule for topic names: up to 249 of [a-zA-Z0-9._-].
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const CLIENT_ID = /^[A-Za-z0-9._-]{1,100}$/;
+const LEDGER_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
 /** Collects every problem so one failed start names all of them. */
 class EnvironmentReader {
@@ -102,6 +112,32 @@ class EnvironmentReader {
     return items;
   }
 
+  optional(name: string, pattern: RegExp, allowed: string): string | undefined {
+    const value = this.raw(name);
+    if (value !== undefined && !pattern.test(value)) {
+      this.problems.push(`${name}: must be ${allowed}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  genesis(name: string, partitions: number): ReadonlyMap<number, string> {
+    const pins = new Map<number, string>();
+    const value = this.raw(name);
+    if (value === undefined) return pins;
+    for (const item of value.split(',').map((part) => part.trim())) {
+      const match = /^(\d+):([0-9a-f]{64})$/.exec(item);
+      if (!match || Number(match[1]) >= partitions || pins.has(Number(match[1]))) {
+        this.problems.push(
+          `${name}: must list partition:hash pairs (64 lowercase hex digits), each partition below ${partitions} once`,
+        );
+        return new Map();
+      }
+      pins.set(Number(match[1]), match[2] as string);
+    }
+    return pins;
+  }
+
   postgresUrl(name: string): string {
     const value = this.raw(name);
     if (value === undefined) {
@@ -128,6 +164,7 @@ class EnvironmentReader {
 
 export function loadConfig(env: Environment): CustodianConfig {
   const read = new EnvironmentReader(env);
+  const partitions = read.integer('LEDGER_PARTITIONS', 1, 1, 1024);
   const config: CustodianConfig = {
     http: {
       host: read.matching('HOST', '127.0.0.1', /^[A-Za-z0-9.:-]+$/, 'a host name or IP address'),
@@ -144,10 +181,20 @@ export function loadConfig(env: Environment): CustodianConfig {
       clientId: read.matching('KAFKA_CLIENT_ID', 'custodian', CLIENT_ID, 'up to 100 of A-Z a-z 0-9 . _ -'),
     },
     ledger: {
+      id: read.matching('LEDGER_ID', 'custodian', LEDGER_ID, 'up to 100 of A-Z a-z 0-9 . _ -'),
       topic: read.matching('LEDGER_TOPIC', 'custodian.ledger', TOPIC, 'a Kafka topic name: up to 249 of A-Z a-z 0-9 . _ -'),
-      partitions: read.integer('LEDGER_PARTITIONS', 1, 1, 1024),
+      partitions,
       replicationFactor: read.integer('LEDGER_REPLICATION_FACTOR', 1, 1, 16),
+      signingKey: read.optional(
+        'LEDGER_SIGNING_KEY',
+        /^[A-Za-z0-9+/]{43}=$/,
+        'a 32-byte Ed25519 secret key in base64 (44 characters)',
+      ),
+      genesis: read.genesis('LEDGER_GENESIS', partitions),
+      maxBatch: read.integer('LEDGER_MAX_BATCH', 500, 1, 10_000),
+      maxPayloadBytes: read.integer('LEDGER_MAX_PAYLOAD_BYTES', 65_536, 256, 1_048_576),
     },
+    dataDir: read.matching('CUSTODIAN_DATA_DIR', '.data', /^[^\0]+$/, 'a directory path'),
     health: { timeoutMs: read.integer('HEALTH_TIMEOUT_MS', 2000, 100, 60_000) },
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);

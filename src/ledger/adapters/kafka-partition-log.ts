@@ -1,0 +1,110 @@
+import kafkajs, { type Kafka, type Producer } from 'kafkajs';
+import { LedgerUnavailableError, WriterFencedError } from '../ledger-errors.js';
+import type { LogEntry, PartitionLog, StoredEntry } from '../ports.js';
+import { readPartition } from './kafka-partition-reader.js';
+
+const { Partitioners } = kafkajs;
+
+const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+
+/** kafkajs wraps protocol errors (retries, non-retriable wrappers); look through them. */
+function protocolErrorTypes(error: unknown): string[] {
+  const types: string[] = [];
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const { type, originalError, cause } = current as { type?: unknown; originalError?: unknown; cause?: unknown };
+    if (typeof type === 'string') types.push(type);
+    current = originalError ?? cause;
+  }
+  return types;
+}
+
+export function isFencingError(error: unknown): boolean {
+  return protocolErrorTypes(error).some((type) => FENCED.has(type));
+}
+
+/** The transactional id of a partition's writer: one per ledger partition, across instances. */
+export function writerTransactionalId(ledgerId: string, partition: number): string {
+  return `custodian.writer.${ledgerId}.${partition}`;
+}
+
+/**
+ * A ledger partition in Kafka. open() initialises a transactional producer, which fences
+ * every earlier producer with the same transactional id: from then on only this one can
+ * commit to the partition. Each append is one transaction with acks=all.
+ */
+export class KafkaPartitionLog implements PartitionLog {
+  private producer: Producer | null = null;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    readonly partition: number,
+    private readonly transactionalId: string,
+    private readonly transactionTimeoutMs = 30_000,
+  ) {}
+
+  async open(): Promise<void> {
+    const producer = this.kafka.producer({
+      transactionalId: this.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: this.transactionTimeoutMs,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    // kafkajs initialises the transactional producer id, the step that fences every older
+    // producer of this transactional id (and aborts its open transaction), only at the first
+    // transaction. Do it now: the writer must fence before it reads its head back, or an old
+    // writer could still commit after that read and the chain would fork.
+    const fence = await producer.transaction();
+    await fence.abort();
+    this.producer = producer;
+  }
+
+  readAll(): AsyncIterable<StoredEntry> {
+    return readPartition(this.kafka, this.topic, this.partition);
+  }
+
+  async appendTransaction(entries: readonly LogEntry[]): Promise<string[]> {
+    const producer = this.producer;
+    if (!producer) throw new LedgerUnavailableError('the partition log is not open');
+    let transaction;
+    try {
+      transaction = await producer.transaction();
+      const [metadata] = await transaction.send({
+        topic: this.topic,
+        acks: -1,
+        messages: entries.map((entry) => ({
+          partition: this.partition,
+          key: entry.key,
+          value: Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength),
+          headers: { ...entry.headers },
+        })),
+      });
+      await transaction.commit();
+      const base = BigInt(metadata?.baseOffset ?? '-1');
+      if (!metadata || base < 0n) throw new LedgerUnavailableError('Kafka did not report the offsets of the transaction');
+      return entries.map((_, i) => (base + BigInt(i)).toString());
+    } catch (error) {
+      if (transaction?.isActive()) await transaction.abort().catch(() => undefined);
+      if (isFencingError(error)) {
+        throw new WriterFencedError(
+          `another writer took over ${this.topic}/${this.partition} (transactional id ${this.transactionalId}); this writer stops`,
+        );
+      }
+      if (error instanceof LedgerUnavailableError) throw error;
+      throw new LedgerUnavailableError(
+        `Kafka did not commit the transaction: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect();
+    this.producer = null;
+  }
+}

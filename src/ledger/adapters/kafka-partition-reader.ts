@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { LedgerUnavailableError } from '../ledger-errors.js';
+import type { StoredEntry } from '../ports.js';
+
+export interface ReadOptions {
+  readonly fromOffset?: string;
+  /** Give up when no record arrives for this long although the end is not reached. */
+  readonly stallTimeoutMs?: number;
+  /** Records buffered ahead of the consumer of the iterator before fetching pauses. */
+  readonly highWaterMark?: number;
+}
+
+/**
+ * Reads one partition from an offset up to its current end, read_committed: records of
+ * aborted or open transactions are never seen. The end is the last stable offset when the
+ * read starts. kafkajs has no manual partition assignment, so this uses a throwaway consumer
+ * group that commits nothing; its END_BATCH_PROCESS events report progress past transaction
+ * markers, which occupy offsets but are never delivered as records.
+ */
+export async function* readPartition(
+  kafka: Kafka,
+  topic: string,
+  partition: number,
+  options: ReadOptions = {},
+): AsyncGenerator<StoredEntry> {
+  const from = BigInt(options.fromOffset ?? '0');
+  const stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
+  const highWaterMark = options.highWaterMark ?? 5_000;
+
+  const admin = kafka.admin();
+  await admin.connect();
+  let end: bigint;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    end = BigInt(offsets.find((o) => o.partition === partition)?.offset ?? '0');
+  } finally {
+    await admin.disconnect();
+  }
+  if (end <= from) return;
+
+  const queue: StoredEntry[] = [];
+  // Set from consumer callbacks (a holder: TypeScript cannot see closures assign locals).
+  const progress: { reached: boolean; failure: Error | null } = { reached: false, failure: null };
+  // Resolvers the reader and the consumer hand each other (a holder: closures assign them).
+  const waiting: { reader: (() => void) | null; consumer: (() => void) | null } = { reader: null, consumer: null };
+  const notify = () => {
+    waiting.reader?.();
+    waiting.reader = null;
+  };
+  const release = () => {
+    waiting.consumer?.();
+    waiting.consumer = null;
+  };
+
+  const consumer = kafka.consumer({
+    groupId: `custodian-reader-${randomUUID()}`,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.topic === topic && payload.partition === partition && BigInt(payload.lastOffset) + 1n >= end) {
+      progress.reached = true;
+      notify();
+    }
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    progress.failure = payload.error;
+    notify();
+  });
+
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        if (batch.partition !== partition) return;
+        for (const message of batch.messages) {
+          const offset = BigInt(message.offset);
+          if (offset >= end) break;
+          if (offset < from || !message.value) continue;
+          queue.push({ offset: message.offset, value: new Uint8Array(message.value) });
+        }
+        notify();
+        if (queue.length >= highWaterMark) {
+          await new Promise<void>((resolve) => {
+            waiting.consumer = resolve;
+          });
+        }
+      },
+    });
+    if (from > 0n) consumer.seek({ topic, partition, offset: from.toString() });
+
+    let lastProgress = Date.now();
+    for (;;) {
+      const entry = queue.shift();
+      if (entry) {
+        lastProgress = Date.now();
+        if (queue.length < highWaterMark / 2) release();
+        yield entry;
+        continue;
+      }
+      if (progress.failure) throw new LedgerUnavailableError(`reading ${topic}/${partition} failed: ${progress.failure.message}`);
+      if (progress.reached) return;
+      if (Date.now() - lastProgress > stallTimeoutMs) {
+        throw new LedgerUnavailableError(
+          `reading ${topic}/${partition} stalled before its end offset ${end}: the broker is unreachable or an open transaction holds back read_committed readers`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        waiting.reader = resolve;
+        setTimeout(resolve, 250);
+      });
+    }
+  } finally {
+    release();
+    await consumer.disconnect();
+  }
+}

@@ -1,0 +1,109 @@
+import { Controller, Get, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { Kafka } from 'kafkajs';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import type { CustodianConfig } from '../infrastructure/config/config.js';
+import { CONFIG } from '../infrastructure/config/config.module.js';
+import { KAFKA } from '../infrastructure/kafka/kafka.module.js';
+import { KafkaPartitionLog, writerTransactionalId } from './adapters/kafka-partition-log.js';
+import { PostgresGenesisPins } from './adapters/postgres-genesis-pins.js';
+import { loadSigningKey } from './adapters/signing-key-file.js';
+import { CheckpointSigner } from './checkpoint-note.js';
+import { LedgerWriter } from './ledger-writer.js';
+import { systemClock } from './ports.js';
+
+/** Starts the writers once the application is up, and closes them on shutdown. */
+class LedgerWriterLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Ledger');
+
+  constructor(
+    private readonly writer: LedgerWriter,
+    @Inject(CONFIG) private readonly config: CustodianConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const heads = await this.writer.start();
+    for (const [partition, head] of heads.entries()) {
+      this.logger.log(
+        `ledger ${this.config.ledger.id} partition ${partition}: head at sequence ${head.nextSequence - 1}, genesis ${String(head.genesisHash)}`,
+      );
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.writer.close();
+  }
+}
+
+@Controller('ledger')
+class LedgerController {
+  constructor(
+    private readonly signer: CheckpointSigner,
+    private readonly writer: LedgerWriter,
+  ) {}
+
+  /** The key that signs checkpoints: what an auditor needs to verify offline. */
+  @Get('public-key')
+  publicKey(): { algorithm: 'Ed25519'; keyName: string; keyId: string; publicKey: string; verifierKey: string } {
+    return {
+      algorithm: 'Ed25519',
+      keyName: this.signer.keyName,
+      keyId: this.signer.keyId,
+      publicKey: Buffer.from(this.signer.publicKey).toString('base64'),
+      verifierKey: this.signer.verifierKey,
+    };
+  }
+
+  /** Each partition's genesis and head, for operators (the genesis can be pinned in config). */
+  @Get('heads')
+  heads(): { partition: number; status: string; genesisHash: string | null; nextSequence: number; headHash: string | null }[] {
+    const statuses = this.writer.statuses();
+    return this.writer.heads().map((head, partition) => ({
+      partition,
+      status: statuses[partition] ?? 'unknown',
+      genesisHash: head.genesisHash,
+      nextSequence: head.nextSequence,
+      headHash: head.headHash,
+    }));
+  }
+}
+
+@Module({
+  controllers: [LedgerController],
+  providers: [
+    {
+      provide: CheckpointSigner,
+      inject: [CONFIG],
+      useFactory: async (config: CustodianConfig) => {
+        const { seed, source } = await loadSigningKey({
+          configured: config.ledger.signingKey,
+          file: join(config.dataDir, 'keys', `ledger-${config.ledger.id}.ed25519`),
+        });
+        const signer = new CheckpointSigner(`custodian/${config.ledger.id}`, seed);
+        new Logger('Ledger').log(`checkpoint key ${signer.verifierKey} from ${source}`);
+        return signer;
+      },
+    },
+    {
+      provide: LedgerWriter,
+      inject: [CONFIG, KAFKA, CheckpointSigner, getDataSourceToken()],
+      useFactory: (config: CustodianConfig, kafka: Kafka, signer: CheckpointSigner, dataSource: DataSource) =>
+        new LedgerWriter({
+          ledgerId: config.ledger.id,
+          partitions: config.ledger.partitions,
+          signer,
+          pins: new PostgresGenesisPins(dataSource),
+          clock: systemClock,
+          maxBatch: config.ledger.maxBatch,
+          maxPayloadBytes: config.ledger.maxPayloadBytes,
+          configuredGenesis: config.ledger.genesis,
+          openPartition: (partition) =>
+            new KafkaPartitionLog(kafka, config.ledger.topic, partition, writerTransactionalId(config.ledger.id, partition)),
+        }),
+    },
+    LedgerWriterLifecycle,
+  ],
+  exports: [LedgerWriter, CheckpointSigner],
+})
+export class LedgerModule {}

@@ -1,0 +1,141 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { AppendReceipt } from '../../src/ledger/ledger-record.js';
+import { WriterFencedError } from '../../src/ledger/ledger-errors.js';
+import { testKafkaBrokers, uniqueName } from '../support/environment.js';
+import { createTopic, settled, startKafkaLedger, testKafka, testSigner, verifyTopic } from '../support/ledger-harness.js';
+import { ROOT } from '../support/test-stack.mjs';
+
+function handover(entity: string, n: number) {
+  return {
+    eventId: crypto.randomUUID(),
+    eventType: 'custody.handover',
+    entityIds: [entity],
+    occurredAt: '2026-11-26T08:00:00+01:00',
+    actor: 'operator-1',
+    payload: { n, note: 'Übergabe an Spedition — 📦' },
+  };
+}
+
+describe('the ledger writer on a real Kafka broker', () => {
+  it('takes 10,000 appends from 50 concurrent callers as one unbroken, verifiable chain', async () => {
+    const ledger = await startKafkaLedger();
+    const receipts: (AppendReceipt & { eventId: string })[] = [];
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, caller) => {
+        for (let i = 0; i < 200; i++) {
+          const request = handover(`product-${caller % 10}`, i);
+          receipts.push({ eventId: request.eventId, ...(await ledger.writer.append(request)) });
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const stats = ledger.writer.stats();
+    await settled(ledger);
+    await ledger.writer.close();
+    process.stderr.write(
+      `[ledger] 10,000 appends, 50 callers: ${Math.round(10_000 / seconds)} appends/s, ${stats.batches} batches, mean batch ${(stats.appends / stats.batches).toFixed(1)}\n`,
+    );
+
+    const { problem, records } = await verifyTopic(ledger.kafka, ledger.topic, ledger.ledgerId, ledger.signer);
+    expect(problem).toBeNull();
+    // Dense sequence from genesis, every record verified.
+    expect(records.map((r) => r.record.sequence)).toEqual(records.map((_, i) => i));
+    const events = records.filter((r) => r.record.eventType === 'custody.handover');
+    expect(events).toHaveLength(10_000);
+    expect(new Set(events.map((r) => r.record.eventId)).size).toBe(10_000);
+    // Every receipt names its record exactly.
+    const byOffset = new Map(records.map((r) => [r.offset, r]));
+    for (const receipt of receipts) {
+      const stored = byOffset.get(receipt.offset);
+      expect(stored?.record.eventId).toBe(receipt.eventId);
+      expect(stored?.hash).toBe(receipt.hash);
+      expect(stored?.record.sequence).toBe(receipt.sequence);
+    }
+    expect(new Set(receipts.map((r) => r.sequence)).size).toBe(10_000);
+  }, 180_000);
+
+  it('continues the same chain after the writer process is killed with SIGKILL mid-stream', async () => {
+    const kafka = testKafka();
+    const topic = uniqueName('ledger-crash');
+    const ledgerId = uniqueName('crash');
+    const signer = testSigner(7);
+    await createTopic(kafka, topic);
+    const acknowledged: (AppendReceipt & { eventId: string })[] = [];
+
+    const child = spawn(process.execPath, [join(ROOT, 'dist/test/fixtures/append-until-killed.js')], {
+      env: {
+        PATH: process.env.PATH,
+        KAFKA_BROKERS: testKafkaBrokers(),
+        LEDGER_TOPIC: topic,
+        LEDGER_ID: ledgerId,
+        LEDGER_SIGNING_KEY: Buffer.from(new Uint8Array(32).fill(7)).toString('base64'),
+        CONCURRENCY: '16',
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const killAfter = 300 + Math.floor(Math.random() * 700);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => {
+      child.once('exit', (_, signal) => {
+        resolve(signal);
+      });
+    });
+    for await (const line of createInterface({ input: child.stdout })) {
+      const message = JSON.parse(line) as { started?: boolean } & AppendReceipt & { eventId: string };
+      if (message.started) continue;
+      acknowledged.push(message);
+      if (acknowledged.length === killAfter) child.kill('SIGKILL');
+    }
+    expect(await exited).toBe('SIGKILL');
+
+    const restarted = await startKafkaLedger({ kafka, topic, ledgerId, signer });
+    const head = restarted.writer.heads()[0]!;
+    const next = await restarted.writer.append(handover('product-after-crash', 1));
+    await settled(restarted);
+    await restarted.writer.close();
+    // The new writer continued from the head it read back: the next sequence after it.
+    expect(next.sequence).toBe(head.nextSequence);
+
+    const { problem, records } = await verifyTopic(kafka, topic, ledgerId, signer);
+    expect(problem).toBeNull();
+    const byEventId = new Map<string, number>();
+    for (const r of records) byEventId.set(r.record.eventId, (byEventId.get(r.record.eventId) ?? 0) + 1);
+    for (const receipt of acknowledged) {
+      expect(byEventId.get(receipt.eventId)).toBe(1);
+      expect(records[receipt.sequence]?.hash).toBe(receipt.hash);
+    }
+    expect(records.at(-2)?.record.eventId).toBe(records.find((r) => r.hash === next.hash)?.record.eventId);
+    process.stderr.write(
+      `[ledger] killed after ${acknowledged.length} acknowledged appends; ${records.length} records verify after restart\n`,
+    );
+  }, 180_000);
+
+  it('fences the first writer when a second one starts on the same partition, leaving no fork', async () => {
+    const first = await startKafkaLedger();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => first.writer.append(handover('product-a', i))));
+
+    const second = await startKafkaLedger({
+      topic: first.topic,
+      ledgerId: first.ledgerId,
+      signer: first.signer,
+      kafka: testKafka('custodian-test-2'),
+    });
+    const attempt = first.writer.append(handover('product-a', 99));
+    await expect(attempt).rejects.toBeInstanceOf(WriterFencedError);
+    await expect(attempt).rejects.toThrow(/another writer took over/);
+    expect(first.writer.statuses()).toEqual(['fenced']);
+    await expect(first.writer.append(handover('product-a', 100))).rejects.toThrow(/another writer took over/);
+
+    const continued = await second.writer.append(handover('product-a', 21));
+    await settled(second);
+    await Promise.all([first.writer.close(), second.writer.close()]);
+    const { problem, records } = await verifyTopic(first.kafka, first.topic, first.ledgerId, first.signer);
+    expect(problem).toBeNull();
+    expect(records.at(-2)?.hash).toBe(continued.hash);
+    expect(records.filter((r) => r.record.payload.n === 99)).toEqual([]);
+  }, 120_000);
+});
