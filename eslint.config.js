@@ -17,8 +17,8 @@ export default tseslint.config(
     },
   },
   {
-    // A test that reaches into a result it just asserted on may say so with `!`.
-    files: ['test/**/*.ts', '**/*.spec.ts'],
+    // A test or benchmark that reaches into a result it just produced may say so with `!`.
+    files: ['test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
   {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConsoleLogger } from '@nestjs/common';
 import kafkajs from 'kafkajs';
+import pg from 'pg';
 import { createApplication } from '../../src/application.js';
 import { prepareDatabase } from '../../src/infrastructure/database/database-provisioning.js';
 import { createKafkaClient } from '../../src/infrastructure/kafka/kafka-client.js';
@@ -61,6 +62,37 @@ describe('Custodian over HTTP', () => {
       expect(config).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' });
     } finally {
       await admin.disconnect();
+    }
+  });
+
+  it('serves the checkpoint key, and has written and pinned the genesis of its ledger', async () => {
+    const key = (await (await fetch(`${url}/ledger/public-key`)).json()) as Record<string, string>;
+    expect(key.algorithm).toBe('Ed25519');
+    expect(key.verifierKey).toBe(
+      `${key.keyName}+${key.keyId}+${Buffer.concat([Buffer.of(1), Buffer.from(key.publicKey!, 'base64')]).toString('base64')}`,
+    );
+    const heads = (await (await fetch(`${url}/ledger/heads`)).json()) as {
+      partition: number;
+      status: string;
+      genesisHash: string;
+      nextSequence: number;
+    }[];
+    expect(heads).toEqual([
+      {
+        partition: 0,
+        status: 'open',
+        genesisHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        nextSequence: 2,
+        headHash: expect.any(String),
+      },
+    ]);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const pinned = await client.query('SELECT genesis_hash FROM ledger_genesis');
+      expect(pinned.rows).toEqual([{ genesis_hash: heads[0]!.genesisHash }]);
+    } finally {
+      await client.end();
     }
   });
 
