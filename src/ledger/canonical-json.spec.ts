@@ -40,6 +40,8 @@ describe('canonicalize (RFC 8785)', () => {
     expect(() => canonicalize({ s: 'x\ud800y' })).toThrow(/lone UTF-16 surrogate/);
     expect(() => canonicalize({ d: new Date(0) })).toThrow(/only plain objects/);
     expect(() => canonicalize({ n: 10n })).toThrow(/a bigint is not a JSON value/);
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the point
+    expect(() => canonicalize([1, , 3])).toThrow(new CanonicalJsonError('/1', 'undefined is not a JSON value'));
   });
 
   it('refuses nesting deeper than 64 levels', () => {

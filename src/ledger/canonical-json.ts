@@ -41,7 +41,14 @@ function serialize(value: unknown, path: string, depth: number): string {
       return serializeString(value, path);
     case 'object': {
       if (Array.isArray(value)) {
-        return `[${value.map((item, index) => serialize(item, `${path}/${index}`, depth + 1)).join(',')}]`;
+        // An indexed loop, not map(): map() skips the holes of a sparse array.
+        const items: string[] = [];
+        for (let index = 0; index < value.length; index++) {
+          const item: unknown = value[index];
+          if (item === undefined) throw new CanonicalJsonError(`${path}/${index}`, 'undefined is not a JSON value');
+          items.push(serialize(item, `${path}/${index}`, depth + 1));
+        }
+        return `[${items.join(',')}]`;
       }
       const prototype = Object.getPrototypeOf(value) as unknown;
       if (prototype !== Object.prototype && prototype !== null) {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { MemoryGenesisPins, MemoryPartitionLog, sequentialIds, steppingClock } from '../../test/support/memory-ledger.js';
 import { canonicalBytes } from './canonical-json.js';
 import { type ChainBreak, ChainVerifier } from './chain-verifier.js';
-import { CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
+import { checkpointEventId, CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
 import type { LedgerRecord } from './ledger-record.js';
 import { merkleRoot } from './merkle-tree.js';
 import { PartitionWriter } from './partition-writer.js';
@@ -170,16 +170,39 @@ describe('ChainVerifier', () => {
         const hashes = rebuilt.map((bytes) => decodeRecord(bytes).hash);
         const { treeSize, origin, time } = record.payload as { treeSize: number; origin: string; time: string };
         const tree = hashes.slice(0, treeSize);
-        record = {
-          ...record,
-          payload: { ...signer.sign({ origin, time, treeSize, rootHash: merkleRoot(tree), headHash: tree.at(-1)! }) },
-        };
+        const signed = signer.sign({ origin, time, treeSize, rootHash: merkleRoot(tree), headHash: tree.at(-1)! });
+        record = { ...record, eventId: checkpointEventId(signed), payload: { ...signed } };
       }
       const encoded = encodeRecord(record);
       rebuilt.push(encoded.bytes);
       previousHash = encoded.hash;
     }
     expect(run(relaid(rebuilt))).toMatchObject({ kind: 'entity-link', offset: '9', sequence: 9, entityId: 'a', found: 'null' });
+  });
+
+  it('names the last checkpoint when a member its signature does not cover was changed', () => {
+    const last = recordAt(14);
+    for (const change of [
+      { actor: 'someone-else' },
+      { eventId: '00000000-0000-4000-8000-00000000dead' },
+      { entities: [{ id: 'a', previousHash: null }] },
+    ]) {
+      const values = original.map((e) => e.value);
+      values[14] = canonicalBytes({ ...last, ...change });
+      expect(run(relaid(values))).toMatchObject({ kind: 'checkpoint', offset: '14', sequence: 14 });
+    }
+    const values = original.map((e) => e.value);
+    const payload = { ...last.payload, note: `${(last.payload as { note: string }).note}unsigned extra line\n` };
+    values[14] = canonicalBytes({ ...last, payload });
+    expect(run(relaid(values))).toMatchObject({
+      kind: 'checkpoint',
+      offset: '14',
+      message: expect.stringMatching(/exactly one signature line/),
+    });
+  });
+
+  it('names an emptied partition whose genesis is pinned', () => {
+    expect(run([], decodeRecord(original[0]!.value).hash)).toMatchObject({ kind: 'genesis', found: 'an empty partition' });
   });
 
   it('names a genesis that is not the pinned one', () => {

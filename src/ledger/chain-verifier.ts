@@ -1,7 +1,7 @@
-import { CheckpointVerifier, checkpointOrigin, type SignedCheckpoint } from './checkpoint-note.js';
+import { checkpointEventId, CheckpointVerifier, checkpointOrigin, type SignedCheckpoint } from './checkpoint-note.js';
 import { HASH_PATTERN, type Hash } from './hashing.js';
 import { HashList } from './hash-list.js';
-import { CHECKPOINT_EVENT, GENESIS_EVENT, type LedgerRecord, type StoredRecord } from './ledger-record.js';
+import { CHECKPOINT_EVENT, GENESIS_EVENT, type LedgerRecord, type StoredRecord, WRITER_ACTOR } from './ledger-record.js';
 import { MerkleTree } from './merkle-tree.js';
 import { decodeRecord, RecordFormatError } from './record-codec.js';
 
@@ -193,6 +193,18 @@ export class ChainVerifier {
   end(): ChainBreak | null {
     if (this.broken) return this.broken;
     if (this.pending.length > 0) return (this.uncovered() as { break: ChainBreak }).break;
+    if (this.options.genesisHash && this.nextSequence === 0) {
+      return (
+        this.fail({
+          kind: 'genesis',
+          offset: '0',
+          sequence: null,
+          expected: this.options.genesisHash,
+          found: 'an empty partition',
+          message: 'the partition holds no verified record although its genesis is pinned: its history was deleted',
+        }) as { break: ChainBreak }
+      ).break;
+    }
     return null;
   }
 
@@ -216,7 +228,7 @@ export class ChainVerifier {
         message: 'the checkpoint payload is not a signed checkpoint',
       });
     }
-    const problem = this.options.verifier.problemWith(payload);
+    const problem = this.options.verifier.problemWith(payload) ?? this.writerRecordProblem(checkpoint.record, payload);
     if (problem) {
       return this.fail({ kind: 'checkpoint', offset: checkpoint.offset, sequence: checkpoint.record.sequence, message: problem });
     }
@@ -325,7 +337,13 @@ export class ChainVerifier {
       sequence += 1;
     }
 
-    const first = problems.sort((a, b) => (offsetValue(a.offset) < offsetValue(b.offset) ? -1 : 1))[0];
+    // The earliest problem by offset; among problems at one offset, the first noted.
+    const first = problems
+      .map((problem, order) => ({ problem, order }))
+      .sort((a, b) => {
+        const diff = offsetValue(a.problem.offset) - offsetValue(b.problem.offset);
+        return diff < 0n ? -1 : diff > 0n ? 1 : a.order - b.order;
+      })[0]?.problem;
     if (first) {
       this.broken = first;
       return { break: first };
@@ -354,12 +372,29 @@ export class ChainVerifier {
     };
   }
 
+  /**
+   * Members of a checkpoint record that the signature does not cover are fixed by the format
+   * (docs/ledger-format.md, "Checkpoints"), so the last checkpoint, which no later one covers,
+   * cannot be altered either.
+   */
+  private writerRecordProblem(record: LedgerRecord, checkpoint: SignedCheckpoint): string | undefined {
+    if (record.entities.length > 0) return 'a checkpoint record touches no entity';
+    if (record.actor !== WRITER_ACTOR) return `a checkpoint record's actor is ${WRITER_ACTOR}`;
+    if (record.occurredAt !== checkpoint.time || record.recordedAt !== checkpoint.time) {
+      return "a checkpoint record's occurredAt and recordedAt are the checkpoint's time";
+    }
+    if (record.eventId !== checkpointEventId(checkpoint)) return "a checkpoint record's eventId is derived from its note";
+    return undefined;
+  }
+
   private checkGenesis(entry: Pending, note: (problem: Omit<ChainBreak, 'partition'>) => void): void {
     const { record } = entry;
     const payload = record.payload;
     if (
       record.eventType !== GENESIS_EVENT ||
       record.previousHash !== null ||
+      record.entities.length > 0 ||
+      record.actor !== WRITER_ACTOR ||
       payload.ledgerId !== this.options.ledgerId ||
       payload.partition !== this.options.partition
     ) {

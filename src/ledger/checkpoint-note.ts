@@ -50,6 +50,23 @@ export function checkpointOrigin(ledgerId: string, partition: number): string {
   return `custodian/${ledgerId}/${partition}`;
 }
 
+/**
+ * The event id of the record carrying a checkpoint, derived from what the checkpoint signs, so
+ * that no member of that record is left unsigned (docs/ledger-format.md, "Checkpoints"): the
+ * first 16 bytes of SHA-256("custodian.ledger.checkpoint.v1" || 0x00 || note text) as a UUID
+ * with version 8 and the RFC 9562 variant.
+ */
+export function checkpointEventId(checkpoint: Checkpoint): string {
+  const digest = sha256(concatBytes(utf8ToBytes('custodian.ledger.checkpoint.v1\0'), utf8ToBytes(noteText(checkpoint)))).slice(
+    0,
+    16,
+  );
+  digest[6] = ((digest[6] ?? 0) & 0x0f) | 0x80;
+  digest[8] = ((digest[8] ?? 0) & 0x3f) | 0x80;
+  const hex = bytesToHex(digest);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 export function noteText(checkpoint: Checkpoint): string {
   return (
     `${checkpoint.origin}\n${checkpoint.treeSize}\n${base64(hexToBytes(checkpoint.rootHash))}\n` +
@@ -128,16 +145,21 @@ export class CheckpointVerifier {
     if (parts.length !== 2 || `${parts[0] ?? ''}\n` !== text) {
       return 'the signed note text does not state the checkpoint fields';
     }
-    const lines = (parts[1] ?? '').split('\n').filter((line) => line !== '');
+    if (checkpoint.keyName !== this.keyName) return `the checkpoint names key ${checkpoint.keyName}, not ${this.keyName}`;
+    // Exactly one signature line, ours, in canonical base64: nothing unsigned rides along.
     const prefix = `\u2014 ${this.keyName} `;
-    const ours = lines.find((line) => line.startsWith(prefix));
-    if (!ours) return `the note carries no signature by key ${this.keyName}`;
+    const line = parts[1] ?? '';
+    if (!line.startsWith(prefix) || !line.endsWith('\n') || line.indexOf('\n') !== line.length - 1) {
+      return `the note must carry exactly one signature line, by key ${this.keyName}`;
+    }
+    const encoded = line.slice(prefix.length, -1);
     let blob: Uint8Array;
     try {
-      blob = fromBase64(ours.slice(prefix.length));
+      blob = fromBase64(encoded);
     } catch {
       return 'the signature line is not base64';
     }
+    if (base64(blob) !== encoded) return 'the signature line is not in canonical base64';
     if (blob.length !== 68 || bytesToHex(blob.slice(0, 4)) !== this.keyId) {
       return `the signature is not by key id ${this.keyId}`;
     }

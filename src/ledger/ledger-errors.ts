@@ -18,6 +18,16 @@ export class LedgerUnavailableError extends LedgerError {
   readonly retriable = true;
 }
 
+/**
+ * The commit was sent but its outcome is unknown (the answer was lost), and reading the
+ * partition back did not settle it either. The record may be in the ledger: retry with the
+ * same eventId, which lets the caller's idempotency find it.
+ */
+export class AppendOutcomeUnknownError extends LedgerError {
+  override name = 'AppendOutcomeUnknownError';
+  readonly retriable = true;
+}
+
 /** Another writer took over the partition (Kafka fenced our transactional id). */
 export class WriterFencedError extends LedgerError {
   override name = 'WriterFencedError';

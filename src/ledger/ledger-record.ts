@@ -7,6 +7,8 @@ export const FORMAT_VERSION = 1;
 
 export const GENESIS_EVENT = 'ledger.genesis';
 export const CHECKPOINT_EVENT = 'ledger.checkpoint';
+/** The actor of the writer's own records (genesis and checkpoints). */
+export const WRITER_ACTOR = 'custodian-writer';
 
 /** An entity a record touches, with the hash of that entity's previous record (null: first). */
 export interface EntityLink {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { MemoryGenesisPins, MemoryPartitionLog, sequentialIds, steppingClock } from '../../test/support/memory-ledger.js';
 import { ChainVerifier } from './chain-verifier.js';
 import { CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
-import { LedgerIntegrityError, LedgerUnavailableError, WriterFencedError } from './ledger-errors.js';
+import { AppendOutcomeUnknownError, LedgerIntegrityError, LedgerUnavailableError, WriterFencedError } from './ledger-errors.js';
 import type { AppendRequest } from './ledger-record.js';
 import { PartitionWriter } from './partition-writer.js';
 import { decodeRecord } from './record-codec.js';
@@ -125,6 +125,21 @@ describe('PartitionWriter', () => {
     expect(verify(log)).toMatchObject({ nextSequence: 4 });
   });
 
+  it('answers the callers of a commit whose answer was lost from what the log holds', async () => {
+    const log = new MemoryPartitionLog();
+    const w = writer(log);
+    await w.start();
+    log.loseAnswerNext = { committed: true, error: new AppendOutcomeUnknownError('EndTxn answer lost') };
+    const landed = await w.append(request('product-a', 1));
+    expect(decodeRecord(log.entries[Number(landed.offset)]!.entry.value).hash).toBe(landed.hash);
+
+    log.loseAnswerNext = { committed: false, error: new AppendOutcomeUnknownError('EndTxn answer lost') };
+    await expect(w.append(request('product-a', 2))).rejects.toThrow(/the transaction was not committed/);
+    const next = await w.append(request('product-a', 3));
+    expect(next.sequence).toBe(landed.sequence + 2);
+    expect(verify(log)).toMatchObject({ nextSequence: next.sequence + 2 });
+  });
+
   it('stops for good once fenced and says so', async () => {
     const log = new MemoryPartitionLog();
     const w = writer(log);
@@ -138,7 +153,9 @@ describe('PartitionWriter', () => {
   it('refuses to start on an empty partition whose genesis is pinned: history was lost', async () => {
     const pins = new MemoryGenesisPins();
     await pins.pin('unit', 0, 'e'.repeat(64));
-    await expect(writer(new MemoryPartitionLog(), pins).start()).rejects.toThrow(/is empty but its genesis .* is pinned/);
+    await expect(writer(new MemoryPartitionLog(), pins).start()).rejects.toThrow(
+      /holds no verified record although its genesis is pinned: its history was deleted/,
+    );
   });
 
   it('refuses to start on a partition rewritten from genesis', async () => {

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ChainVerifier, type ChainBreak, type ChainHead } from './chain-verifier.js';
-import { CheckpointSigner, CheckpointVerifier, checkpointOrigin, type SignedCheckpoint } from './checkpoint-note.js';
+import {
+  checkpointEventId,
+  CheckpointSigner,
+  CheckpointVerifier,
+  checkpointOrigin,
+  type SignedCheckpoint,
+} from './checkpoint-note.js';
 import type { Hash } from './hashing.js';
 import {
   type AppendReceipt,
@@ -10,8 +16,11 @@ import {
   GENESIS_EVENT,
   type GenesisPayload,
   type LedgerRecord,
+  WRITER_ACTOR,
 } from './ledger-record.js';
 import {
+  AppendOutcomeUnknownError,
+  AppendRejectedError,
   LedgerError,
   LedgerIntegrityError,
   LedgerUnavailableError,
@@ -21,8 +30,6 @@ import {
 import type { MerkleTree } from './merkle-tree.js';
 import type { Clock, GenesisPins, LogEntry, PartitionLog } from './ports.js';
 import { encodeRecord } from './record-codec.js';
-
-export const WRITER_ACTOR = 'custodian-writer';
 
 export interface PartitionWriterOptions {
   readonly ledgerId: string;
@@ -118,7 +125,7 @@ class Draft {
     });
     return this.add(
       {
-        eventId: this.newEventId(),
+        eventId: checkpointEventId(signed),
         eventType: CHECKPOINT_EVENT,
         occurredAt: this.recordedAt,
         actor: WRITER_ACTOR,
@@ -196,13 +203,9 @@ export class PartitionWriter {
         `partition ${partition}: the configured genesis ${configuredGenesis} differs from the pinned ${pinned}`,
       );
     }
-    const head = await this.recover(configuredGenesis ?? pinned ?? undefined);
+    const { head } = await this.recover(configuredGenesis ?? pinned ?? undefined);
+    // With a pin, an empty partition does not verify: recover() has thrown already.
     if (head.genesisHash === null) {
-      if (pinned) {
-        throw new LedgerIntegrityError(
-          `partition ${partition} is empty but its genesis ${pinned} is pinned: the ledger's history was lost or the topic replaced`,
-        );
-      }
       this.head = head;
       this.needsRecovery = false;
       await this.writeGenesis();
@@ -260,7 +263,14 @@ export class PartitionWriter {
     }
   }
 
-  private async recover(genesisHash: Hash | undefined): Promise<ChainHead> {
+  /**
+   * Reads the partition back and verifies it; returns its head, and the offsets of the
+   * records among `watch` (by hash) that it found.
+   */
+  private async recover(
+    genesisHash: Hash | undefined,
+    watch: ReadonlySet<Hash> = new Set(),
+  ): Promise<{ head: ChainHead; found: Map<Hash, string> }> {
     const { ledgerId, partition, signer, log } = this.options;
     const verifier = new ChainVerifier({
       ledgerId,
@@ -268,13 +278,15 @@ export class PartitionWriter {
       verifier: new CheckpointVerifier(signer.keyName, signer.publicKey),
       genesisHash,
     });
+    const found = new Map<Hash, string>();
     for await (const entry of log.readAll()) {
       const result = verifier.push(entry.offset, entry.value);
       if ('break' in result) throw new LedgerIntegrityError(`refusing to extend a broken chain: ${describeBreak(result.break)}`);
+      for (const record of result.verified) if (watch.has(record.hash)) found.set(record.hash, record.offset);
     }
     const end = verifier.end();
     if (end) throw new LedgerIntegrityError(`refusing to extend a broken chain: ${describeBreak(end)}`);
-    return verifier.head();
+    return { head: verifier.head(), found };
   }
 
   private async writeGenesis(): Promise<void> {
@@ -316,37 +328,42 @@ export class PartitionWriter {
     };
   }
 
-  private async commit(batch: Waiting[]): Promise<void> {
+  private async commit(waiting: Waiting[]): Promise<void> {
     const { ledgerId, partition, signer, log } = this.options;
+    let batch: Waiting[] = waiting;
+    let built: Built[] = [];
+    let checkpoint: Built | undefined;
     try {
       if (this.needsRecovery) {
-        this.head = await this.recover(this.head?.genesisHash ?? undefined);
+        this.head = (await this.recover(this.head?.genesisHash ?? undefined)).head;
         this.needsRecovery = false;
       }
       const draft = new Draft(this.currentHead(), ledgerId, partition, this.options.clock.now().toISOString(), this.newEventId);
-      const built = batch.map(({ request }) => draft.add(request, request.entityIds));
-      const checkpoint = draft.checkpoint(signer);
+      // Each request on its own: one that cannot become a record is refused alone.
+      batch = [];
+      for (const request of waiting) {
+        try {
+          built.push(draft.add(request.request, request.request.entityIds));
+          batch.push(request);
+        } catch (error) {
+          request.reject(
+            new AppendRejectedError(`the record cannot be built: ${error instanceof Error ? error.message : String(error)}`),
+          );
+        }
+      }
+      if (batch.length === 0) return;
+      checkpoint = draft.checkpoint(signer);
       const entries = built.map((b, i) => this.entry(b, batch[i]?.request.entityIds[0] ?? `ledger:${ledgerId}:${partition}`));
       entries.push(this.entry(checkpoint, `ledger:${ledgerId}:${partition}`));
       const offsets = await log.appendTransaction(entries);
       this.head = draft.head();
-      this.committedEnd = (BigInt(offsets.at(-1) ?? '-1') + 1n).toString();
-      this.batches += 1;
-      this.appends += batch.length;
-      const checkpointSize = checkpoint.record.sequence;
-      batch.forEach((waiting, i) => {
-        const b = built[i] as Built;
-        waiting.resolve({
-          ledgerId,
-          partition,
-          offset: offsets[i] as string,
-          sequence: b.record.sequence,
-          hash: b.hash,
-          checkpointSize,
-        });
-      });
+      this.committed(batch, built, offsets, checkpoint.record.sequence);
     } catch (error) {
       const failure = this.classify(error);
+      if (failure instanceof AppendOutcomeUnknownError && checkpoint) {
+        await this.reconcile(batch, built, checkpoint, failure);
+        return;
+      }
       if (failure instanceof WriterFencedError) {
         this.state = 'fenced';
         this.failure = failure;
@@ -354,10 +371,66 @@ export class PartitionWriter {
         this.state = 'failed';
         this.failure = failure;
       } else {
-        // The commit may or may not have happened: re-read the truth before the next batch.
+        // Not committed, but re-read the head before the next batch all the same.
         this.needsRecovery = true;
       }
-      for (const waiting of batch) waiting.reject(failure);
+      for (const request of batch) request.reject(failure);
+      built = [];
+    }
+  }
+
+  private committed(
+    batch: readonly Waiting[],
+    built: readonly Built[],
+    offsets: readonly (string | undefined)[],
+    checkpointSize: number,
+  ): void {
+    const { ledgerId, partition } = this.options;
+    this.committedEnd = (BigInt(offsets.at(-1) ?? '-1') + 1n).toString();
+    this.batches += 1;
+    this.appends += batch.length;
+    batch.forEach((request, i) => {
+      const b = built[i] as Built;
+      request.resolve({
+        ledgerId,
+        partition,
+        offset: offsets[i] as string,
+        sequence: b.record.sequence,
+        hash: b.hash,
+        checkpointSize,
+      });
+    });
+  }
+
+  /**
+   * The commit was sent but not confirmed. The transaction landed whole or not at all: read
+   * the partition back and answer the callers from what is there. Only when that read fails
+   * too do they get AppendOutcomeUnknownError.
+   */
+  private async reconcile(
+    batch: readonly Waiting[],
+    built: readonly Built[],
+    checkpoint: Built,
+    unknown: AppendOutcomeUnknownError,
+  ): Promise<void> {
+    try {
+      const watch = new Set([...built.map((b) => b.hash), checkpoint.hash]);
+      const { head, found } = await this.recover(this.head?.genesisHash ?? undefined, watch);
+      this.head = head;
+      this.needsRecovery = false;
+      const checkpointOffset = found.get(checkpoint.hash);
+      if (checkpointOffset !== undefined) {
+        const offsets = [...built.map((b) => found.get(b.hash)), checkpointOffset];
+        this.committed(batch, built, offsets, checkpoint.record.sequence);
+        return;
+      }
+      const notCommitted = new LedgerUnavailableError(
+        `partition ${this.options.partition}: the transaction was not committed (${unknown.message})`,
+      );
+      for (const request of batch) request.reject(notCommitted);
+    } catch {
+      this.needsRecovery = true;
+      for (const request of batch) request.reject(unknown);
     }
   }
 

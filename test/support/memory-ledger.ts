@@ -10,6 +10,8 @@ export class MemoryPartitionLog implements PartitionLog {
   transactions = 0;
   /** When set, the next appendTransaction fails with it and appends nothing. */
   failNext: Error | null = null;
+  /** When set, the next appendTransaction appends (or not) and then throws, as a lost answer. */
+  loseAnswerNext: { committed: boolean; error: Error } | null = null;
 
   constructor(readonly partition = 0) {}
 
@@ -30,13 +32,16 @@ export class MemoryPartitionLog implements PartitionLog {
       this.failNext = null;
       return Promise.reject(failure);
     }
+    const lost = this.loseAnswerNext;
+    this.loseAnswerNext = null;
+    if (lost && !lost.committed) return Promise.reject(lost.error);
     this.transactions += 1;
     const offsets = entries.map((entry) => {
       const offset = String(this.entries.length);
       this.entries.push({ offset, entry });
       return offset;
     });
-    return Promise.resolve(offsets);
+    return lost ? Promise.reject(lost.error) : Promise.resolve(offsets);
   }
 
   close(): Promise<void> {

@@ -1,5 +1,5 @@
-import kafkajs, { type Kafka, type Producer } from 'kafkajs';
-import { LedgerUnavailableError, WriterFencedError } from '../ledger-errors.js';
+import kafkajs, { type Kafka, type Producer, type Transaction } from 'kafkajs';
+import { AppendOutcomeUnknownError, LedgerError, LedgerUnavailableError, WriterFencedError } from '../ledger-errors.js';
 import type { LogEntry, PartitionLog, StoredEntry } from '../ports.js';
 import { readPartition } from './kafka-partition-reader.js';
 
@@ -82,7 +82,9 @@ export class KafkaPartitionLog implements PartitionLog {
   async appendTransaction(entries: readonly LogEntry[]): Promise<string[]> {
     const producer = this.producer;
     if (!producer) throw new LedgerUnavailableError('the partition log is not open');
-    let transaction;
+    let transaction: Transaction | undefined;
+    let offsets: string[];
+    // Until the commit is sent, a failure means the transaction is aborted: nothing landed.
     try {
       transaction = await producer.transaction();
       const [metadata] = await transaction.send({
@@ -95,22 +97,34 @@ export class KafkaPartitionLog implements PartitionLog {
           headers: { ...entry.headers },
         })),
       });
-      await transaction.commit();
       const base = BigInt(metadata?.baseOffset ?? '-1');
       if (!metadata || base < 0n) throw new LedgerUnavailableError('Kafka did not report the offsets of the transaction');
-      return entries.map((_, i) => (base + BigInt(i)).toString());
+      offsets = entries.map((_, i) => (base + BigInt(i)).toString());
     } catch (error) {
       if (transaction?.isActive()) await transaction.abort().catch(() => undefined);
-      if (isFencingError(error)) {
-        throw new WriterFencedError(
-          `another writer took over ${this.topic}/${this.partition} (transactional id ${this.transactionalId}); this writer stops`,
-        );
-      }
-      if (error instanceof LedgerUnavailableError) throw error;
-      throw new LedgerUnavailableError(
-        `Kafka did not commit the transaction: ${error instanceof Error ? error.message : String(error)}`,
+      throw this.failure(error, (message) => new LedgerUnavailableError(`Kafka did not take the transaction: ${message}`));
+    }
+    // Once the commit is sent, a lost answer leaves the outcome unknown.
+    try {
+      await transaction.commit();
+    } catch (error) {
+      throw this.failure(
+        error,
+        (message) =>
+          new AppendOutcomeUnknownError(`the commit to ${this.topic}/${this.partition} was sent but not confirmed: ${message}`),
       );
     }
+    return offsets;
+  }
+
+  private failure(error: unknown, otherwise: (message: string) => LedgerError): LedgerError {
+    if (isFencingError(error)) {
+      return new WriterFencedError(
+        `another writer took over ${this.topic}/${this.partition} (transactional id ${this.transactionalId}); this writer stops`,
+      );
+    }
+    if (error instanceof LedgerError) return error;
+    return otherwise(error instanceof Error ? error.message : String(error));
   }
 
   async close(): Promise<void> {

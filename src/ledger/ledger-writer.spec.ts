@@ -1,0 +1,84 @@
+import { describe, expect, it } from '@jest/globals';
+import { MemoryGenesisPins, MemoryPartitionLog, steppingClock } from '../../test/support/memory-ledger.js';
+import { ChainVerifier } from './chain-verifier.js';
+import { CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
+import { AppendRejectedError } from './ledger-errors.js';
+import type { AppendRequest } from './ledger-record.js';
+import { LedgerWriter } from './ledger-writer.js';
+
+const signer = new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(3));
+
+async function ledger(): Promise<{ writer: LedgerWriter; log: MemoryPartitionLog }> {
+  const log = new MemoryPartitionLog();
+  const writer = new LedgerWriter({
+    ledgerId: 'unit',
+    partitions: 1,
+    signer,
+    pins: new MemoryGenesisPins(),
+    clock: steppingClock(),
+    maxBatch: 100,
+    maxPayloadBytes: 1024,
+    openPartition: () => log,
+  });
+  await writer.start();
+  return { writer, log };
+}
+
+const good: AppendRequest = {
+  eventId: '00000000-0000-4000-8000-000000000001',
+  eventType: 'custody.receive',
+  entityIds: ['product-1'],
+  occurredAt: '2026-11-26T08:00:00Z',
+  actor: 'dock-1',
+  payload: { ok: true },
+};
+
+function nested(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = { v: value };
+  return value;
+}
+
+describe('LedgerWriter refuses, before queueing, what could not become a verifiable record', () => {
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ['a payload that is an array', { payload: [1, 2] }, /payload must be a JSON object/],
+    ['an actor that is not a string', { actor: ['x'] }, /actor must be 1 to 200 characters/],
+    ['an eventId that is not a string', { eventId: [good.eventId] }, /eventId must be a lowercase UUID/],
+    ['no entities', { entityIds: [] }, /at least one entity/],
+    ['entityIds that are not an array', { entityIds: 'product-1' }, /at least one entity/],
+    ['an entity named twice', { entityIds: ['a', 'a'] }, /appears twice/],
+    ['an occurredAt without offset', { occurredAt: '2026-11-26T08:00:00' }, /occurredAt must be an RFC 3339 time with offset/],
+    ['an event type of the ledger itself', { eventType: 'ledger.checkpoint' }, /reserved for the ledger/],
+    ['a payload nested one level too deep inside the record', { payload: nested(64) }, /nested deeper than 64 levels/],
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the point
+    ['a sparse array', { payload: { list: [1, , 3] } }, /undefined is not a JSON value/],
+    ['a lone surrogate in the actor', { actor: 'x\ud800' }, /lone UTF-16 surrogate/],
+    ['a payload over the size limit', { payload: { text: 'x'.repeat(2000) } }, /at most 1024 are allowed/],
+  ];
+
+  it.each(bad)('refuses %s', async (_, change, reason) => {
+    const { writer, log } = await ledger();
+    const before = log.entries.length;
+    const attempt = writer.append({ ...good, ...change });
+    await expect(attempt).rejects.toBeInstanceOf(AppendRejectedError);
+    await expect(writer.append({ ...good, ...change })).rejects.toThrow(reason);
+    expect(log.entries).toHaveLength(before);
+  });
+
+  it('lets the good requests of the same moment through, and the partition still verifies', async () => {
+    const { writer, log } = await ledger();
+    const results = await Promise.allSettled([
+      writer.append({ ...good, eventId: '00000000-0000-4000-8000-000000000002' }),
+      writer.append({ ...good, payload: nested(64) as AppendRequest['payload'] }),
+      writer.append({ ...good, eventId: '00000000-0000-4000-8000-000000000003' }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const verifier = new ChainVerifier({
+      ledgerId: 'unit',
+      partition: 0,
+      verifier: new CheckpointVerifier(signer.keyName, signer.publicKey),
+    });
+    for (const entry of log.values()) expect('break' in verifier.push(entry.offset, entry.value)).toBe(false);
+    expect(verifier.end()).toBeNull();
+  });
+});
