@@ -12,11 +12,10 @@ import kafkajs, { type Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createKafkaClient } from '../src/infrastructure/kafka/kafka-client.js';
-import { KafkaPartitionLog, WRITER_RETRY, writerTransactionalId } from '../src/ledger/adapters/kafka-partition-log.js';
+import { createKafkaLedgerWriter } from '../src/ledger/adapters/kafka-ledger-writer.js';
+import { WRITER_RETRY } from '../src/ledger/adapters/kafka-partition-log.js';
 import { CheckpointSigner } from '../src/ledger/checkpoint-note.js';
 import type { AppendRequest } from '../src/ledger/ledger-record.js';
-import { LedgerWriter } from '../src/ledger/ledger-writer.js';
-import { systemClock } from '../src/ledger/ports.js';
 import { encodeRecord } from '../src/ledger/record-codec.js';
 import { MemoryGenesisPins } from '../test/support/memory-ledger.js';
 import { machine, median, spread } from './support/report.js';
@@ -74,15 +73,13 @@ function percentile(sorted: number[], p: number): number {
 async function ledgerRun(kafka: Kafka, callers: number, seconds: number) {
   const name = await topic(kafka);
   const ledgerId = `bench-${randomUUID().slice(0, 8)}`;
-  const writer = new LedgerWriter({
+  const writer = createKafkaLedgerWriter({
+    kafka,
+    topic: name,
     ledgerId,
     partitions: 1,
     signer: new CheckpointSigner('custodian/bench', CheckpointSigner.generateSecretKey()),
     pins: new MemoryGenesisPins(),
-    clock: systemClock,
-    maxBatch: 500,
-    maxPayloadBytes: 65_536,
-    openPartition: (p) => new KafkaPartitionLog(kafka, name, p, writerTransactionalId(ledgerId, p)),
   });
   await writer.start();
   const latencies: number[] = [];

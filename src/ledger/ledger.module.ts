@@ -6,12 +6,11 @@ import type { DataSource } from 'typeorm';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
 import { KAFKA } from '../infrastructure/kafka/kafka.module.js';
-import { KafkaPartitionLog, writerTransactionalId } from './adapters/kafka-partition-log.js';
+import { createKafkaLedgerWriter } from './adapters/kafka-ledger-writer.js';
 import { PostgresGenesisPins } from './adapters/postgres-genesis-pins.js';
 import { loadSigningKey } from './adapters/signing-key-file.js';
 import { CheckpointSigner } from './checkpoint-note.js';
 import { LedgerWriter } from './ledger-writer.js';
-import { systemClock } from './ports.js';
 
 /** Starts the writers once the application is up, and closes them on shutdown. */
 class LedgerWriterLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -89,17 +88,16 @@ class LedgerController {
       provide: LedgerWriter,
       inject: [CONFIG, KAFKA, CheckpointSigner, getDataSourceToken()],
       useFactory: (config: CustodianConfig, kafka: Kafka, signer: CheckpointSigner, dataSource: DataSource) =>
-        new LedgerWriter({
+        createKafkaLedgerWriter({
+          kafka,
+          topic: config.ledger.topic,
           ledgerId: config.ledger.id,
           partitions: config.ledger.partitions,
           signer,
           pins: new PostgresGenesisPins(dataSource),
-          clock: systemClock,
           maxBatch: config.ledger.maxBatch,
           maxPayloadBytes: config.ledger.maxPayloadBytes,
           configuredGenesis: config.ledger.genesis,
-          openPartition: (partition) =>
-            new KafkaPartitionLog(kafka, config.ledger.topic, partition, writerTransactionalId(config.ledger.id, partition)),
         }),
     },
     LedgerWriterLifecycle,

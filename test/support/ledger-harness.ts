@@ -1,13 +1,13 @@
 /** Real ledgers on the test broker: writers, raw topic copies and verification. */
 import { ConsoleLogger } from '@nestjs/common';
 import kafkajs, { type Kafka } from 'kafkajs';
-import { KafkaPartitionLog, writerTransactionalId } from '../../src/ledger/adapters/kafka-partition-log.js';
+import { createKafkaLedgerWriter } from '../../src/ledger/adapters/kafka-ledger-writer.js';
 import { readPartition } from '../../src/ledger/adapters/kafka-partition-reader.js';
 import { type ChainBreak, ChainVerifier } from '../../src/ledger/chain-verifier.js';
 import { CheckpointSigner, CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
 import type { StoredRecord } from '../../src/ledger/ledger-record.js';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.js';
-import { type GenesisPins, systemClock } from '../../src/ledger/ports.js';
+import type { GenesisPins } from '../../src/ledger/ports.js';
 import { createKafkaClient } from '../../src/infrastructure/kafka/kafka-client.js';
 import { testKafkaBrokers, uniqueName } from './environment.js';
 import { MemoryGenesisPins } from './memory-ledger.js';
@@ -55,15 +55,13 @@ export async function startKafkaLedger(
   const ledgerId = options.ledgerId ?? uniqueName('test');
   const signer = options.signer ?? testSigner();
   if (options.createTopic ?? !options.topic) await createTopic(kafka, topic);
-  const writer = new LedgerWriter({
+  const writer = createKafkaLedgerWriter({
+    kafka,
+    topic,
     ledgerId,
     partitions: 1,
     signer,
     pins: options.pins ?? new MemoryGenesisPins(),
-    clock: systemClock,
-    maxBatch: 500,
-    maxPayloadBytes: 65_536,
-    openPartition: (partition) => new KafkaPartitionLog(kafka, topic, partition, writerTransactionalId(ledgerId, partition)),
   });
   await writer.start();
   return { kafka, topic, ledgerId, signer, writer };

@@ -1,0 +1,35 @@
+import type { Kafka } from 'kafkajs';
+import type { CheckpointSigner } from '../checkpoint-note.js';
+import type { Hash } from '../hashing.js';
+import { LedgerWriter } from '../ledger-writer.js';
+import { type Clock, type GenesisPins, systemClock } from '../ports.js';
+import { KafkaPartitionLog, writerTransactionalId } from './kafka-partition-log.js';
+
+export interface KafkaLedgerWriterOptions {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  readonly ledgerId: string;
+  readonly partitions: number;
+  readonly signer: CheckpointSigner;
+  readonly pins: GenesisPins;
+  readonly maxBatch?: number;
+  readonly maxPayloadBytes?: number;
+  readonly configuredGenesis?: ReadonlyMap<number, Hash>;
+  readonly clock?: Clock;
+}
+
+/** A LedgerWriter whose partitions are partitions of a Kafka topic, one fenced writer each. */
+export function createKafkaLedgerWriter(options: KafkaLedgerWriterOptions): LedgerWriter {
+  const { kafka, topic, ledgerId } = options;
+  return new LedgerWriter({
+    ledgerId,
+    partitions: options.partitions,
+    signer: options.signer,
+    pins: options.pins,
+    clock: options.clock ?? systemClock,
+    maxBatch: options.maxBatch ?? 500,
+    maxPayloadBytes: options.maxPayloadBytes ?? 65_536,
+    configuredGenesis: options.configuredGenesis,
+    openPartition: (partition) => new KafkaPartitionLog(kafka, topic, partition, writerTransactionalId(ledgerId, partition)),
+  });
+}
