@@ -90,6 +90,24 @@ describe('ChainVerifier', () => {
     expect(verifier.head().nextSequence).toBe(15);
   });
 
+  it('resumes from a verified head and verifies only what follows it', () => {
+    const first = new ChainVerifier({ ledgerId: 'unit', partition: 0, verifier: verifierKey });
+    for (const entry of original.slice(0, 9)) expect('break' in first.push(entry.offset, entry.value)).toBe(false);
+    const head = first.head();
+    expect(head).toMatchObject({ nextSequence: 9, nextOffset: '9' });
+
+    const resumed = new ChainVerifier({ ledgerId: 'unit', partition: 0, verifier: verifierKey, resumeFrom: head });
+    const released = original.slice(9).flatMap((entry) => {
+      const result = resumed.push(entry.offset, entry.value);
+      if ('break' in result) throw new Error(result.break.message);
+      return result.verified.map((r) => r.record.sequence);
+    });
+    expect(released).toEqual([9, 10, 11, 12, 13, 14]);
+    expect(resumed.end()).toBeNull();
+    // Entity links reach back across the resume point: record 9 links to entity a's record 5.
+    expect(resumed.head().entityHeads.get('a')).toBe(decodeRecord(original[13]!.value).hash);
+  });
+
   it('names a modified payload at its own offset, with the linked and the found hash', () => {
     const values = original.map((e) => e.value);
     const record = recordAt(5);

@@ -39,6 +39,11 @@ export interface ChainVerifierOptions {
   readonly genesisHash?: Hash;
   /** Records kept waiting for a checkpoint before they count as uncovered. */
   readonly maxPending?: number;
+  /**
+   * Continue from a head this verifier (or another) verified before, instead of from genesis;
+   * reading then starts at `resumeFrom.nextOffset`.
+   */
+  readonly resumeFrom?: ChainHead;
 }
 
 /** The verified head of a partition: what a writer continues from. */
@@ -96,7 +101,6 @@ export class ChainVerifier {
   private nextSequence = 0;
   private headHash: Hash | null = null;
   private genesisHash: Hash | null = null;
-  private readonly tree = MerkleTree.empty();
   private readonly hashes = new HashList();
   private readonly entityHeads = new Map<string, Hash>();
   private lastCheckpoint: SignedCheckpoint | null = null;
@@ -105,16 +109,30 @@ export class ChainVerifier {
   private pendingByHash = new Map<Hash, Pending>();
   private broken: ChainBreak | null = null;
   private readonly maxPending: number;
+  /** Sequence of the first hash in `hashes`: 0, or where a resumed verification started. */
+  private readonly baseSequence: number;
+  private tree: MerkleTree;
 
   constructor(private readonly options: ChainVerifierOptions) {
     this.maxPending = options.maxPending ?? 100_000;
+    const from = options.resumeFrom;
+    this.tree = from ? from.tree.clone() : MerkleTree.empty();
+    this.baseSequence = from?.nextSequence ?? 0;
+    if (from) {
+      this.nextSequence = from.nextSequence;
+      this.headHash = from.headHash;
+      this.genesisHash = from.genesisHash;
+      for (const [id, hash] of from.entityHeads) this.entityHeads.set(id, hash);
+      this.lastCheckpoint = from.lastCheckpoint;
+      this.lastSettledOffset = from.nextOffset === null ? null : String(BigInt(from.nextOffset) - 1n);
+    }
   }
 
   get failure(): ChainBreak | null {
     return this.broken;
   }
 
-  /** Record hashes by sequence, of every verified record. */
+  /** Record hashes of the records this verifier verified, by sequence from `baseSequence`. */
   get recordHashes(): HashList {
     return this.hashes;
   }
@@ -157,7 +175,7 @@ export class ChainVerifier {
       });
     }
     if (record.sequence < this.nextSequence) {
-      const held = this.hashes.at(record.sequence);
+      const held = this.hashes.at(record.sequence - this.baseSequence);
       return this.fail({
         kind: held === hash ? 'duplicate' : 'injected',
         offset,

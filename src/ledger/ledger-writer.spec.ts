@@ -5,6 +5,7 @@ import { CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
 import { AppendRejectedError } from './ledger-errors.js';
 import type { AppendRequest } from './ledger-record.js';
 import { LedgerWriter } from './ledger-writer.js';
+import { partitionOf } from './partitioning.js';
 
 const signer = new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(3));
 
@@ -38,6 +39,62 @@ function nested(depth: number): unknown {
   for (let i = 0; i < depth; i++) value = { v: value };
   return value;
 }
+
+describe('LedgerWriter with several partitions', () => {
+  it('routes each entity to its partition, where each partition is a chain of its own', async () => {
+    const logs = [0, 1, 2].map((p) => new MemoryPartitionLog(p));
+    const writer = new LedgerWriter({
+      ledgerId: 'unit',
+      partitions: 3,
+      signer,
+      pins: new MemoryGenesisPins(),
+      clock: steppingClock(),
+      maxBatch: 100,
+      maxPayloadBytes: 1024,
+      openPartition: (p) => logs[p]!,
+    });
+    await writer.start();
+    const entities = Array.from({ length: 30 }, (_, i) => `product-${i}`);
+    const receipts = await Promise.all(
+      entities.map((id, i) =>
+        writer.append({ ...good, eventId: `00000000-0000-4000-8000-${String(i + 100).padStart(12, '0')}`, entityIds: [id] }),
+      ),
+    );
+    receipts.forEach((receipt, i) => {
+      expect(receipt.partition).toBe(partitionOf(entities[i]!, 3));
+    });
+    expect(new Set(receipts.map((r) => r.partition))).toEqual(new Set([0, 1, 2]));
+    for (const [p, log] of logs.entries()) {
+      const verifier = new ChainVerifier({
+        ledgerId: 'unit',
+        partition: p,
+        verifier: new CheckpointVerifier(signer.keyName, signer.publicKey),
+      });
+      for (const entry of log.values()) expect('break' in verifier.push(entry.offset, entry.value)).toBe(false);
+      expect(verifier.end()).toBeNull();
+      // genesis and its checkpoint, then each batch's appends and its checkpoint
+      const appends = receipts.filter((r) => r.partition === p).length;
+      expect(verifier.head().nextSequence).toBe(2 + appends + writer.partitionStats()[p]!.batches);
+    }
+  });
+
+  it('refuses a record whose entities live in different partitions', async () => {
+    const writer = new LedgerWriter({
+      ledgerId: 'unit',
+      partitions: 3,
+      signer,
+      pins: new MemoryGenesisPins(),
+      clock: steppingClock(),
+      maxBatch: 100,
+      maxPayloadBytes: 1024,
+      openPartition: (p) => new MemoryPartitionLog(p),
+    });
+    await writer.start();
+    const a = 'product-1';
+    const b = ['product-2', 'product-3', 'product-4', 'product-5'].find((id) => partitionOf(id, 3) !== partitionOf(a, 3))!;
+    await expect(writer.append({ ...good, entityIds: [a, b] })).rejects.toThrow(/map to 2 different partitions/);
+  });
+});
 
 describe('LedgerWriter refuses, before queueing, what could not become a verifiable record', () => {
   const bad: [string, Record<string, unknown>, RegExp][] = [

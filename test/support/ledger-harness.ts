@@ -3,7 +3,8 @@ import { ConsoleLogger } from '@nestjs/common';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { createKafkaLedgerWriter } from '../../src/ledger/adapters/kafka-ledger-writer.js';
 import { readPartition } from '../../src/ledger/adapters/kafka-partition-reader.js';
-import { type ChainBreak, ChainVerifier } from '../../src/ledger/chain-verifier.js';
+import type { ChainBreak } from '../../src/ledger/chain-verifier.js';
+import { ChainBrokenError, readVerifiedPartition } from '../../src/ledger/adapters/kafka-ledger-reader.js';
 import { CheckpointSigner, CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
 import type { StoredRecord } from '../../src/ledger/ledger-record.js';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.js';
@@ -101,18 +102,15 @@ export async function verifyTopic(
   ledgerId: string,
   signer: CheckpointSigner,
 ): Promise<Verification> {
-  const verifier = new ChainVerifier({
-    ledgerId,
-    partition: 0,
-    verifier: new CheckpointVerifier(signer.keyName, signer.publicKey),
-  });
   const records: StoredRecord[] = [];
-  for await (const entry of readPartition(kafka, topic, 0)) {
-    const result = verifier.push(entry.offset, entry.value);
-    if ('break' in result) return { problem: result.break, records };
-    records.push(...result.verified);
+  try {
+    const verifier = new CheckpointVerifier(signer.keyName, signer.publicKey);
+    for await (const record of readVerifiedPartition(kafka, topic, { ledgerId, partition: 0, verifier })) records.push(record);
+    return { problem: null, records };
+  } catch (error) {
+    if (error instanceof ChainBrokenError) return { problem: error.problem, records };
+    throw error;
   }
-  return { problem: verifier.end(), records };
 }
 
 export async function rawValues(kafka: Kafka, topic: string): Promise<Uint8Array[]> {
