@@ -164,6 +164,30 @@ describe('ChainVerifier', () => {
     expect(run(relaid(values))).toMatchObject({ kind: 'injected', offset: '5', sequence: 5, found: forged.hash });
   });
 
+  it('names a record swapped with the checkpoint after it as out of order at the checkpoint', () => {
+    const values = original.map((e) => e.value);
+    [values[5], values[6]] = [values[6]!, values[5]!];
+    expect(run(relaid(values))).toMatchObject({ kind: 'out-of-order', offset: '5', sequence: 6 });
+  });
+
+  it('names a checkpoint swapped with the first record of the next batch as out of order at that record', () => {
+    const values = original.map((e) => e.value);
+    [values[6], values[7]] = [values[7]!, values[6]!];
+    expect(run(relaid(values))).toMatchObject({ kind: 'out-of-order', offset: '6', sequence: 7 });
+  });
+
+  it('names a record whose sequence member was changed as modified, at its offset', () => {
+    const values = original.map((e) => e.value);
+    values[5] = encodeRecord({ ...recordAt(5), sequence: 6 }).bytes;
+    expect(run(relaid(values))).toMatchObject({ kind: 'modified', offset: '5', expected: decodeRecord(original[5]!.value).hash });
+  });
+
+  it('names the last record missing before a checkpoint', () => {
+    const values = original.map((e) => e.value);
+    values.splice(13, 1);
+    expect(run(relaid(values))).toMatchObject({ kind: 'missing', offset: '13', sequence: 14 });
+  });
+
   it('names a checkpoint with a bad signature', () => {
     const values = original.map((e) => e.value);
     const checkpoint = recordAt(8);

@@ -108,6 +108,15 @@ export class ChainVerifier {
   private pending: Pending[] = [];
   private pendingByHash = new Map<Hash, Pending>();
   private broken: ChainBreak | null = null;
+  /**
+   * A checkpoint whose walk back found no record with a linked hash. That record is missing
+   * unless it still turns up, in which case the checkpoint stood too early (out of order).
+   */
+  private deferred: {
+    readonly missing: Omit<ChainBreak, 'partition'>;
+    readonly wanted: Hash;
+    readonly checkpoint: Pending;
+  } | null = null;
   private readonly maxPending: number;
   /** Sequence of the first hash in `hashes`: 0, or where a resumed verification started. */
   private readonly baseSequence: number;
@@ -188,6 +197,20 @@ export class ChainVerifier {
             : `a record for sequence ${record.sequence}, which the signed chain already holds with another hash`,
       });
     }
+    if (this.deferred) {
+      const { missing, wanted, checkpoint } = this.deferred;
+      if (hash === wanted) {
+        return this.fail({
+          kind: 'out-of-order',
+          offset: checkpoint.offset,
+          sequence: checkpoint.record.sequence,
+          expected: `after offset ${offset}`,
+          found: checkpoint.offset,
+          message: `the checkpoint stands before a record it covers (sequence ${record.sequence}, offset ${offset})`,
+        });
+      }
+      if (record.eventType === CHECKPOINT_EVENT) return this.fail(missing);
+    }
     const twin = this.pendingByHash.get(hash);
     if (twin) {
       return this.fail({
@@ -210,6 +233,7 @@ export class ChainVerifier {
   /** The stream ended: records still waiting for a checkpoint are not part of the ledger. */
   end(): ChainBreak | null {
     if (this.broken) return this.broken;
+    if (this.deferred) return (this.fail(this.deferred.missing) as { break: ChainBreak }).break;
     if (this.pending.length > 0) return (this.uncovered() as { break: ChainBreak }).break;
     if (this.options.genesisHash && this.nextSequence === 0) {
       return (
@@ -267,7 +291,17 @@ export class ChainVerifier {
     const problems: ChainBreak[] = [];
     const note = (problem: Omit<ChainBreak, 'partition'>) => problems.push({ partition: this.options.partition, ...problem });
     for (const stray of this.pending) {
-      if (!onPath.has(stray)) {
+      if (onPath.has(stray)) continue;
+      if (stray.record.previousHash === checkpoint.hash || stray.record.sequence > checkpoint.record.sequence) {
+        note({
+          kind: 'out-of-order',
+          offset: stray.offset,
+          sequence: stray.record.sequence,
+          expected: `after offset ${checkpoint.offset}`,
+          found: stray.offset,
+          message: `the record stands before the checkpoint it follows (sequence ${checkpoint.record.sequence}, offset ${checkpoint.offset})`,
+        });
+      } else {
         note({
           kind: 'injected',
           offset: stray.offset,
@@ -442,7 +476,14 @@ export class ChainVerifier {
   private brokenLink(link: Pending, onPath: ReadonlySet<Pending>): PushResult {
     const wanted = link.record.previousHash;
     const sequence = link.record.sequence - 1;
-    const impostor = this.pending.find((entry) => !onPath.has(entry) && entry.record.sequence === sequence);
+    // The record standing where the link points: by its sequence member, or, if that member
+    // was changed too, by where its own previous hash puts it.
+    const sequenceOf = (hash: Hash | null): number | undefined =>
+      hash === null ? undefined : hash === this.headHash ? this.nextSequence - 1 : this.pendingByHash.get(hash)?.record.sequence;
+    const offPath = this.pending.filter((entry) => !onPath.has(entry) && entry.record.eventType !== CHECKPOINT_EVENT);
+    const impostor =
+      offPath.find((entry) => entry.record.sequence === sequence) ??
+      offPath.find((entry) => sequenceOf(entry.record.previousHash) === sequence - 1);
     if (impostor && wanted !== null) {
       return this.fail({
         kind: 'modified',
@@ -463,13 +504,20 @@ export class ChainVerifier {
         message: 'the record links back past the last verified record',
       });
     }
-    return this.fail({
-      kind: 'missing',
-      offset: link.offset,
-      sequence: link.record.sequence,
-      expected: wanted,
-      found: 'no such record',
-      message: `the record linked from sequence ${link.record.sequence} (sequence ${sequence}, hash ${wanted}) is missing`,
-    });
+    // Missing, unless it still turns up after the checkpoint: hold the verdict until then.
+    const checkpoint = this.pending.at(-1) as Pending;
+    this.deferred = {
+      wanted,
+      checkpoint,
+      missing: {
+        kind: 'missing',
+        offset: link.offset,
+        sequence: link.record.sequence,
+        expected: wanted,
+        found: 'no such record',
+        message: `the record linked from sequence ${link.record.sequence} (sequence ${sequence}, hash ${wanted}) is missing`,
+      },
+    };
+    return { verified: NONE };
   }
 }
