@@ -24,8 +24,4 @@ export class HashList {
     if (index < 0 || index >= this.count) return undefined;
     return bytesToHex(this.buffer.subarray(index * 32, index * 32 + 32));
   }
-
-  toArray(): Hash[] {
-    return Array.from({ length: this.count }, (_, i) => this.at(i) as Hash);
-  }
 }

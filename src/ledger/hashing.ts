@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 
 /**
  * Domain separation (docs/ledger-format.md, "Record hash"): a record hash can never be
@@ -16,5 +16,3 @@ export const HASH_PATTERN = /^[0-9a-f]{64}$/;
 export function recordHash(canonical: Uint8Array): Hash {
   return bytesToHex(sha256(concatBytes(RECORD_HASH_PREFIX, canonical)));
 }
-
-export { bytesToHex, hexToBytes, sha256 };

@@ -5,7 +5,8 @@
  */
 import { canonicalize } from '../../src/ledger/canonical-json.js';
 import { CheckpointSigner } from '../../src/ledger/checkpoint-note.js';
-import { bytesToHex, RECORD_HASH_PREFIX } from '../../src/ledger/hashing.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { RECORD_HASH_PREFIX } from '../../src/ledger/hashing.js';
 import { type AppendRequest } from '../../src/ledger/ledger-record.js';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.js';
 import { inclusionProof, merkleRoot } from '../../src/ledger/merkle-tree.js';
