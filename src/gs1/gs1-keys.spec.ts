@@ -3,7 +3,7 @@ import { gs1CheckDigit, parseGln, parseGtin, parseLot, parseSerial, parseSscc } 
 
 /** Check digits computed the long way, independently of gs1CheckDigit. */
 function referenceCheckDigit(digits: string): number {
-  const reversed = [...digits].reverse().map(Number);
+  const reversed = Array.from(digits, Number).reverse();
   const weighted = reversed.reduce((sum, d, i) => sum + (i % 2 === 0 ? 3 * d : d), 0);
   return Math.ceil(weighted / 10) * 10 - weighted;
 }
