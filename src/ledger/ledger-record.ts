@@ -66,6 +66,21 @@ export interface AppendReceipt {
   readonly checkpointSize: number;
 }
 
+/**
+ * A rule a request must pass, given the state of entities at the exact point in the chain
+ * where its record would go. It throws the caller's own error to refuse. See EntityStateModel.
+ */
+export type Precondition = (stateOf: (entityId: string) => unknown) => void;
+
+/**
+ * How the state of an entity follows from its records: the writer folds every record of its
+ * partition through this, so that preconditions are decided against the ledger itself.
+ */
+export interface EntityStateModel {
+  /** The state of `entityId` after `record`, given its state before (undefined: no record yet). */
+  evolve(state: unknown, record: LedgerRecord, entityId: string): unknown;
+}
+
 /** What a caller asks to append; the writer adds position, links and recordedAt. */
 export interface AppendRequest {
   readonly eventId: string;
@@ -74,4 +89,10 @@ export interface AppendRequest {
   readonly occurredAt: string;
   readonly actor: string;
   readonly payload: { readonly [key: string]: JsonValue };
+  /**
+   * Checked by the partition's writer when it drafts the record, after every record before
+   * it in the partition, those of the same batch included: two requests that only one may
+   * pass can never both pass, however concurrent.
+   */
+  readonly precondition?: Precondition;
 }

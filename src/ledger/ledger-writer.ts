@@ -3,7 +3,7 @@ import type { ChainHead } from './chain-verifier.js';
 import type { CheckpointSigner } from './checkpoint-note.js';
 import type { Hash } from './hashing.js';
 import { AppendRejectedError } from './ledger-errors.js';
-import { type AppendReceipt, type AppendRequest, FORMAT_VERSION } from './ledger-record.js';
+import { type AppendReceipt, type AppendRequest, type EntityStateModel, FORMAT_VERSION } from './ledger-record.js';
 import { PartitionWriter, type WriterStats } from './partition-writer.js';
 import { partitionOf } from './partitioning.js';
 import type { Clock, GenesisPins, PartitionLog } from './ports.js';
@@ -21,6 +21,7 @@ export interface LedgerWriterOptions {
   readonly openPartition: (partition: number) => PartitionLog;
   readonly configuredGenesis?: ReadonlyMap<number, Hash>;
   readonly newEventId?: () => string;
+  readonly stateModel?: EntityStateModel;
 }
 
 /** Writers for every partition of one ledger; routes each append by its first entity. */
@@ -42,6 +43,7 @@ export class LedgerWriter {
           maxBatch: options.maxBatch,
           configuredGenesis: options.configuredGenesis?.get(partition),
           newEventId: options.newEventId,
+          stateModel: options.stateModel,
         }),
     );
   }

@@ -15,6 +15,7 @@ import {
   FORMAT_VERSION,
   GENESIS_EVENT,
   type GenesisPayload,
+  type EntityStateModel,
   type LedgerRecord,
   WRITER_ACTOR,
 } from './ledger-record.js';
@@ -45,6 +46,8 @@ export interface PartitionWriterOptions {
   readonly configuredGenesis?: Hash;
   /** Event ids of the writer's own records (genesis, checkpoints); random UUIDs by default. */
   readonly newEventId?: () => string;
+  /** How entity state follows from records, for preconditions; none keeps no state. */
+  readonly stateModel?: EntityStateModel;
 }
 
 interface Waiting {
@@ -178,6 +181,8 @@ export class PartitionWriter {
   private batches = 0;
   private appends = 0;
   private committedEnd: string | null = null;
+  /** Each entity's state after the last committed record, by the state model. */
+  private entityStates = new Map<string, unknown>();
 
   private readonly newEventId: () => string;
 
@@ -203,7 +208,8 @@ export class PartitionWriter {
         `partition ${partition}: the configured genesis ${configuredGenesis} differs from the pinned ${pinned}`,
       );
     }
-    const { head } = await this.recover(configuredGenesis ?? pinned ?? undefined);
+    const { head, states } = await this.recover(configuredGenesis ?? pinned ?? undefined);
+    this.entityStates = states;
     // With a pin, an empty partition does not verify: recover() has thrown already.
     if (head.genesisHash === null) {
       this.head = head;
@@ -270,7 +276,7 @@ export class PartitionWriter {
   private async recover(
     genesisHash: Hash | undefined,
     watch: ReadonlySet<Hash> = new Set(),
-  ): Promise<{ head: ChainHead; found: Map<Hash, string> }> {
+  ): Promise<{ head: ChainHead; found: Map<Hash, string>; states: Map<string, unknown> }> {
     const { ledgerId, partition, signer, log } = this.options;
     const verifier = new ChainVerifier({
       ledgerId,
@@ -279,14 +285,19 @@ export class PartitionWriter {
       genesisHash,
     });
     const found = new Map<Hash, string>();
+    const states = new Map<string, unknown>();
+    const model = this.options.stateModel;
     for await (const entry of log.readAll()) {
       const result = verifier.push(entry.offset, entry.value);
       if ('break' in result) throw new LedgerIntegrityError(`refusing to extend a broken chain: ${describeBreak(result.break)}`);
-      for (const record of result.verified) if (watch.has(record.hash)) found.set(record.hash, record.offset);
+      for (const stored of result.verified) {
+        if (watch.has(stored.hash)) found.set(stored.hash, stored.offset);
+        if (model) for (const { id } of stored.record.entities) states.set(id, model.evolve(states.get(id), stored.record, id));
+      }
     }
     const end = verifier.end();
     if (end) throw new LedgerIntegrityError(`refusing to extend a broken chain: ${describeBreak(end)}`);
-    return { head: verifier.head(), found };
+    return { head: verifier.head(), found, states };
   }
 
   private async writeGenesis(): Promise<void> {
@@ -333,17 +344,31 @@ export class PartitionWriter {
     let batch: Waiting[] = waiting;
     let built: Built[] = [];
     let checkpoint: Built | undefined;
+    const drafted = new Map<string, unknown>();
     try {
       if (this.needsRecovery) {
-        this.head = (await this.recover(this.head?.genesisHash ?? undefined)).head;
+        const recovered = await this.recover(this.head?.genesisHash ?? undefined);
+        this.head = recovered.head;
+        this.entityStates = recovered.states;
         this.needsRecovery = false;
       }
       const draft = new Draft(this.currentHead(), ledgerId, partition, this.options.clock.now().toISOString(), this.newEventId);
-      // Each request on its own: one that cannot become a record is refused alone.
+      // Each request on its own: one whose precondition fails, or that cannot become a
+      // record, is refused alone. States of this batch stay in `drafted` until Kafka commits.
+      const model = this.options.stateModel;
+      const stateOf = (id: string): unknown => (drafted.has(id) ? drafted.get(id) : this.entityStates.get(id));
       batch = [];
       for (const request of waiting) {
         try {
-          built.push(draft.add(request.request, request.request.entityIds));
+          request.request.precondition?.(stateOf);
+        } catch (refusal) {
+          request.reject(refusal instanceof Error ? refusal : new AppendRejectedError(String(refusal)));
+          continue;
+        }
+        try {
+          const record = draft.add(request.request, request.request.entityIds);
+          if (model) for (const id of request.request.entityIds) drafted.set(id, model.evolve(stateOf(id), record.record, id));
+          built.push(record);
           batch.push(request);
         } catch (error) {
           request.reject(
@@ -357,6 +382,7 @@ export class PartitionWriter {
       entries.push(this.entry(checkpoint, `ledger:${ledgerId}:${partition}`));
       const offsets = await log.appendTransaction(entries);
       this.head = draft.head();
+      for (const [id, state] of drafted) this.entityStates.set(id, state);
       this.committed(batch, built, offsets, checkpoint.record.sequence);
     } catch (error) {
       const failure = this.classify(error);
@@ -415,8 +441,9 @@ export class PartitionWriter {
   ): Promise<void> {
     try {
       const watch = new Set([...built.map((b) => b.hash), checkpoint.hash]);
-      const { head, found } = await this.recover(this.head?.genesisHash ?? undefined, watch);
+      const { head, found, states } = await this.recover(this.head?.genesisHash ?? undefined, watch);
       this.head = head;
+      this.entityStates = states;
       this.needsRecovery = false;
       const checkpointOffset = found.get(checkpoint.hash);
       if (checkpointOffset !== undefined) {

@@ -6,6 +6,7 @@ import type { AppendReceipt } from '../../src/ledger/ledger-record.js';
 import { WriterFencedError } from '../../src/ledger/ledger-errors.js';
 import { testKafkaBrokers, uniqueName } from '../support/environment.js';
 import { createTopic, settled, startKafkaLedger, testKafka, testSigner, verifyTopic } from '../support/ledger-harness.js';
+import { commission, handover as handoverOf, holderModel } from '../support/holder-model.js';
 import { ROOT } from '../support/test-stack.mjs';
 
 function handover(entity: string, n: number) {
@@ -138,4 +139,20 @@ describe('the ledger writer on a real Kafka broker', () => {
     expect(records.at(-2)?.hash).toBe(continued.hash);
     expect(records.filter((r) => r.record.payload.n === 99)).toEqual([]);
   }, 120_000);
+});
+
+describe('preconditions on a real Kafka broker', () => {
+  it('lets exactly one of 20 concurrent handovers of the same product from the same holder through', async () => {
+    const ledger = await startKafkaLedger({ stateModel: holderModel });
+    await ledger.writer.append(commission('urn:product:1', 'maker'));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => ledger.writer.append(handoverOf('urn:product:1', 'maker', `carrier-${i}`))),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    await settled(ledger);
+    await ledger.writer.close();
+    const { problem, records } = await verifyTopic(ledger.kafka, ledger.topic, ledger.ledgerId, ledger.signer);
+    expect(problem).toBeNull();
+    expect(records.filter((r) => r.record.eventType === 'custody.handover')).toHaveLength(1);
+  });
 });

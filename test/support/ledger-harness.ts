@@ -8,6 +8,7 @@ import { ChainBrokenError, readVerifiedPartition } from '../../src/ledger/adapte
 import { CheckpointSigner, CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
 import type { StoredRecord } from '../../src/ledger/ledger-record.js';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.js';
+import type { EntityStateModel } from '../../src/ledger/ledger-record.js';
 import type { GenesisPins } from '../../src/ledger/ports.js';
 import { createKafkaClient } from '../../src/infrastructure/kafka/kafka-client.js';
 import { testKafkaBrokers, uniqueName } from './environment.js';
@@ -49,6 +50,7 @@ export async function startKafkaLedger(
     pins?: GenesisPins;
     kafka?: Kafka;
     createTopic?: boolean;
+    stateModel?: EntityStateModel;
   } = {},
 ): Promise<KafkaLedger> {
   const kafka = options.kafka ?? testKafka();
@@ -63,6 +65,7 @@ export async function startKafkaLedger(
     partitions: 1,
     signer,
     pins: options.pins ?? new MemoryGenesisPins(),
+    stateModel: options.stateModel,
   });
   await writer.start();
   return { kafka, topic, ledgerId, signer, writer };

@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { CheckpointSigner } from '../checkpoint-note.js';
 import type { Hash } from '../hashing.js';
+import type { EntityStateModel } from '../ledger-record.js';
 import { LedgerWriter } from '../ledger-writer.js';
 import { type Clock, type GenesisPins, systemClock } from '../ports.js';
 import { KafkaPartitionLog, writerTransactionalId } from './kafka-partition-log.js';
@@ -16,6 +17,7 @@ export interface KafkaLedgerWriterOptions {
   readonly maxPayloadBytes?: number;
   readonly configuredGenesis?: ReadonlyMap<number, Hash>;
   readonly clock?: Clock;
+  readonly stateModel?: EntityStateModel;
 }
 
 /** A LedgerWriter whose partitions are partitions of a Kafka topic, one fenced writer each. */
@@ -30,6 +32,7 @@ export function createKafkaLedgerWriter(options: KafkaLedgerWriterOptions): Ledg
     maxBatch: options.maxBatch ?? 500,
     maxPayloadBytes: options.maxPayloadBytes ?? 65_536,
     configuredGenesis: options.configuredGenesis,
+    stateModel: options.stateModel,
     openPartition: (partition) => new KafkaPartitionLog(kafka, topic, partition, writerTransactionalId(ledgerId, partition)),
   });
 }
