@@ -210,16 +210,11 @@ export class PartitionWriter {
     }
     const { head, states } = await this.recover(configuredGenesis ?? pinned ?? undefined);
     this.entityStates = states;
+    this.head = head;
+    this.needsRecovery = false;
     // With a pin, an empty partition does not verify: recover() has thrown already.
-    if (head.genesisHash === null) {
-      this.head = head;
-      this.needsRecovery = false;
-      await this.writeGenesis();
-    } else {
-      this.head = head;
-      this.needsRecovery = false;
-      if (!pinned) await pins.pin(ledgerId, partition, head.genesisHash);
-    }
+    if (head.genesisHash === null) await this.writeGenesis();
+    else if (!pinned) await pins.pin(ledgerId, partition, head.genesisHash);
     this.state = 'open';
     return this.currentHead();
   }
