@@ -56,6 +56,11 @@ export class LedgerWriter {
     await Promise.all(this.writers.map((writer) => writer.close()));
   }
 
+  /** An entity's state after the last committed record of its partition, by the state model. */
+  stateOf(entityId: string): unknown {
+    return this.writers[partitionOf(entityId, this.options.partitions)]?.committedState(entityId);
+  }
+
   heads(): ChainHead[] {
     return this.writers.map((writer) => writer.currentHead());
   }

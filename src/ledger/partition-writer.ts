@@ -219,6 +219,11 @@ export class PartitionWriter {
     return this.currentHead();
   }
 
+  /** An entity's state after the last committed record (undefined: no record of it). */
+  committedState(entityId: string): unknown {
+    return this.entityStates.get(entityId);
+  }
+
   currentHead(): ChainHead {
     if (!this.head) throw new WriterClosedError('the writer has not started');
     return this.head;

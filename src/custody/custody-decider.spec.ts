@@ -1,0 +1,190 @@
+import { describe, expect, it } from '@jest/globals';
+import { MemoryGenesisPins, MemoryPartitionLog, steppingClock } from '../../test/support/memory-ledger.js';
+import { CheckpointSigner } from '../ledger/checkpoint-note.js';
+import type { LedgerRecord } from '../ledger/ledger-record.js';
+import { LedgerWriter } from '../ledger/ledger-writer.js';
+import { custodyAppend } from './custody-append.js';
+import { checkOccurredAt, type CustodyCommand, decide, type RuleName, RuleViolation } from './custody-decider.js';
+import { custodyStateModel } from './custody-state.js';
+
+const MAKER = '9506000134376';
+const CARRIER = '9506000134383';
+const SHOP = '9506000134390';
+const P1 = '/01/09506000134352/21/SN-1';
+const P2 = '/01/09506000134352/21/SN-2';
+const PALLET = '/00/106141411234567897';
+const OTHER_PALLET = '/00/106141411234567880';
+
+/** Given the commands (each decided, then folded as the writer folds records), a state lookup. */
+function given(...commands: CustodyCommand[]): (id: string) => unknown {
+  const states = new Map<string, unknown>();
+  const stateOf = (id: string) => states.get(id);
+  for (const command of commands) {
+    const decision = decide(command, stateOf);
+    const record = {
+      eventType: decision.eventType,
+      entities: decision.entityIds.map((id) => ({ id, previousHash: null })),
+      payload: decision.payload,
+      actor: 'test',
+    };
+    for (const id of decision.entityIds)
+      states.set(id, custodyStateModel.evolve(states.get(id), record as unknown as LedgerRecord, id));
+  }
+  return stateOf;
+}
+
+function refused(command: CustodyCommand, stateOf: (id: string) => unknown): RuleName {
+  try {
+    decide(command, stateOf);
+  } catch (error) {
+    if (error instanceof RuleViolation) return error.rule;
+    throw error;
+  }
+  throw new Error('the command was not refused');
+}
+
+const commission = (product: string, owner = MAKER): CustodyCommand => ({
+  type: 'commission',
+  product,
+  owner,
+  location: MAKER,
+  details: { name: 'Milk 1 l' },
+});
+const createPallet = (shipment = PALLET): CustodyCommand => ({
+  type: 'create-shipment',
+  shipment,
+  owner: MAKER,
+  location: MAKER,
+  destination: SHOP,
+});
+const pack = (product: string, shipment = PALLET, party = MAKER): CustodyCommand => ({
+  type: 'pack',
+  shipment,
+  product,
+  party,
+  location: MAKER,
+});
+const dispatch: CustodyCommand = { type: 'dispatch', shipment: PALLET, party: MAKER, location: MAKER };
+const receive: CustodyCommand = { type: 'receive', shipment: PALLET, by: SHOP, location: SHOP };
+
+describe('custody decider', () => {
+  it('commissions, packs, dispatches and receives, and the products follow their pallet', () => {
+    const stateOf = given(commission(P1), commission(P2), createPallet(), pack(P1), pack(P2), dispatch, receive);
+    expect(stateOf(PALLET)).toMatchObject({ kind: 'shipment', status: 'open', holder: SHOP, contents: [P1, P2] });
+    expect(stateOf(P1)).toMatchObject({ kind: 'product', holder: SHOP, location: SHOP, shipment: PALLET });
+  });
+
+  it('names every product of a shipment in a step on it', () => {
+    const stateOf = given(commission(P1), commission(P2), createPallet(), pack(P1), pack(P2));
+    expect(decide(dispatch, stateOf).entityIds).toEqual([PALLET, P1, P2]);
+    expect(decide({ type: 'handover', subject: PALLET, from: MAKER, to: CARRIER, location: MAKER }, stateOf).entityIds).toEqual([
+      PALLET,
+      P1,
+      P2,
+    ]);
+  });
+
+  it('refuses a step on an unknown or decommissioned entity', () => {
+    expect(refused({ type: 'handover', subject: P1, from: MAKER, to: CARRIER, location: MAKER }, given())).toBe('unknown-entity');
+    const gone = given(commission(P1), { type: 'decommission', product: P1, party: MAKER, reason: 'recalled' });
+    expect(refused({ type: 'handover', subject: P1, from: MAKER, to: CARRIER, location: MAKER }, gone)).toBe('decommissioned');
+  });
+
+  it('refuses commissioning twice', () => {
+    expect(refused(commission(P1), given(commission(P1)))).toBe('already-exists');
+  });
+
+  it('refuses a handover by a party that does not hold the product', () => {
+    expect(refused({ type: 'handover', subject: P1, from: CARRIER, to: SHOP, location: MAKER }, given(commission(P1)))).toBe(
+      'not-holder',
+    );
+  });
+
+  it('refuses a receive before dispatch', () => {
+    expect(refused(receive, given(createPallet()))).toBe('receive-before-dispatch');
+  });
+
+  it('refuses packing a product packed elsewhere, or into a shipment in transit', () => {
+    expect(refused(pack(P1, OTHER_PALLET), given(commission(P1), createPallet(), createPallet(OTHER_PALLET), pack(P1)))).toBe(
+      'packed-elsewhere',
+    );
+    expect(refused(pack(P2), given(commission(P2), createPallet(), dispatch))).toBe('shipment-in-transit');
+  });
+
+  it('refuses unpacking a product that is not inside', () => {
+    const stateOf = given(commission(P1), createPallet());
+    expect(refused({ type: 'unpack', shipment: PALLET, product: P1, party: MAKER, location: MAKER }, stateOf)).toBe('not-inside');
+  });
+
+  it('refuses a step on a product inside a shipment', () => {
+    const stateOf = given(commission(P1), createPallet(), pack(P1));
+    expect(refused({ type: 'handover', subject: P1, from: MAKER, to: CARRIER, location: MAKER }, stateOf)).toBe(
+      'step-on-packed-product',
+    );
+  });
+
+  it('transforms inputs held by the party into new outputs', () => {
+    const out = '/01/09506000134352/10/LOT-7';
+    const stateOf = given(commission(P1), commission(P2), {
+      type: 'transform',
+      party: MAKER,
+      location: MAKER,
+      inputs: [P1, P2],
+      outputs: [out],
+    });
+    expect(stateOf(P1)).toMatchObject({ status: 'decommissioned' });
+    expect(stateOf(out)).toMatchObject({ kind: 'product', status: 'active', holder: MAKER });
+    expect(refused({ type: 'transform', party: CARRIER, location: MAKER, inputs: [out], outputs: [P2] }, stateOf)).toBe(
+      'not-holder',
+    );
+  });
+
+  it('refuses an occurredAt too far in the future', () => {
+    const now = new Date('2026-11-26T10:00:00Z');
+    expect(() => {
+      checkOccurredAt('2026-11-26T10:04:00Z', now, 300_000);
+    }).not.toThrow();
+    expect(() => {
+      checkOccurredAt('2026-11-26T10:06:00Z', now, 300_000);
+    }).toThrow(RuleViolation);
+  });
+});
+
+describe('custody commands through the ledger writer', () => {
+  async function writer(): Promise<LedgerWriter> {
+    const w = new LedgerWriter({
+      ledgerId: 'unit',
+      partitions: 1,
+      signer: new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(8)),
+      pins: new MemoryGenesisPins(),
+      clock: steppingClock(),
+      maxBatch: 100,
+      maxPayloadBytes: 4096,
+      openPartition: () => new MemoryPartitionLog(),
+      stateModel: custodyStateModel,
+    });
+    await w.start();
+    return w;
+  }
+  const meta = () => ({ eventId: crypto.randomUUID(), occurredAt: '2026-11-26T08:00:00Z', actor: 'operator' });
+  const run = (w: LedgerWriter, command: CustodyCommand) => w.append(custodyAppend(command, (id) => w.stateOf(id), meta()));
+
+  it('refuses a step whose shipment contents changed between decision and recording', async () => {
+    const w = await writer();
+    for (const command of [commission(P1), commission(P2), createPallet(), pack(P1)]) await run(w, command);
+    // Decided with the pallet holding P1 only; P2 is packed before the dispatch is recorded.
+    const stale = custodyAppend(dispatch, (id) => w.stateOf(id), meta());
+    const results = await Promise.allSettled([run(w, pack(P2)), w.append(stale)]);
+    expect(results[0].status).toBe('fulfilled');
+    expect(results[1]).toMatchObject({ status: 'rejected', reason: { rule: 'changed-meanwhile' } });
+    expect(w.stateOf(PALLET)).toMatchObject({ status: 'open', contents: [P1, P2] });
+  });
+
+  it('lets one of two concurrent packs of one product into two pallets through', async () => {
+    const w = await writer();
+    for (const command of [commission(P1), createPallet(), createPallet(OTHER_PALLET)]) await run(w, command);
+    const results = await Promise.allSettled([run(w, pack(P1)), run(w, pack(P1, OTHER_PALLET))]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { rule: 'packed-elsewhere' } });
+  });
+});

@@ -1,0 +1,206 @@
+import type { JsonValue } from '../ledger/canonical-json.js';
+import { CUSTODY_EVENTS, type EntityState, type ProductState, type ShipmentState } from './custody-state.js';
+
+/**
+ * The custody rules as a pure decider (functional core): given a command and the state of
+ * the entities it touches, the record to append, or a RuleViolation naming the rule. The
+ * writer runs it again when it drafts the record (docs/rules-and-concurrency.md), so a
+ * decision never rests on a stale read.
+ */
+export type RuleName =
+  | 'unknown-entity'
+  | 'already-exists'
+  | 'decommissioned'
+  | 'wrong-kind'
+  | 'not-holder'
+  | 'packed-elsewhere'
+  | 'not-inside'
+  | 'shipment-in-transit'
+  | 'receive-before-dispatch'
+  | 'step-on-packed-product'
+  | 'occurred-in-future'
+  | 'changed-meanwhile';
+
+export class RuleViolation extends Error {
+  override name = 'RuleViolation';
+
+  constructor(
+    readonly rule: RuleName,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type CustodyCommand =
+  | { type: 'commission'; product: string; owner: string; location: string; details: { [key: string]: JsonValue } }
+  | { type: 'decommission'; product: string; party: string; reason: 'destroyed' | 'consumed' | 'recalled' }
+  | { type: 'create-shipment'; shipment: string; owner: string; location: string; destination: string }
+  | { type: 'pack' | 'unpack'; shipment: string; product: string; party: string; location: string }
+  | { type: 'dispatch'; shipment: string; party: string; location: string }
+  | { type: 'receive'; shipment: string; by: string; location: string }
+  | { type: 'handover'; subject: string; from: string; to: string; location: string }
+  | { type: 'inspect'; subject: string; party: string; location: string; result: 'passed' | 'failed'; note?: string }
+  | { type: 'transform'; party: string; location: string; inputs: readonly string[]; outputs: readonly string[] };
+
+export interface Decision {
+  readonly eventType: string;
+  /** The subject first; for a step on a shipment, then every product packed in it. */
+  readonly entityIds: readonly string[];
+  readonly payload: { readonly [key: string]: JsonValue };
+}
+
+type StateOf = (entityId: string) => unknown;
+
+function existing(stateOf: StateOf, id: string): EntityState {
+  const state = stateOf(id) as EntityState | undefined;
+  if (!state) throw new RuleViolation('unknown-entity', `${id} is not in the ledger`);
+  if (state.kind === 'product' && state.status === 'decommissioned') {
+    throw new RuleViolation('decommissioned', `${id} was decommissioned; no step can follow`);
+  }
+  return state;
+}
+
+function product(stateOf: StateOf, id: string): ProductState {
+  const state = existing(stateOf, id);
+  if (state.kind !== 'product') throw new RuleViolation('wrong-kind', `${id} is a shipment, not a product`);
+  return state;
+}
+
+function shipment(stateOf: StateOf, id: string): ShipmentState {
+  const state = existing(stateOf, id);
+  if (state.kind !== 'shipment') throw new RuleViolation('wrong-kind', `${id} is a product, not a shipment`);
+  return state;
+}
+
+function absent(stateOf: StateOf, id: string): void {
+  if (stateOf(id) !== undefined) throw new RuleViolation('already-exists', `${id} is in the ledger already`);
+}
+
+function heldBy(state: EntityState, id: string, party: string): void {
+  if (state.holder !== party) throw new RuleViolation('not-holder', `${id} is held by ${state.holder}, not by ${party}`);
+}
+
+/** A product inside a shipment moves with it: steps go to the shipment, or it is unpacked first. */
+function loose(state: ProductState, id: string): void {
+  if (state.shipment)
+    throw new RuleViolation('step-on-packed-product', `${id} is packed in ${state.shipment}; act on the shipment or unpack it`);
+}
+
+function subjectWithContents(stateOf: StateOf, id: string): { state: EntityState; entityIds: string[] } {
+  const state = existing(stateOf, id);
+  if (state.kind === 'product') {
+    loose(state, id);
+    return { state, entityIds: [id] };
+  }
+  return { state, entityIds: [id, ...state.contents] };
+}
+
+export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
+  switch (command.type) {
+    case 'commission':
+      absent(stateOf, command.product);
+      return {
+        eventType: CUSTODY_EVENTS.commissioned,
+        entityIds: [command.product],
+        payload: { ...command.details, owner: command.owner, location: command.location },
+      };
+    case 'decommission': {
+      const state = product(stateOf, command.product);
+      heldBy(state, command.product, command.party);
+      loose(state, command.product);
+      return {
+        eventType: CUSTODY_EVENTS.decommissioned,
+        entityIds: [command.product],
+        payload: { party: command.party, reason: command.reason },
+      };
+    }
+    case 'create-shipment':
+      absent(stateOf, command.shipment);
+      return {
+        eventType: CUSTODY_EVENTS.shipmentCreated,
+        entityIds: [command.shipment],
+        payload: { owner: command.owner, location: command.location, destination: command.destination },
+      };
+    case 'pack':
+    case 'unpack': {
+      const box = shipment(stateOf, command.shipment);
+      const item = product(stateOf, command.product);
+      heldBy(box, command.shipment, command.party);
+      if (box.status === 'in-transit')
+        throw new RuleViolation('shipment-in-transit', `${command.shipment} is in transit; receive it first`);
+      if (command.type === 'pack') {
+        heldBy(item, command.product, command.party);
+        if (item.shipment)
+          throw new RuleViolation('packed-elsewhere', `${command.product} is packed in ${item.shipment} already`);
+      } else if (item.shipment !== command.shipment) {
+        throw new RuleViolation('not-inside', `${command.product} is not packed in ${command.shipment}`);
+      }
+      return {
+        eventType: command.type === 'pack' ? CUSTODY_EVENTS.packed : CUSTODY_EVENTS.unpacked,
+        entityIds: [command.shipment, command.product],
+        payload: { party: command.party, location: command.location },
+      };
+    }
+    case 'dispatch': {
+      const box = shipment(stateOf, command.shipment);
+      heldBy(box, command.shipment, command.party);
+      if (box.status === 'in-transit')
+        throw new RuleViolation('shipment-in-transit', `${command.shipment} was dispatched already`);
+      return {
+        eventType: CUSTODY_EVENTS.dispatched,
+        entityIds: [command.shipment, ...box.contents],
+        payload: { party: command.party, location: command.location, destination: box.destination },
+      };
+    }
+    case 'receive': {
+      const box = shipment(stateOf, command.shipment);
+      if (box.status !== 'in-transit')
+        throw new RuleViolation('receive-before-dispatch', `${command.shipment} was not dispatched, so it cannot be received`);
+      return {
+        eventType: CUSTODY_EVENTS.received,
+        entityIds: [command.shipment, ...box.contents],
+        payload: { by: command.by, location: command.location },
+      };
+    }
+    case 'handover': {
+      const { state, entityIds } = subjectWithContents(stateOf, command.subject);
+      heldBy(state, command.subject, command.from);
+      return {
+        eventType: CUSTODY_EVENTS.handover,
+        entityIds,
+        payload: { from: command.from, to: command.to, location: command.location },
+      };
+    }
+    case 'inspect': {
+      const { entityIds } = subjectWithContents(stateOf, command.subject);
+      const payload = {
+        party: command.party,
+        location: command.location,
+        result: command.result,
+        ...(command.note ? { note: command.note } : {}),
+      };
+      return { eventType: CUSTODY_EVENTS.inspected, entityIds, payload };
+    }
+    case 'transform': {
+      for (const id of command.inputs) {
+        const state = product(stateOf, id);
+        heldBy(state, id, command.party);
+        loose(state, id);
+      }
+      for (const id of command.outputs) absent(stateOf, id);
+      return {
+        eventType: CUSTODY_EVENTS.transformed,
+        entityIds: [...command.inputs, ...command.outputs],
+        payload: { party: command.party, location: command.location, inputs: [...command.inputs], outputs: [...command.outputs] },
+      };
+    }
+  }
+}
+
+/** occurredAt may lie in the future by at most `skewMs` (clocks of scanners and servers differ). */
+export function checkOccurredAt(occurredAt: string, now: Date, skewMs: number): void {
+  if (Date.parse(occurredAt) > now.getTime() + skewMs) {
+    throw new RuleViolation('occurred-in-future', `occurredAt ${occurredAt} is more than ${skewMs / 1000} s in the future`);
+  }
+}
