@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, type LoggerService } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { PROBLEM_CONTENT_TYPE, type ProblemDetails, toProblem } from './problem-details.js';
+import { PROBLEM_CONTENT_TYPE, type ProblemDetails, RETRY_AFTER_SECONDS, toProblem } from './problem-details.js';
 
 /** Renders a problem and logs server-side failures with their incident id. */
 export function sendProblem(
@@ -19,6 +19,7 @@ export function sendProblem(
       'HTTP',
     );
   }
+  if (problem.status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
 

@@ -1,5 +1,13 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
+import { RuleViolation } from '../../custody/custody-decider.js';
+import {
+  AppendOutcomeUnknownError,
+  AppendRejectedError,
+  LedgerUnavailableError,
+  WriterClosedError,
+  WriterFencedError,
+} from '../../ledger/ledger-errors.js';
 
 /**
  * RFC 9457 problem details. Every error response of the API has this shape and the media
@@ -52,6 +60,8 @@ function httpExceptionDetail(exception: HttpException): string {
  */
 export function toProblem(exception: unknown, instance: string, incidentId: () => string): ProblemDetails {
   if (exception instanceof ProblemException) return { ...exception.problem, instance };
+  const domain = domainProblem(exception);
+  if (domain) return { ...domain, instance };
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     if (status < 500) {
@@ -64,6 +74,58 @@ export function toProblem(exception: unknown, instance: string, incidentId: () =
     return { type: 'about:blank', title: statusTitle(status), status, detail: exception.message, instance };
   }
   return serverProblem(HttpStatus.INTERNAL_SERVER_ERROR, instance, incidentId());
+}
+
+/** Seconds a client should wait before retrying a 503 (the Retry-After header). */
+export const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Custodian's own problem types (docs/problems.md). A broken custody rule is a 409 naming the
+ * rule; a request the ledger cannot record as it is, a 422; a ledger that cannot take appends
+ * right now, a 503 the client may retry (with the same Idempotency-Key).
+ */
+function domainProblem(exception: unknown): ProblemDetails | undefined {
+  if (exception instanceof RuleViolation) {
+    return {
+      type: '/problems/rule-violated',
+      title: 'A custody rule was broken',
+      status: 409,
+      detail: exception.message,
+      rule: exception.rule,
+    };
+  }
+  if (exception instanceof AppendRejectedError) {
+    return {
+      type: '/problems/unrecordable',
+      title: 'The step cannot be recorded as it is',
+      status: 422,
+      detail: exception.message,
+    };
+  }
+  if (exception instanceof AppendOutcomeUnknownError) {
+    return {
+      type: '/problems/outcome-unknown',
+      title: 'It is not known whether the step was recorded',
+      status: 503,
+      detail:
+        'The ledger did not confirm the commit. Retry with the same Idempotency-Key: a recorded step is then returned, not recorded twice.',
+      retryable: true,
+    };
+  }
+  if (
+    exception instanceof LedgerUnavailableError ||
+    exception instanceof WriterFencedError ||
+    exception instanceof WriterClosedError
+  ) {
+    return {
+      type: '/problems/ledger-unavailable',
+      title: 'The ledger cannot take steps right now',
+      status: 503,
+      detail: 'Nothing was recorded. Retry later.',
+      retryable: true,
+    };
+  }
+  return undefined;
 }
 
 function serverProblem(status: number, instance: string, incident: string): ProblemDetails {
