@@ -9,20 +9,20 @@ import { partitionOf } from './partitioning.js';
 
 const signer = new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(3));
 
-async function ledger(): Promise<{ writer: LedgerWriter; log: MemoryPartitionLog }> {
-  const log = new MemoryPartitionLog();
+/** A started writer over in-memory partition logs, one partition per log given. */
+async function ledger(logs = [new MemoryPartitionLog()]): Promise<{ writer: LedgerWriter; log: MemoryPartitionLog }> {
   const writer = new LedgerWriter({
     ledgerId: 'unit',
-    partitions: 1,
+    partitions: logs.length,
     signer,
     pins: new MemoryGenesisPins(),
     clock: steppingClock(),
     maxBatch: 100,
     maxPayloadBytes: 1024,
-    openPartition: () => log,
+    openPartition: (p) => logs[p]!,
   });
   await writer.start();
-  return { writer, log };
+  return { writer, log: logs[0]! };
 }
 
 const good: AppendRequest = {
@@ -43,17 +43,7 @@ function nested(depth: number): unknown {
 describe('LedgerWriter with several partitions', () => {
   it('routes each entity to its partition, where each partition is a chain of its own', async () => {
     const logs = [0, 1, 2].map((p) => new MemoryPartitionLog(p));
-    const writer = new LedgerWriter({
-      ledgerId: 'unit',
-      partitions: 3,
-      signer,
-      pins: new MemoryGenesisPins(),
-      clock: steppingClock(),
-      maxBatch: 100,
-      maxPayloadBytes: 1024,
-      openPartition: (p) => logs[p]!,
-    });
-    await writer.start();
+    const { writer } = await ledger(logs);
     const entities = Array.from({ length: 30 }, (_, i) => `product-${i}`);
     const receipts = await Promise.all(
       entities.map((id, i) =>
@@ -79,17 +69,7 @@ describe('LedgerWriter with several partitions', () => {
   });
 
   it('refuses a record whose entities live in different partitions', async () => {
-    const writer = new LedgerWriter({
-      ledgerId: 'unit',
-      partitions: 3,
-      signer,
-      pins: new MemoryGenesisPins(),
-      clock: steppingClock(),
-      maxBatch: 100,
-      maxPayloadBytes: 1024,
-      openPartition: (p) => new MemoryPartitionLog(p),
-    });
-    await writer.start();
+    const { writer } = await ledger([0, 1, 2].map((p) => new MemoryPartitionLog(p)));
     const a = 'product-1';
     const b = ['product-2', 'product-3', 'product-4', 'product-5'].find((id) => partitionOf(id, 3) !== partitionOf(a, 3))!;
     await expect(writer.append({ ...good, entityIds: [a, b] })).rejects.toThrow(/map to 2 different partitions/);
