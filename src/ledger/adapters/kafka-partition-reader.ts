@@ -58,6 +58,9 @@ export async function* readPartition(
     readUncommitted: false,
     allowAutoTopicCreation: false,
     maxBytesPerPartition: 4 * 1024 * 1024,
+    // A bounded read: past the last record, a fetch finds nothing new and would otherwise be
+    // held by the broker for kafkajs's default 5 s before the end becomes visible.
+    maxWaitTimeInMs: 100,
   });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     if (payload.topic === topic && payload.partition === partition && BigInt(payload.lastOffset) + 1n >= end) {
