@@ -45,3 +45,35 @@ export class WriterClosedError extends LedgerError {
   override name = 'WriterClosedError';
   readonly retriable = true;
 }
+
+/**
+ * An event id that is already in the ledger came again with a different request digest: the
+ * caller reused an idempotency key for another request (docs/ledger-format.md, "requestDigest").
+ */
+export class EventIdConflictError extends LedgerError {
+  override name = 'EventIdConflictError';
+  readonly retriable = false;
+
+  constructor(
+    readonly eventId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The same event id is in the batch being committed right now (two copies of one request
+ * raced). Retrying once the first is committed returns its receipt.
+ */
+export class EventInFlightError extends LedgerError {
+  override name = 'EventInFlightError';
+  readonly retriable = true;
+
+  constructor(
+    readonly eventId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

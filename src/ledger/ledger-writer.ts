@@ -83,13 +83,36 @@ export class LedgerWriter {
 
   /** Checks the request, then resolves with its receipt once Kafka committed it. */
   append(request: AppendRequest): Promise<AppendReceipt> {
+    return this.appendAll([request]).then((receipts) => receipts[0] as AppendReceipt);
+  }
+
+  /**
+   * Appends the requests in order as consecutive records of one transaction, or none of them
+   * (batch capture). They must all go to one partition: a Kafka transaction spans partitions,
+   * but each partition has its own writer and chain.
+   */
+  appendAll(requests: readonly AppendRequest[]): Promise<AppendReceipt[]> {
     let partition: number;
     try {
-      partition = this.validate(request);
+      const partitions = new Set(requests.map((request) => this.validate(request)));
+      if (partitions.size !== 1) {
+        throw new AppendRejectedError(
+          partitions.size === 0 ? 'nothing to append' : 'the records of one group must all go to one partition',
+        );
+      }
+      partition = [...partitions][0] as number;
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new AppendRejectedError(String(error)));
     }
-    return (this.writers[partition] as PartitionWriter).append(request);
+    return (this.writers[partition] as PartitionWriter).appendAll(requests);
+  }
+
+  /**
+   * The receipts of a request recorded already, found by its event ids (which route it) and
+   * its request digest; undefined when it is not recorded. See PartitionWriter.recorded.
+   */
+  recorded(entityId: string, eventIds: readonly string[], requestDigest: string): AppendReceipt[] | undefined {
+    return this.writers[partitionOf(entityId, this.options.partitions)]?.recorded(eventIds, requestDigest);
   }
 
   /**

@@ -17,11 +17,14 @@ import {
   type GenesisPayload,
   type EntityStateModel,
   type LedgerRecord,
+  type StoredRecord,
   WRITER_ACTOR,
 } from './ledger-record.js';
 import {
   AppendOutcomeUnknownError,
   AppendRejectedError,
+  EventIdConflictError,
+  EventInFlightError,
   LedgerError,
   LedgerIntegrityError,
   LedgerUnavailableError,
@@ -50,10 +53,31 @@ export interface PartitionWriterOptions {
   readonly stateModel?: EntityStateModel;
 }
 
+/** Requests appended together: all of them in one transaction, in order, or none. */
 interface Waiting {
-  readonly request: AppendRequest;
-  resolve(receipt: AppendReceipt): void;
+  readonly requests: readonly AppendRequest[];
+  resolve(receipts: AppendReceipt[]): void;
   reject(error: Error): void;
+}
+
+/** A group whose records are in the draft. */
+interface Accepted {
+  readonly waiting: Waiting;
+  readonly built: Built[];
+}
+
+/** A recorded event that carries a request digest, so that a retry of it can be recognised. */
+interface IndexedEvent {
+  readonly requestDigest: string;
+  readonly receipt: AppendReceipt;
+}
+
+/** The payload member that marks a record as the outcome of one identifiable request. */
+export const REQUEST_DIGEST = 'requestDigest';
+
+function requestDigestOf(payload: LedgerRecord['payload']): string | undefined {
+  const digest = payload[REQUEST_DIGEST];
+  return typeof digest === 'string' ? digest : undefined;
 }
 
 interface Built {
@@ -74,8 +98,8 @@ class Draft {
   readonly built: Built[] = [];
   private nextSequence: number;
   private headHash: Hash | null;
-  private readonly tree: MerkleTree;
-  private readonly entityHeads = new Map<string, Hash>();
+  private tree: MerkleTree;
+  private entityHeads = new Map<string, Hash>();
 
   constructor(
     private readonly base: ChainHead,
@@ -115,6 +139,21 @@ class Draft {
     const built = { record, bytes, hash };
     this.built.push(built);
     return built;
+  }
+
+  /** Where the draft stands, to go back to when a group of requests is refused as a whole. */
+  mark(): () => void {
+    const { nextSequence, headHash } = this;
+    const tree = this.tree.clone();
+    const entityHeads = new Map(this.entityHeads);
+    const length = this.built.length;
+    return () => {
+      this.nextSequence = nextSequence;
+      this.headHash = headHash;
+      this.tree = tree;
+      this.entityHeads = entityHeads;
+      this.built.length = length;
+    };
   }
 
   /** Ends the batch with a checkpoint over every record before it, signed. */
@@ -183,6 +222,8 @@ export class PartitionWriter {
   private committedEnd: string | null = null;
   /** Each entity's state after the last committed record, by the state model. */
   private entityStates = new Map<string, unknown>();
+  /** Committed records with a request digest, by event id. */
+  private events = new Map<string, IndexedEvent>();
 
   private readonly newEventId: () => string;
 
@@ -208,8 +249,9 @@ export class PartitionWriter {
         `partition ${partition}: the configured genesis ${configuredGenesis} differs from the pinned ${pinned}`,
       );
     }
-    const { head, states } = await this.recover(configuredGenesis ?? pinned ?? undefined);
+    const { head, states, events } = await this.recover(configuredGenesis ?? pinned ?? undefined);
     this.entityStates = states;
+    this.events = events;
     this.head = head;
     this.needsRecovery = false;
     // With a pin, an empty partition does not verify: recover() has thrown already.
@@ -224,15 +266,45 @@ export class PartitionWriter {
     return this.entityStates.get(entityId);
   }
 
+  /**
+   * The receipts of committed records with these event ids, when `requestDigest` names the
+   * same request that recorded them: a retry is answered from the ledger, not recorded again.
+   * Undefined when none of them is recorded; EventIdConflictError when the digest differs or
+   * only some are recorded.
+   */
+  recorded(eventIds: readonly string[], requestDigest: string): AppendReceipt[] | undefined {
+    const found = eventIds.map((id) => this.events.get(id));
+    if (found.every((event) => event === undefined)) return undefined;
+    const receipts: AppendReceipt[] = [];
+    for (const [i, event] of found.entries()) {
+      const eventId = eventIds[i] as string;
+      if (!event) throw new EventIdConflictError(eventId, `event ${eventId} is not recorded, but others of its request are`);
+      if (event.requestDigest !== requestDigest) {
+        throw new EventIdConflictError(eventId, `event ${eventId} was recorded for a different request`);
+      }
+      receipts.push(event.receipt);
+    }
+    return receipts;
+  }
+
   currentHead(): ChainHead {
     if (!this.head) throw new WriterClosedError('the writer has not started');
     return this.head;
   }
 
   append(request: AppendRequest): Promise<AppendReceipt> {
+    return this.appendAll([request]).then((receipts) => receipts[0] as AppendReceipt);
+  }
+
+  /**
+   * Appends the requests in order as consecutive records of one transaction, or none of them:
+   * a request that is refused (precondition, duplicate, unbuildable) refuses the whole group.
+   */
+  appendAll(requests: readonly AppendRequest[]): Promise<AppendReceipt[]> {
     if (this.state !== 'open') return Promise.reject(this.unavailable());
-    return new Promise<AppendReceipt>((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
+    if (requests.length === 0) return Promise.resolve([]);
+    return new Promise<AppendReceipt[]>((resolve, reject) => {
+      this.queue.push({ requests, resolve, reject });
       if (!this.pumping) {
         this.pumping = true;
         this.drained = this.pump();
@@ -260,13 +332,24 @@ export class PartitionWriter {
   private async pump(): Promise<void> {
     try {
       while (this.queue.length > 0 && this.state === 'open') {
-        const batch = this.queue.splice(0, this.options.maxBatch);
-        await this.commit(batch);
+        await this.commit(this.nextBatch());
       }
       if (this.state !== 'open') for (const waiting of this.queue.splice(0)) waiting.reject(this.unavailable());
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** The waiting groups that fit in maxBatch appends; at least one, as a group is never split. */
+  private nextBatch(): Waiting[] {
+    let count = 0;
+    let take = 0;
+    for (const waiting of this.queue) {
+      if (take > 0 && count + waiting.requests.length > this.options.maxBatch) break;
+      count += waiting.requests.length;
+      take += 1;
+    }
+    return this.queue.splice(0, take);
   }
 
   /**
@@ -276,7 +359,7 @@ export class PartitionWriter {
   private async recover(
     genesisHash: Hash | undefined,
     watch: ReadonlySet<Hash> = new Set(),
-  ): Promise<{ head: ChainHead; found: Map<Hash, string>; states: Map<string, unknown> }> {
+  ): Promise<{ head: ChainHead; found: Map<Hash, string>; states: Map<string, unknown>; events: Map<string, IndexedEvent> }> {
     const { ledgerId, partition, signer, log } = this.options;
     const verifier = new ChainVerifier({
       ledgerId,
@@ -286,18 +369,43 @@ export class PartitionWriter {
     });
     const found = new Map<Hash, string>();
     const states = new Map<string, unknown>();
+    const events = new Map<string, IndexedEvent>();
+    // Records with a request digest wait for the checkpoint that covers them (their receipt's).
+    let uncovered: StoredRecord[] = [];
     const model = this.options.stateModel;
     for await (const entry of log.readAll()) {
       const result = verifier.push(entry.offset, entry.value);
       if ('break' in result) throw new LedgerIntegrityError(`refusing to extend a broken chain: ${describeBreak(result.break)}`);
       for (const stored of result.verified) {
+        const { record } = stored;
         if (watch.has(stored.hash)) found.set(stored.hash, stored.offset);
-        if (model) for (const { id } of stored.record.entities) states.set(id, model.evolve(states.get(id), stored.record, id));
+        if (model) for (const { id } of record.entities) states.set(id, model.evolve(states.get(id), record, id));
+        if (record.eventType === CHECKPOINT_EVENT) {
+          for (const covered of uncovered) events.set(covered.record.eventId, this.indexed(covered, record.sequence));
+          uncovered = [];
+        } else if (requestDigestOf(record.payload) !== undefined) {
+          uncovered.push(stored);
+        }
       }
     }
     const end = verifier.end();
     if (end) throw new LedgerIntegrityError(`refusing to extend a broken chain: ${describeBreak(end)}`);
-    return { head: verifier.head(), found, states };
+    return { head: verifier.head(), found, states, events };
+  }
+
+  private indexed(stored: StoredRecord, checkpointSize: number): IndexedEvent {
+    const { record } = stored;
+    return {
+      requestDigest: requestDigestOf(record.payload) as string,
+      receipt: {
+        ledgerId: record.ledgerId,
+        partition: record.partition,
+        offset: stored.offset,
+        sequence: record.sequence,
+        hash: stored.hash,
+        checkpointSize,
+      },
+    };
   }
 
   private async writeGenesis(): Promise<void> {
@@ -341,53 +449,38 @@ export class PartitionWriter {
 
   private async commit(waiting: Waiting[]): Promise<void> {
     const { ledgerId, partition, signer, log } = this.options;
-    let batch: Waiting[] = waiting;
-    let built: Built[] = [];
+    let accepted: Accepted[] = [];
     let checkpoint: Built | undefined;
-    const drafted = new Map<string, unknown>();
     try {
       if (this.needsRecovery) {
         const recovered = await this.recover(this.head?.genesisHash ?? undefined);
         this.head = recovered.head;
         this.entityStates = recovered.states;
+        this.events = recovered.events;
         this.needsRecovery = false;
       }
       const draft = new Draft(this.currentHead(), ledgerId, partition, this.options.clock.now().toISOString(), this.newEventId);
-      // Each request on its own: one whose precondition fails, or that cannot become a
-      // record, is refused alone. States of this batch stay in `drafted` until Kafka commits.
-      const model = this.options.stateModel;
-      const stateOf = (id: string): unknown => (drafted.has(id) ? drafted.get(id) : this.entityStates.get(id));
-      batch = [];
-      for (const request of waiting) {
-        try {
-          request.request.precondition?.(stateOf);
-        } catch (refusal) {
-          request.reject(refusal instanceof Error ? refusal : new AppendRejectedError(String(refusal)));
-          continue;
-        }
-        try {
-          const record = draft.add(request.request, request.request.entityIds);
-          if (model) for (const id of request.request.entityIds) drafted.set(id, model.evolve(stateOf(id), record.record, id));
-          built.push(record);
-          batch.push(request);
-        } catch (error) {
-          request.reject(
-            new AppendRejectedError(`the record cannot be built: ${error instanceof Error ? error.message : String(error)}`),
-          );
-        }
+      // States and event ids of this batch stay apart until Kafka commits it.
+      const drafted = new Map<string, unknown>();
+      const draftedEvents = new Set<string>();
+      for (const group of waiting) {
+        const outcome = this.draftGroup(group.requests, draft, drafted, draftedEvents);
+        if (outcome instanceof Error) group.reject(outcome);
+        else if ('replayed' in outcome) group.resolve(outcome.replayed);
+        else accepted.push({ waiting: group, built: outcome.built });
       }
-      if (batch.length === 0) return;
+      if (accepted.length === 0) return;
       checkpoint = draft.checkpoint(signer);
-      const entries = built.map((b, i) => this.entry(b, batch[i]?.request.entityIds[0] ?? `ledger:${ledgerId}:${partition}`));
-      entries.push(this.entry(checkpoint, `ledger:${ledgerId}:${partition}`));
+      const partitionKey = `ledger:${ledgerId}:${partition}`;
+      const entries = draft.built.map((b) => this.entry(b, b.record.entities[0]?.id ?? partitionKey));
       const offsets = await log.appendTransaction(entries);
       this.head = draft.head();
       for (const [id, state] of drafted) this.entityStates.set(id, state);
-      this.committed(batch, built, offsets, checkpoint.record.sequence);
+      this.committed(accepted, offsets, checkpoint.record.sequence);
     } catch (error) {
       const failure = this.classify(error);
       if (failure instanceof AppendOutcomeUnknownError && checkpoint) {
-        await this.reconcile(batch, built, checkpoint, failure);
+        await this.reconcile(accepted, checkpoint, failure);
         return;
       }
       if (failure instanceof WriterFencedError) {
@@ -400,32 +493,96 @@ export class PartitionWriter {
         // Not committed, but re-read the head before the next batch all the same.
         this.needsRecovery = true;
       }
-      for (const request of batch) request.reject(failure);
-      built = [];
+      for (const { waiting: group } of accepted) group.reject(failure);
+      accepted = [];
     }
   }
 
-  private committed(
-    batch: readonly Waiting[],
-    built: readonly Built[],
-    offsets: readonly (string | undefined)[],
-    checkpointSize: number,
-  ): void {
+  /**
+   * Drafts a group's records after everything drafted before it, or refuses the whole group
+   * and leaves the draft as it was. A group recorded already (a retry) is answered with its
+   * receipts instead.
+   */
+  private draftGroup(
+    requests: readonly AppendRequest[],
+    draft: Draft,
+    drafted: Map<string, unknown>,
+    draftedEvents: Set<string>,
+  ): { built: Built[] } | { replayed: AppendReceipt[] } | Error {
+    const model = this.options.stateModel;
+    const local = new Map<string, unknown>();
+    const stateOf = (id: string): unknown => {
+      if (local.has(id)) return local.get(id);
+      return drafted.has(id) ? drafted.get(id) : this.entityStates.get(id);
+    };
+    const undo = draft.mark();
+    const built: Built[] = [];
+    try {
+      const replayed = this.replayOf(requests);
+      if (replayed) return { replayed };
+      for (const request of requests) {
+        if (draftedEvents.has(request.eventId)) {
+          throw new EventInFlightError(request.eventId, `event ${request.eventId} is being recorded by an earlier request`);
+        }
+        request.precondition?.(stateOf);
+        let record: Built;
+        try {
+          record = draft.add(request, request.entityIds);
+        } catch (error) {
+          throw new AppendRejectedError(`the record cannot be built: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        if (model) for (const id of request.entityIds) local.set(id, model.evolve(stateOf(id), record.record, id));
+        built.push(record);
+      }
+    } catch (refusal) {
+      undo();
+      return refusal instanceof Error ? refusal : new AppendRejectedError(String(refusal));
+    }
+    for (const [id, state] of local) drafted.set(id, state);
+    for (const request of requests) draftedEvents.add(request.eventId);
+    return { built };
+  }
+
+  /** Receipts when every request of the group carries a digest and is recorded already. */
+  private replayOf(requests: readonly AppendRequest[]): AppendReceipt[] | undefined {
+    const digests = new Set(requests.map((request) => requestDigestOf(request.payload)));
+    const [digest] = digests;
+    if (digests.size === 1 && digest !== undefined) {
+      return this.recorded(
+        requests.map((request) => request.eventId),
+        digest,
+      );
+    }
+    for (const request of requests) {
+      if (this.events.has(request.eventId)) {
+        throw new EventIdConflictError(request.eventId, `event ${request.eventId} was recorded for a different request`);
+      }
+    }
+    return undefined;
+  }
+
+  private committed(accepted: readonly Accepted[], offsets: readonly (string | undefined)[], checkpointSize: number): void {
     const { ledgerId, partition } = this.options;
     this.committedEnd = (BigInt(offsets.at(-1) ?? '-1') + 1n).toString();
     this.batches += 1;
-    this.appends += batch.length;
-    batch.forEach((request, i) => {
-      const b = built[i] as Built;
-      request.resolve({
-        ledgerId,
-        partition,
-        offset: offsets[i] as string,
-        sequence: b.record.sequence,
-        hash: b.hash,
-        checkpointSize,
+    let i = 0;
+    for (const { waiting, built } of accepted) {
+      const receipts = built.map((b) => {
+        const receipt: AppendReceipt = {
+          ledgerId,
+          partition,
+          offset: offsets[i++] as string,
+          sequence: b.record.sequence,
+          hash: b.hash,
+          checkpointSize,
+        };
+        const requestDigest = requestDigestOf(b.record.payload);
+        if (requestDigest !== undefined) this.events.set(b.record.eventId, { requestDigest, receipt });
+        return receipt;
       });
-    });
+      this.appends += receipts.length;
+      waiting.resolve(receipts);
+    }
   }
 
   /**
@@ -433,31 +590,28 @@ export class PartitionWriter {
    * the partition back and answer the callers from what is there. Only when that read fails
    * too do they get AppendOutcomeUnknownError.
    */
-  private async reconcile(
-    batch: readonly Waiting[],
-    built: readonly Built[],
-    checkpoint: Built,
-    unknown: AppendOutcomeUnknownError,
-  ): Promise<void> {
+  private async reconcile(accepted: readonly Accepted[], checkpoint: Built, unknown: AppendOutcomeUnknownError): Promise<void> {
+    const built = accepted.flatMap((group) => group.built);
     try {
       const watch = new Set([...built.map((b) => b.hash), checkpoint.hash]);
-      const { head, found, states } = await this.recover(this.head?.genesisHash ?? undefined, watch);
+      const { head, found, states, events } = await this.recover(this.head?.genesisHash ?? undefined, watch);
       this.head = head;
       this.entityStates = states;
+      this.events = events;
       this.needsRecovery = false;
       const checkpointOffset = found.get(checkpoint.hash);
       if (checkpointOffset !== undefined) {
         const offsets = [...built.map((b) => found.get(b.hash)), checkpointOffset];
-        this.committed(batch, built, offsets, checkpoint.record.sequence);
+        this.committed(accepted, offsets, checkpoint.record.sequence);
         return;
       }
       const notCommitted = new LedgerUnavailableError(
         `partition ${this.options.partition}: the transaction was not committed (${unknown.message})`,
       );
-      for (const request of batch) request.reject(notCommitted);
+      for (const { waiting } of accepted) waiting.reject(notCommitted);
     } catch {
       this.needsRecovery = true;
-      for (const request of batch) request.reject(unknown);
+      for (const { waiting } of accepted) waiting.reject(unknown);
     }
   }
 

@@ -1,0 +1,146 @@
+import { describe, expect, it } from '@jest/globals';
+import { commission, handover, holderModel, NotTheHolder } from '../../test/support/holder-model.js';
+import { MemoryGenesisPins, MemoryPartitionLog, steppingClock } from '../../test/support/memory-ledger.js';
+import { ChainVerifier } from './chain-verifier.js';
+import { CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
+import { EventIdConflictError, EventInFlightError } from './ledger-errors.js';
+import type { AppendRequest } from './ledger-record.js';
+import { LedgerWriter } from './ledger-writer.js';
+import { decodeRecord } from './record-codec.js';
+
+const [E1, E2, E3] = [1, 2, 404].map((n) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`) as [string, string, string];
+
+const signer = new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(9));
+
+async function ledger(log: MemoryPartitionLog, maxBatch = 100): Promise<LedgerWriter> {
+  const writer = new LedgerWriter({
+    ledgerId: 'unit',
+    partitions: 1,
+    signer,
+    pins: new MemoryGenesisPins(),
+    clock: steppingClock(),
+    maxBatch,
+    maxPayloadBytes: 1024,
+    openPartition: () => log,
+    stateModel: holderModel,
+  });
+  await writer.start();
+  return writer;
+}
+
+function eventTypes(log: MemoryPartitionLog): string[] {
+  return log.values().map(({ value }) => decodeRecord(value).record.eventType);
+}
+
+function verifies(log: MemoryPartitionLog): boolean {
+  const verifier = new ChainVerifier({
+    ledgerId: 'unit',
+    partition: 0,
+    verifier: new CheckpointVerifier(signer.keyName, signer.publicKey),
+  });
+  for (const { offset, value } of log.values()) if ('break' in verifier.push(offset, value)) return false;
+  return verifier.end() === null;
+}
+
+/** A request that names the request it came from, as an idempotent API call does. */
+function keyed(request: AppendRequest, eventId: string, requestDigest: string): AppendRequest {
+  return { ...request, eventId, payload: { ...request.payload, requestDigest } };
+}
+
+describe('appending a group of requests', () => {
+  it('appends the group in order as consecutive records of one transaction', async () => {
+    const log = new MemoryPartitionLog();
+    const writer = await ledger(log);
+    const before = log.transactions;
+    const receipts = await writer.appendAll([
+      commission('p-1', 'maker'),
+      handover('p-1', 'maker', 'carrier'),
+      handover('p-1', 'carrier', 'shop'),
+    ]);
+    expect(log.transactions).toBe(before + 1);
+    expect(receipts.map((r) => r.sequence)).toEqual([2, 3, 4]);
+    expect(receipts.every((r) => r.checkpointSize === 5)).toBe(true);
+    expect(writer.stateOf('p-1')).toBe('shop');
+    expect(verifies(log)).toBe(true);
+  });
+
+  it('appends nothing of a group when one of its requests is refused, and leaves other requests alone', async () => {
+    const log = new MemoryPartitionLog();
+    const writer = await ledger(log);
+    await writer.append(commission('p-1', 'maker'));
+    const size = log.entries.length;
+    const [group, alone] = await Promise.allSettled([
+      writer.appendAll([commission('p-2', 'maker'), handover('p-1', 'someone-else', 'carrier')]),
+      writer.append(handover('p-1', 'maker', 'carrier')),
+    ]);
+    expect(group.status).toBe('rejected');
+    expect((group as PromiseRejectedResult).reason).toBeInstanceOf(NotTheHolder);
+    expect(alone.status).toBe('fulfilled');
+    expect(writer.stateOf('p-2')).toBeUndefined();
+    // One handover and its checkpoint; the refused group's commission is not there.
+    expect(eventTypes(log).slice(size)).toEqual(['custody.handover', 'ledger.checkpoint']);
+    expect(verifies(log)).toBe(true);
+  });
+
+  it('never splits a group across transactions, even one larger than maxBatch', async () => {
+    const log = new MemoryPartitionLog();
+    const writer = await ledger(log, 2);
+    const before = log.transactions;
+    const group = Array.from({ length: 5 }, (_, i) => commission(`p-${i}`, 'maker'));
+    await Promise.all([writer.appendAll(group), writer.append(commission('q', 'maker'))]);
+    expect(log.transactions).toBe(before + 2);
+    expect(eventTypes(log).slice(-8)).toEqual([
+      ...Array<string>(5).fill('custody.commissioned'),
+      'ledger.checkpoint',
+      'custody.commissioned',
+      'ledger.checkpoint',
+    ]);
+  });
+});
+
+describe('recognising a request recorded already (requestDigest)', () => {
+  it('answers a retry with the first receipts and records nothing again, even after a restart', async () => {
+    const log = new MemoryPartitionLog();
+    const writer = await ledger(log);
+    const group = () => [
+      keyed(commission('p-1', 'maker'), E1, 'digest-a'),
+      keyed(handover('p-1', 'maker', 'carrier'), E2, 'digest-a'),
+    ];
+    const first = await writer.appendAll(group());
+    const size = log.entries.length;
+    expect(writer.recorded('p-1', [E1, E2], 'digest-a')).toEqual(first);
+    // A retry that reaches the writer (it raced the first) is answered from the ledger too,
+    // although its precondition would now refuse it.
+    expect(await writer.appendAll(group())).toEqual(first);
+    expect(log.entries).toHaveLength(size);
+
+    const restarted = await ledger(log);
+    expect(restarted.recorded('p-1', [E1, E2], 'digest-a')).toEqual(first);
+    expect(await restarted.appendAll(group())).toEqual(first);
+    expect(log.entries).toHaveLength(size);
+  });
+
+  it('refuses an event id recorded for a different request', async () => {
+    const log = new MemoryPartitionLog();
+    const writer = await ledger(log);
+    await writer.append(keyed(commission('p-1', 'maker'), E1, 'digest-a'));
+    expect(() => writer.recorded('p-1', [E1], 'digest-b')).toThrow(EventIdConflictError);
+    await expect(writer.append(keyed(commission('p-2', 'maker'), E1, 'digest-b'))).rejects.toBeInstanceOf(EventIdConflictError);
+    expect(writer.recorded('p-1', [E3], 'digest-a')).toBeUndefined();
+  });
+
+  it('refuses the second of two copies of a request that meet in one batch as in flight', async () => {
+    const log = new MemoryPartitionLog();
+    const writer = await ledger(log);
+    const copy = () => keyed(commission('p-1', 'maker'), E1, 'digest-a');
+    // Both copies queue while another transaction is in flight, so they form the next batch.
+    const inFlight = writer.append(commission('p-0', 'maker'));
+    const [first, second] = await Promise.allSettled([writer.append(copy()), writer.append(copy())]);
+    await inFlight;
+    expect(first.status).toBe('fulfilled');
+    expect((second as PromiseRejectedResult).reason).toBeInstanceOf(EventInFlightError);
+    // Once the first is committed, a copy is answered with its receipt.
+    expect(await writer.append(copy())).toEqual((first as PromiseFulfilledResult<unknown>).value);
+    expect(eventTypes(log).filter((type) => type === 'custody.commissioned')).toHaveLength(2);
+  });
+});
