@@ -1,18 +1,33 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { CustodianConfig } from './infrastructure/config/config.js';
+import { CustodyModule } from './custody/custody.module.js';
+import { custodyStateModel } from './custody/custody-state.js';
+import { AuthModule } from './infrastructure/auth/auth.module.js';
 import { ConfigModule } from './infrastructure/config/config.module.js';
 import { DatabaseModule } from './infrastructure/database/database.module.js';
 import { HealthModule } from './infrastructure/health/health.module.js';
 import { KafkaModule } from './infrastructure/kafka/kafka.module.js';
 import { ShutdownLogger } from './infrastructure/logging/shutdown-logger.js';
 import { LedgerModule } from './ledger/ledger.module.js';
+import { ProductsModule } from './products/products.module.js';
+import { ShipmentsModule } from './shipments/shipments.module.js';
 
 @Module({})
 export class AppModule {
   static forRoot(config: CustodianConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, KafkaModule, HealthModule, LedgerModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        AuthModule,
+        DatabaseModule,
+        KafkaModule,
+        HealthModule,
+        LedgerModule.forRoot({ stateModel: custodyStateModel }),
+        CustodyModule,
+        ProductsModule,
+        ShipmentsModule,
+      ],
       providers: [ShutdownLogger],
     };
   }

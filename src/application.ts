@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 import type { CustodianConfig } from './infrastructure/config/config.js';
+import { publishApiDocument } from './infrastructure/http/api-document.js';
 import { ProblemDetailsFilter } from './infrastructure/http/problem-details.filter.js';
 
 /**
@@ -16,6 +17,7 @@ export async function createApplication(config: CustodianConfig, logger: LoggerS
     abortOnError: false,
   });
   app.useGlobalFilters(new ProblemDetailsFilter(logger));
+  publishApiDocument(app);
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return app;
 }

@@ -60,7 +60,7 @@ const createPallet = (shipment = PALLET): CustodyCommand => ({
 const pack = (product: string, shipment = PALLET, party = MAKER): CustodyCommand => ({
   type: 'pack',
   shipment,
-  product,
+  products: [product],
   party,
   location: MAKER,
 });
@@ -86,7 +86,7 @@ describe('custody decider', () => {
 
   it('refuses a step on an unknown or decommissioned entity', () => {
     expect(refused({ type: 'handover', subject: P1, from: MAKER, to: CARRIER, location: MAKER }, given())).toBe('unknown-entity');
-    const gone = given(commission(P1), { type: 'decommission', product: P1, party: MAKER, reason: 'recalled' });
+    const gone = given(commission(P1), { type: 'decommission', product: P1, party: MAKER, location: MAKER, reason: 'recalled' });
     expect(refused({ type: 'handover', subject: P1, from: MAKER, to: CARRIER, location: MAKER }, gone)).toBe('decommissioned');
   });
 
@@ -111,9 +111,22 @@ describe('custody decider', () => {
     expect(refused(pack(P2), given(commission(P2), createPallet(), dispatch))).toBe('shipment-in-transit');
   });
 
+  it('packs several products in one aggregation, and unpacks some of them', () => {
+    const packBoth: CustodyCommand = { type: 'pack', shipment: PALLET, products: [P1, P2], party: MAKER, location: MAKER };
+    const unpackOne: CustodyCommand = { type: 'unpack', shipment: PALLET, products: [P2], party: MAKER, location: MAKER };
+    expect(decide(packBoth, given(commission(P1), commission(P2), createPallet())).entityIds).toEqual([PALLET, P1, P2]);
+    const stateOf = given(commission(P1), commission(P2), createPallet(), packBoth, unpackOne);
+    expect(stateOf(PALLET)).toMatchObject({ contents: [P1] });
+    expect(stateOf(P2)).toMatchObject({ shipment: null });
+    expect(stateOf(P1)).toMatchObject({ shipment: PALLET });
+    expect(refused(unpackOne, stateOf)).toBe('not-inside');
+  });
+
   it('refuses unpacking a product that is not inside', () => {
     const stateOf = given(commission(P1), createPallet());
-    expect(refused({ type: 'unpack', shipment: PALLET, product: P1, party: MAKER, location: MAKER }, stateOf)).toBe('not-inside');
+    expect(refused({ type: 'unpack', shipment: PALLET, products: [P1], party: MAKER, location: MAKER }, stateOf)).toBe(
+      'not-inside',
+    );
   });
 
   it('refuses a step on a product inside a shipment', () => {

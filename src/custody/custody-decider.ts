@@ -34,14 +34,56 @@ export class RuleViolation extends Error {
 
 export type CustodyCommand =
   | { type: 'commission'; product: string; owner: string; location: string; details: { [key: string]: JsonValue } }
-  | { type: 'decommission'; product: string; party: string; reason: 'destroyed' | 'consumed' | 'recalled' }
+  | { type: 'decommission'; product: string; party: string; location: string; reason: 'destroyed' | 'consumed' | 'recalled' }
   | { type: 'create-shipment'; shipment: string; owner: string; location: string; destination: string }
-  | { type: 'pack' | 'unpack'; shipment: string; product: string; party: string; location: string }
+  | { type: 'pack' | 'unpack'; shipment: string; products: readonly string[]; party: string; location: string }
   | { type: 'dispatch'; shipment: string; party: string; location: string }
   | { type: 'receive'; shipment: string; by: string; location: string }
   | { type: 'handover'; subject: string; from: string; to: string; location: string }
   | { type: 'inspect'; subject: string; party: string; location: string; result: 'passed' | 'failed'; note?: string }
-  | { type: 'transform'; party: string; location: string; inputs: readonly string[]; outputs: readonly string[] };
+  | {
+      type: 'transform';
+      party: string;
+      location: string;
+      inputs: readonly string[];
+      outputs: readonly string[];
+      /** Quantities of lots consumed and produced (EPCIS quantity lists), where known. */
+      quantities?: readonly { product: string; quantity: number; uom?: string }[];
+    };
+
+/** The event type each command records (docs/ledger-format.md, "Custody events"). */
+export const EVENT_TYPE_OF: { readonly [T in CustodyCommand['type']]: string } = {
+  commission: CUSTODY_EVENTS.commissioned,
+  decommission: CUSTODY_EVENTS.decommissioned,
+  'create-shipment': CUSTODY_EVENTS.shipmentCreated,
+  pack: CUSTODY_EVENTS.packed,
+  unpack: CUSTODY_EVENTS.unpacked,
+  dispatch: CUSTODY_EVENTS.dispatched,
+  receive: CUSTODY_EVENTS.received,
+  handover: CUSTODY_EVENTS.handover,
+  inspect: CUSTODY_EVENTS.inspected,
+  transform: CUSTODY_EVENTS.transformed,
+};
+
+/** The entity a command is about: the first entity of its record, which routes it. */
+export function subjectOf(command: CustodyCommand): string {
+  switch (command.type) {
+    case 'commission':
+    case 'decommission':
+      return command.product;
+    case 'create-shipment':
+    case 'pack':
+    case 'unpack':
+    case 'dispatch':
+    case 'receive':
+      return command.shipment;
+    case 'handover':
+    case 'inspect':
+      return command.subject;
+    case 'transform':
+      return command.inputs[0] ?? '';
+  }
+}
 
 export interface Decision {
   readonly eventType: string;
@@ -112,7 +154,7 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
       return {
         eventType: CUSTODY_EVENTS.decommissioned,
         entityIds: [command.product],
-        payload: { party: command.party, reason: command.reason },
+        payload: { party: command.party, location: command.location, reason: command.reason },
       };
     }
     case 'create-shipment':
@@ -125,20 +167,21 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
     case 'pack':
     case 'unpack': {
       const box = shipment(stateOf, command.shipment);
-      const item = product(stateOf, command.product);
       heldBy(box, command.shipment, command.party);
       if (box.status === 'in-transit')
         throw new RuleViolation('shipment-in-transit', `${command.shipment} is in transit; receive it first`);
-      if (command.type === 'pack') {
-        heldBy(item, command.product, command.party);
-        if (item.shipment)
-          throw new RuleViolation('packed-elsewhere', `${command.product} is packed in ${item.shipment} already`);
-      } else if (item.shipment !== command.shipment) {
-        throw new RuleViolation('not-inside', `${command.product} is not packed in ${command.shipment}`);
+      for (const id of command.products) {
+        const item = product(stateOf, id);
+        if (command.type === 'pack') {
+          heldBy(item, id, command.party);
+          if (item.shipment) throw new RuleViolation('packed-elsewhere', `${id} is packed in ${item.shipment} already`);
+        } else if (item.shipment !== command.shipment) {
+          throw new RuleViolation('not-inside', `${id} is not packed in ${command.shipment}`);
+        }
       }
       return {
-        eventType: command.type === 'pack' ? CUSTODY_EVENTS.packed : CUSTODY_EVENTS.unpacked,
-        entityIds: [command.shipment, command.product],
+        eventType: EVENT_TYPE_OF[command.type],
+        entityIds: [command.shipment, ...command.products],
         payload: { party: command.party, location: command.location },
       };
     }
@@ -192,7 +235,13 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
       return {
         eventType: CUSTODY_EVENTS.transformed,
         entityIds: [...command.inputs, ...command.outputs],
-        payload: { party: command.party, location: command.location, inputs: [...command.inputs], outputs: [...command.outputs] },
+        payload: {
+          party: command.party,
+          location: command.location,
+          inputs: [...command.inputs],
+          outputs: [...command.outputs],
+          ...(command.quantities?.length ? { quantities: command.quantities.map((q) => ({ ...q })) } : {}),
+        },
       };
     }
   }

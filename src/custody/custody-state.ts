@@ -75,12 +75,13 @@ function evolve(state: unknown, record: LedgerRecord, entityId: string): unknown
       };
     case CUSTODY_EVENTS.packed:
     case CUSTODY_EVENTS.unpacked: {
+      // Aggregation (EPCIS AggregationEvent): the shipment first, then the products.
       const packing = record.eventType === CUSTODY_EVENTS.packed;
-      const product = record.entities[1]?.id;
-      if (current?.kind === 'shipment' && product) {
+      const products = record.entities.slice(1).map((entity) => entity.id);
+      if (current?.kind === 'shipment' && entityId === subject) {
         return {
           ...current,
-          contents: packing ? [...current.contents, product] : current.contents.filter((id) => id !== product),
+          contents: packing ? [...current.contents, ...products] : current.contents.filter((id) => !products.includes(id)),
         };
       }
       return current?.kind === 'product' ? { ...current, shipment: packing ? subject : null } : current;

@@ -1,16 +1,29 @@
-import { Controller, Get, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Controller,
+  type DynamicModule,
+  Get,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Kafka } from 'kafkajs';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
+import { AccessFor } from '../infrastructure/auth/access.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
 import { KAFKA } from '../infrastructure/kafka/kafka.module.js';
 import { createKafkaLedgerWriter } from './adapters/kafka-ledger-writer.js';
 import { PostgresGenesisPins } from './adapters/postgres-genesis-pins.js';
 import { loadSigningKey } from './adapters/signing-key-file.js';
 import { CheckpointSigner } from './checkpoint-note.js';
+import type { EntityStateModel } from './ledger-record.js';
 import { LedgerWriter } from './ledger-writer.js';
+
+const LEDGER_STATE_MODEL = Symbol('LEDGER_STATE_MODEL');
 
 /** Starts the writers once the application is up, and closes them on shutdown. */
 class LedgerWriterLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -43,6 +56,7 @@ class LedgerController {
   ) {}
 
   /** The key that signs checkpoints: what an auditor needs to verify offline. */
+  @AccessFor('public')
   @Get('public-key')
   publicKey(): { algorithm: 'Ed25519'; keyName: string; keyId: string; publicKey: string; verifierKey: string } {
     return {
@@ -55,6 +69,7 @@ class LedgerController {
   }
 
   /** Each partition's genesis and head, for operators (the genesis can be pinned in config). */
+  @AccessFor('read')
   @Get('heads')
   heads(): { partition: number; status: string; genesisHash: string | null; nextSequence: number; headHash: string | null }[] {
     const statuses = this.writer.statuses();
@@ -86,8 +101,14 @@ class LedgerController {
     },
     {
       provide: LedgerWriter,
-      inject: [CONFIG, KAFKA, CheckpointSigner, getDataSourceToken()],
-      useFactory: (config: CustodianConfig, kafka: Kafka, signer: CheckpointSigner, dataSource: DataSource) =>
+      inject: [CONFIG, KAFKA, CheckpointSigner, getDataSourceToken(), LEDGER_STATE_MODEL],
+      useFactory: (
+        config: CustodianConfig,
+        kafka: Kafka,
+        signer: CheckpointSigner,
+        dataSource: DataSource,
+        stateModel: EntityStateModel,
+      ) =>
         createKafkaLedgerWriter({
           kafka,
           topic: config.ledger.topic,
@@ -98,10 +119,23 @@ class LedgerController {
           maxBatch: config.ledger.maxBatch,
           maxPayloadBytes: config.ledger.maxPayloadBytes,
           configuredGenesis: config.ledger.genesis,
+          stateModel,
         }),
     },
     LedgerWriterLifecycle,
   ],
   exports: [LedgerWriter, CheckpointSigner],
 })
-export class LedgerModule {}
+export class LedgerModule {
+  /**
+   * The ledger for the whole application. The domain gives the state model its rules are
+   * decided against (docs/rules-and-concurrency.md), so the ledger never imports the domain.
+   */
+  static forRoot(options: { stateModel: EntityStateModel }): DynamicModule {
+    return {
+      module: LedgerModule,
+      global: true,
+      providers: [{ provide: LEDGER_STATE_MODEL, useValue: options.stateModel }],
+    };
+  }
+}

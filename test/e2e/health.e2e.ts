@@ -18,7 +18,8 @@ describe('Custodian over HTTP', () => {
 
   beforeAll(async () => {
     database = reserveTestDatabase();
-    const config = testConfig(database);
+    // Anonymous reads are on, so /ledger/heads answers without a key.
+    const config = testConfig(database, { AUTH_ANONYMOUS_READS: 'true' });
     ledgerTopic = config.ledger.topic;
     running = await startApplication(config);
     url = running.url;

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+
 /**
  * Custodian's configuration: read from environment variables once, at start-up, validated and
  * typed. Nothing else in the code reads process.env. An invalid value stops the start with a
@@ -34,6 +36,18 @@ export interface CustodianConfig {
     readonly genesis: ReadonlyMap<number, string>;
     readonly maxBatch: number;
     readonly maxPayloadBytes: number;
+  };
+  readonly custody: {
+    /** How far in the future a step's occurredAt may lie (clocks differ), in milliseconds. */
+    readonly occurredAtSkewMs: number;
+    /** Most steps one batch capture may hold. */
+    readonly maxBatchSteps: number;
+  };
+  readonly auth: {
+    /** The API key file: names, roles, parties and SHA-256 hashes of keys (docs/api.md). */
+    readonly apiKeysFile: string;
+    /** Whether read-only lookups are open to callers without a key. */
+    readonly anonymousReads: boolean;
   };
   /** Where Custodian keeps local state, such as a generated writer key. */
   readonly dataDir: string;
@@ -165,6 +179,7 @@ class EnvironmentReader {
 export function loadConfig(env: Environment): CustodianConfig {
   const read = new EnvironmentReader(env);
   const partitions = read.integer('LEDGER_PARTITIONS', 1, 1, 1024);
+  const dataDir = read.matching('CUSTODIAN_DATA_DIR', '.data', /^[^\0]+$/, 'a directory path');
   const config: CustodianConfig = {
     http: {
       host: read.matching('HOST', '127.0.0.1', /^[A-Za-z0-9.:-]+$/, 'a host name or IP address'),
@@ -194,7 +209,15 @@ export function loadConfig(env: Environment): CustodianConfig {
       maxBatch: read.integer('LEDGER_MAX_BATCH', 500, 1, 10_000),
       maxPayloadBytes: read.integer('LEDGER_MAX_PAYLOAD_BYTES', 65_536, 256, 1_048_576),
     },
-    dataDir: read.matching('CUSTODIAN_DATA_DIR', '.data', /^[^\0]+$/, 'a directory path'),
+    custody: {
+      occurredAtSkewMs: read.integer('CUSTODY_OCCURRED_AT_SKEW_SECONDS', 300, 0, 86_400) * 1000,
+      maxBatchSteps: read.integer('CUSTODY_MAX_BATCH_STEPS', 1000, 1, 10_000),
+    },
+    auth: {
+      apiKeysFile: read.matching('API_KEYS_FILE', join(dataDir, 'api-keys.json'), /^[^\0]+$/, 'a file path'),
+      anonymousReads: read.oneOf('AUTH_ANONYMOUS_READS', 'false', ['true', 'false']) === 'true',
+    },
+    dataDir,
     health: { timeoutMs: read.integer('HEALTH_TIMEOUT_MS', 2000, 100, 60_000) },
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);

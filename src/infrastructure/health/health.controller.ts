@@ -3,8 +3,10 @@ import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import type { CustodianConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
+import { AccessFor } from '../auth/access.js';
 import { KafkaHealthIndicator } from './kafka-health.indicator.js';
 
+@AccessFor('public')
 @Controller('health')
 export class HealthController {
   constructor(

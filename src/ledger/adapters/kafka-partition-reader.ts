@@ -69,6 +69,9 @@ export async function* readPartition(
     }
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
+    // A retriable error (a coordinator still loading after a broker start) restarts the
+    // consumer by itself; only a crash it does not come back from ends the read.
+    if (payload.restart) return;
     progress.failure = payload.error;
     notify();
   });

@@ -1,0 +1,119 @@
+import { Body, Controller, Post, Req, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Caller } from '../infrastructure/auth/access.js';
+import type { Principal } from '../infrastructure/auth/api-keys.js';
+import { SchemaPipe } from '../infrastructure/http/request-validation.js';
+import { commissionProduct, decommissionProduct } from '../products/product-steps.js';
+import { createShipment, dispatchShipment, packShipment, receiveShipment, unpackShipment } from '../shipments/shipment-steps.js';
+import { RecordedStepSchema, StepCapture } from './step-capture.js';
+import type { RecordedStep } from './step-recorder.js';
+import { ApiStep } from './steps/api-step.js';
+import { handover, inspect, transform } from './steps/custody-steps.js';
+import type { StepDefinition } from './steps/step-definition.js';
+
+/** Every kind of step, by the `type` a batch gives it. */
+const STEPS: ReadonlyMap<string, StepDefinition> = new Map(
+  [
+    commissionProduct,
+    decommissionProduct,
+    createShipment,
+    packShipment,
+    unpackShipment,
+    dispatchShipment,
+    receiveShipment,
+    handover,
+    inspect,
+    transform,
+  ].map((definition) => [definition.type, definition]),
+);
+
+/** The batch body: its steps are checked one by one against their own schemas (see StepCapture.batch). */
+const BatchSchema = Type.Object(
+  {
+    steps: Type.Array(
+      Type.Object(
+        { type: Type.Union([...STEPS.keys()].map((type) => Type.Literal(type))) },
+        { additionalProperties: true, description: 'a step: its type, then the fields of that type of step' },
+      ),
+      { minItems: 1, maxItems: 10_000 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** How the OpenAPI document shows a batch: a list of steps of any kind, each with its type. */
+const BatchDocumentation = Type.Object({
+  steps: Type.Array(
+    Type.Union(
+      [...STEPS.values()].map((definition) =>
+        Type.Composite([Type.Object({ type: Type.Literal(definition.type) }), definition.schema as never]),
+      ),
+    ),
+    { description: 'recorded in order, all or nothing; at most CUSTODY_MAX_BATCH_STEPS' },
+  ),
+});
+
+const batchExample = {
+  steps: [
+    { type: 'commission', ...(commissionProduct.example as object) },
+    { type: 'pack', ...(packShipment.example as object), products: ['/01/09506000134352/21/SN-0001'] },
+  ],
+};
+
+@ApiTags('custody')
+@Controller('custody')
+export class CustodyController {
+  constructor(private readonly capture: StepCapture) {}
+
+  @Post('handover')
+  @ApiStep(handover.summary, handover.schema, handover.example)
+  handover(
+    @Body(new SchemaPipe(handover.schema)) body: unknown,
+    @Caller() caller: Principal | null,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RecordedStep> {
+    return this.capture.one(handover, body as never, caller, request, reply);
+  }
+
+  @Post('inspect')
+  @ApiStep(inspect.summary, inspect.schema, inspect.example)
+  inspect(
+    @Body(new SchemaPipe(inspect.schema)) body: unknown,
+    @Caller() caller: Principal | null,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RecordedStep> {
+    return this.capture.one(inspect, body as never, caller, request, reply);
+  }
+
+  @Post('transform')
+  @ApiStep(transform.summary, transform.schema, transform.example)
+  transform(
+    @Body(new SchemaPipe(transform.schema)) body: unknown,
+    @Caller() caller: Principal | null,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RecordedStep> {
+    return this.capture.one(transform, body as never, caller, request, reply);
+  }
+
+  /** Batch capture: steps of any kind, validated as a whole, recorded in order in one transaction. */
+  @Post('batch')
+  @ApiStep(
+    'Record a batch of steps, in order, all or nothing',
+    BatchDocumentation,
+    batchExample,
+    Type.Object({ steps: Type.Array(RecordedStepSchema) }),
+  )
+  async batch(
+    @Body(new SchemaPipe(BatchSchema)) body: Static<typeof BatchSchema>,
+    @Caller() caller: Principal | null,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ steps: RecordedStep[] }> {
+    return { steps: await this.capture.batch(STEPS, body.steps, caller, request, reply) };
+  }
+}

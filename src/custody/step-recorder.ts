@@ -1,0 +1,142 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { canonicalBytes, type JsonValue } from '../ledger/canonical-json.js';
+import type { AppendReceipt, AppendRequest, LedgerRecord } from '../ledger/ledger-record.js';
+import type { Clock } from '../ledger/ports.js';
+import { REQUEST_DIGEST } from '../ledger/partition-writer.js';
+import { type CustodyCommand, EVENT_TYPE_OF, checkOccurredAt, RuleViolation, subjectOf } from './custody-decider.js';
+import { custodyAppend } from './custody-append.js';
+import { custodyStateModel } from './custody-state.js';
+
+/** What the recorder needs of the ledger writer (a port: the LedgerWriter, or a fake in specs). */
+export interface StepLedger {
+  stateOf(entityId: string): unknown;
+  appendAll(requests: readonly AppendRequest[]): Promise<AppendReceipt[]>;
+  recorded(entityId: string, eventIds: readonly string[], requestDigest: string): AppendReceipt[] | undefined;
+}
+
+/** A step ready to record: its command, when it happened, its evidence, and where it sits in the request. */
+export interface StepToRecord {
+  readonly command: CustodyCommand;
+  readonly occurredAt: string;
+  readonly evidence?: { readonly [key: string]: JsonValue };
+  /** JSON pointer of the step in the request body ("" for a single step, "/steps/3" in a batch). */
+  readonly pointer: string;
+}
+
+export interface RecordedStep {
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly subject: string;
+  readonly receipt: AppendReceipt;
+}
+
+/** A client's key for a request, scoped to the caller, and the digest of what it asked. */
+export interface Idempotency {
+  readonly scope: string;
+  readonly key: string;
+  readonly requestDigest: string;
+}
+
+/** SHA-256 of the canonical JSON of a request (method, path, body): what makes two requests the same. */
+export function requestDigest(request: { method: string; path: string; body: JsonValue }): string {
+  return bytesToHex(sha256(canonicalBytes(request)));
+}
+
+/**
+ * The event id of step `index` of an idempotent request: a UUID (version 8, RFC 9562) from
+ * SHA-256 over the caller's scope and key, so that a retry names the same records.
+ */
+export function idempotentEventId(scope: string, key: string, index: number): string {
+  const bytes = sha256(new TextEncoder().encode(`custodian.idempotency.v1\0${scope}\0${key}\0${index}`)).slice(0, 16);
+  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x80;
+  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
+  const hex = bytesToHex(bytes);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** A rule broken by one step of a batch names that step. */
+function at(pointer: string, error: unknown): unknown {
+  if (!(error instanceof RuleViolation) || pointer === '') return error;
+  return new RuleViolation(error.rule, `${pointer.slice(1).replace('/', ' ')}: ${error.message}`);
+}
+
+/**
+ * Records custody steps: one step, or a batch all or nothing. Each step is decided against the
+ * state the steps before it leave (so a batch may commission a product and then pack it), and
+ * decided again by the writer where its record goes in the chain (docs/rules-and-concurrency.md).
+ * With an idempotency key, a request recorded already is answered with its first receipts.
+ */
+export class StepRecorder {
+  constructor(
+    private readonly ledger: StepLedger,
+    private readonly options: { readonly occurredAtSkewMs: number; readonly clock: Clock; readonly newEventId: () => string },
+  ) {}
+
+  async record(steps: readonly StepToRecord[], actor: string, idempotency?: Idempotency): Promise<RecordedStep[]> {
+    const first = steps[0];
+    if (!first) return [];
+    const eventIds = steps.map((_, i) =>
+      idempotency ? idempotentEventId(idempotency.scope, idempotency.key, i) : this.options.newEventId(),
+    );
+    const result = (receipts: readonly AppendReceipt[]): RecordedStep[] =>
+      steps.map((step, i) => ({
+        eventId: eventIds[i] as string,
+        eventType: EVENT_TYPE_OF[step.command.type],
+        subject: subjectOf(step.command),
+        receipt: receipts[i] as AppendReceipt,
+      }));
+    if (idempotency) {
+      const replayed = this.ledger.recorded(subjectOf(first.command), eventIds, idempotency.requestDigest);
+      if (replayed) return result(replayed);
+    }
+    const now = this.options.clock.now();
+    for (const step of steps) {
+      try {
+        checkOccurredAt(step.occurredAt, now, this.options.occurredAtSkewMs);
+      } catch (error) {
+        throw at(step.pointer, error);
+      }
+    }
+    // The states the earlier steps of this request leave, for deciding the later ones.
+    const pending = new Map<string, unknown>();
+    const stateOf = (id: string): unknown => (pending.has(id) ? pending.get(id) : this.ledger.stateOf(id));
+    const requests = steps.map((step, i): AppendRequest => {
+      let request: AppendRequest;
+      try {
+        request = custodyAppend(step.command, stateOf, {
+          eventId: eventIds[i] as string,
+          occurredAt: step.occurredAt,
+          actor,
+        });
+      } catch (error) {
+        throw at(step.pointer, error);
+      }
+      const payload = {
+        ...request.payload,
+        ...(step.evidence ? { evidence: step.evidence } : {}),
+        ...(idempotency ? { [REQUEST_DIGEST]: idempotency.requestDigest } : {}),
+      };
+      const draft = {
+        eventType: request.eventType,
+        entities: request.entityIds.map((id) => ({ id, previousHash: null })),
+        payload,
+      };
+      for (const id of request.entityIds)
+        pending.set(id, custodyStateModel.evolve(stateOf(id), draft as unknown as LedgerRecord, id));
+      const precondition = request.precondition;
+      return {
+        ...request,
+        payload,
+        precondition: (current) => {
+          try {
+            precondition?.(current);
+          } catch (error) {
+            throw at(step.pointer, error);
+          }
+        },
+      };
+    });
+    return result(await this.ledger.appendAll(requests));
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Test helpers for the custody API over HTTP: valid GS1 keys, API keys written to the key
+ * file the way `npm run api-key` writes them, a small client, and a look at the ledger topic.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { type ApiKeyEntry, hashApiKey, newApiKey, type Role } from '../../src/infrastructure/auth/api-keys.js';
+import { digitalLinkPath } from '../../src/gs1/digital-link.js';
+import { gs1CheckDigit } from '../../src/gs1/gs1-keys.js';
+import { readVerifiedPartition } from '../../src/ledger/adapters/kafka-ledger-reader.js';
+import { CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
+import type { StoredRecord } from '../../src/ledger/ledger-record.js';
+
+const withCheckDigit = (digits: string) => digits + String(gs1CheckDigit(digits));
+
+/** A GLN with a valid check digit, from a company prefix and a number. */
+export const gln = (n: number, prefix = '401234') => withCheckDigit(prefix + String(n).padStart(12 - prefix.length, '0'));
+export const gtin = (n: number) => withCheckDigit(`0950600${String(n).padStart(6, '0')}`);
+export const sscc = (n: number) => withCheckDigit(`1061414${String(n).padStart(10, '0')}`);
+export const sgtin = (gtin14: string, serial: string) => digitalLinkPath({ kind: 'sgtin', gtin: gtin14, serial });
+export const shipmentId = (sscc18: string) => digitalLinkPath({ kind: 'sscc', sscc: sscc18 });
+
+export interface TestKey {
+  readonly name: string;
+  readonly role: Role;
+  readonly party?: string;
+}
+
+/** Writes an API key file with a fresh key for each entry; returns the keys by name. */
+export function writeApiKeys(dataDir: string, keys: readonly TestKey[]): { file: string; keys: Record<string, string> } {
+  const secrets: Record<string, string> = {};
+  const entries: ApiKeyEntry[] = keys.map(({ name, role, party }) => {
+    const key = newApiKey();
+    secrets[name] = key;
+    return { name, role, party: party ?? null, sha256: hashApiKey(key) };
+  });
+  const file = join(dataDir, 'api-keys.json');
+  writeFileSync(file, JSON.stringify({ keys: entries }), { mode: 0o600 });
+  return { file, keys: secrets };
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: T;
+  readonly headers: Headers;
+}
+
+export interface Receipt {
+  readonly ledgerId: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly sequence: number;
+  readonly hash: string;
+  readonly checkpointSize: number;
+}
+
+export interface RecordedStep {
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly subject: string;
+  readonly receipt: Receipt;
+}
+
+export class CustodyClient {
+  constructor(readonly url: string) {}
+
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    options: { key?: string; body?: unknown; rawBody?: string; contentType?: string; idempotencyKey?: string } = {},
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = {};
+    if (options.key) headers.authorization = `Bearer ${options.key}`;
+    if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
+    let payload: string | undefined;
+    if (options.rawBody !== undefined || options.body !== undefined) {
+      headers['content-type'] = options.contentType ?? 'application/json';
+      payload = options.rawBody ?? JSON.stringify(options.body);
+    }
+    const response = await fetch(this.url + path, { method, headers, body: payload });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON (the OpenAPI UI page): keep the text
+    }
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      body: body as T,
+      headers: response.headers,
+    };
+  }
+
+  post<T = RecordedStep>(path: string, key: string, body: unknown, idempotencyKey?: string): Promise<ApiResponse<T>> {
+    return this.request<T>('POST', path, { key, body, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) });
+  }
+}
+
+/** The ledger topic read and verified as an auditor reads it, with only the public key the API publishes. */
+export async function readLedger(kafka: Kafka, topic: string, ledgerId: string, client: CustodyClient): Promise<StoredRecord[]> {
+  const { body } = await client.request<{ keyName: string; publicKey: string }>('GET', '/ledger/public-key');
+  const verifier = new CheckpointVerifier(body.keyName, Uint8Array.from(Buffer.from(body.publicKey, 'base64')));
+  const records: StoredRecord[] = [];
+  for await (const record of readVerifiedPartition(kafka, topic, { ledgerId, partition: 0, verifier })) records.push(record);
+  return records;
+}
+
+/** The end offset of partition 0: a refused request must leave it where it was. */
+export async function topicEnd(kafka: Kafka, topic: string): Promise<string> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [partition] = await admin.fetchTopicOffsets(topic);
+    return partition?.high ?? '0';
+  } finally {
+    await admin.disconnect();
+  }
+}
