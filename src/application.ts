@@ -15,6 +15,9 @@ export async function createApplication(config: CustodianConfig, logger: LoggerS
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
     abortOnError: false,
+    // Fastify's own JSON parser only: Nest would add a form (urlencoded) parser, and the API
+    // takes JSON alone; any other body is a 415.
+    bodyParser: false,
   });
   app.useGlobalFilters(new ProblemDetailsFilter(logger));
   publishApiDocument(app);
