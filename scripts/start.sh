@@ -24,5 +24,12 @@ if [ -z "${DATABASE_URL:-}" ]; then
   export DATABASE_URL="${server_url%/postgres}/custodian"
 fi
 
+# A first start has no API keys: create one operator key so the API can be tried at once.
+keys_file="${API_KEYS_FILE:-${CUSTODIAN_DATA_DIR:-.data}/api-keys.json}"
+if [ ! -e "$keys_file" ]; then
+  say "first start: creating an operator key for the demo party 4012345000009 (npm run api-key for more)"
+  node dist/src/tools/api-key.js --name demo-operator --role operator --party 4012345000009 --file "$keys_file"
+fi
+
 say "starting Custodian (Kafka $KAFKA_BROKERS)"
 exec node --enable-source-maps dist/src/main.js

@@ -30,6 +30,8 @@ describe('loadConfig', () => {
     });
     expect(config.dataDir).toBe('.data');
     expect(config.log).toEqual({ level: 'log', format: 'json' });
+    expect(config.custody).toEqual({ occurredAtSkewMs: 300_000, maxBatchSteps: 1000 });
+    expect(config.auth).toEqual({ apiKeysFile: '.data/api-keys.json', anonymousReads: false });
   });
 
   it('reads every variable it documents', () => {
@@ -52,6 +54,10 @@ describe('loadConfig', () => {
       LEDGER_MAX_PAYLOAD_BYTES: '4096',
       CUSTODIAN_DATA_DIR: '/var/lib/custodian',
       HEALTH_TIMEOUT_MS: '500',
+      CUSTODY_OCCURRED_AT_SKEW_SECONDS: '30',
+      CUSTODY_MAX_BATCH_STEPS: '50',
+      API_KEYS_FILE: '/etc/custodian/keys.json',
+      AUTH_ANONYMOUS_READS: 'true',
     });
     expect(config.http).toEqual({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 2048 });
     expect(config.log).toEqual({ level: 'debug', format: 'text' });
@@ -71,6 +77,8 @@ describe('loadConfig', () => {
     });
     expect(config.dataDir).toBe('/var/lib/custodian');
     expect(config.health.timeoutMs).toBe(500);
+    expect(config.custody).toEqual({ occurredAtSkewMs: 30_000, maxBatchSteps: 50 });
+    expect(config.auth).toEqual({ apiKeysFile: '/etc/custodian/keys.json', anonymousReads: true });
   });
 
   it('names the variable and the allowed range for a bad number', () => {

@@ -123,6 +123,7 @@ function fieldError(error: ErrorObject, data: unknown, prefix: string): FieldErr
     }
     case 'const':
     case 'enum': {
+      if (error.message !== undefined && error.schemaPath === '') return { pointer: at, detail: error.message };
       const allowed = (params.allowedValues as unknown[] | undefined) ?? [params.allowedValue];
       return { pointer: at, detail: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` };
     }
@@ -141,10 +142,31 @@ export function checkSchema<T extends TSchema>(schema: T, data: unknown, prefix 
     compiled.set(schema, validate);
   }
   if (validate(data)) return data;
-  const errors = (validate.errors ?? []).map((error) => fieldError(error, data, prefix));
-  // anyOf/oneOf report a line per branch; one per pointer and detail is enough for a person.
+  const errors = collapseAlternatives(validate.errors ?? []).map((error) => fieldError(error, data, prefix));
   const unique = [...new Map(errors.map((e) => [`${e.pointer}\n${e.detail}`, e])).values()];
   throw invalidRequest(unique);
+}
+
+/**
+ * anyOf reports one error per branch and then its own; a person needs one line: the values
+ * allowed (a union of literals), or the types allowed.
+ */
+function collapseAlternatives(errors: readonly ErrorObject[]): ErrorObject[] {
+  const alternatives = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  const result: ErrorObject[] = [];
+  for (const path of alternatives) {
+    const branches = errors.filter((e) => e.instancePath === path && e.keyword !== 'anyOf');
+    const consts = branches.filter((e) => e.keyword === 'const').map((e) => (e.params as { allowedValue: unknown }).allowedValue);
+    const types = branches.filter((e) => e.keyword === 'type').map((e) => String((e.params as { type: unknown }).type));
+    const message =
+      consts.length === branches.length
+        ? undefined
+        : types.length === branches.length
+          ? `must be a ${[...new Set(types)].join(' or a ')}`
+          : 'matches none of the allowed forms';
+    result.push({ instancePath: path, schemaPath: '', keyword: 'enum', params: { allowedValues: consts }, message });
+  }
+  return [...result, ...errors.filter((e) => !alternatives.has(e.instancePath))];
 }
 
 /** A body pipe: the body as the schema's type, or a 400 naming every wrong field. */
