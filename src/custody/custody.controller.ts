@@ -1,15 +1,12 @@
-import { Body, Controller, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Caller } from '../infrastructure/auth/access.js';
-import type { Principal } from '../infrastructure/auth/api-keys.js';
 import { SchemaPipe } from '../infrastructure/http/request-validation.js';
 import { commissionProduct, decommissionProduct } from '../products/product-steps.js';
 import { createShipment, dispatchShipment, packShipment, receiveShipment, unpackShipment } from '../shipments/shipment-steps.js';
-import { RecordedStepSchema, StepCapture } from './step-capture.js';
+import { Exchange, RecordedStepSchema, StepCapture, type StepExchange } from './step-capture.js';
 import type { RecordedStep } from './step-recorder.js';
-import { ApiStep } from './steps/api-step.js';
+import { ApiStep, ApiStepRoute } from './steps/api-step.js';
 import { handover, inspect, transform } from './steps/custody-steps.js';
 import type { StepDefinition } from './steps/step-definition.js';
 
@@ -68,41 +65,26 @@ export class CustodyController {
   constructor(private readonly capture: StepCapture) {}
 
   @Post('handover')
-  @ApiStep(handover.summary, handover.schema, handover.example)
-  handover(
-    @Body(new SchemaPipe(handover.schema)) body: unknown,
-    @Caller() caller: Principal | null,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<RecordedStep> {
-    return this.capture.one(handover, body as never, caller, request, reply);
+  @ApiStep(handover)
+  handover(@Body(new SchemaPipe(handover.schema)) body: unknown, @Exchange() exchange: StepExchange): Promise<RecordedStep> {
+    return this.capture.one(handover, body, exchange);
   }
 
   @Post('inspect')
-  @ApiStep(inspect.summary, inspect.schema, inspect.example)
-  inspect(
-    @Body(new SchemaPipe(inspect.schema)) body: unknown,
-    @Caller() caller: Principal | null,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<RecordedStep> {
-    return this.capture.one(inspect, body as never, caller, request, reply);
+  @ApiStep(inspect)
+  inspect(@Body(new SchemaPipe(inspect.schema)) body: unknown, @Exchange() exchange: StepExchange): Promise<RecordedStep> {
+    return this.capture.one(inspect, body, exchange);
   }
 
   @Post('transform')
-  @ApiStep(transform.summary, transform.schema, transform.example)
-  transform(
-    @Body(new SchemaPipe(transform.schema)) body: unknown,
-    @Caller() caller: Principal | null,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<RecordedStep> {
-    return this.capture.one(transform, body as never, caller, request, reply);
+  @ApiStep(transform)
+  transform(@Body(new SchemaPipe(transform.schema)) body: unknown, @Exchange() exchange: StepExchange): Promise<RecordedStep> {
+    return this.capture.one(transform, body, exchange);
   }
 
   /** Batch capture: steps of any kind, validated as a whole, recorded in order in one transaction. */
   @Post('batch')
-  @ApiStep(
+  @ApiStepRoute(
     'Record a batch of steps, in order, all or nothing',
     BatchDocumentation,
     batchExample,
@@ -110,10 +92,8 @@ export class CustodyController {
   )
   async batch(
     @Body(new SchemaPipe(BatchSchema)) body: Static<typeof BatchSchema>,
-    @Caller() caller: Principal | null,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Exchange() exchange: StepExchange,
   ): Promise<{ steps: RecordedStep[] }> {
-    return { steps: await this.capture.batch(STEPS, body.steps, caller, request, reply) };
+    return { steps: await this.capture.batch(STEPS, body.steps, exchange) };
   }
 }

@@ -1,8 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../infrastructure/auth/api-keys.js';
-import { forbidden } from '../infrastructure/auth/access.js';
+import { callerOf, forbidden } from '../infrastructure/auth/access.js';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
 import { ProblemException } from '../infrastructure/http/problem-details.js';
@@ -33,6 +33,19 @@ export const RecordedStepSchema = Type.Object({
   ),
 });
 
+/** What recording a step needs of its HTTP exchange: who calls, the request, the reply. */
+export interface StepExchange {
+  readonly caller: Principal | null;
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+}
+
+export const Exchange = createParamDecorator((_: unknown, context: ExecutionContext): StepExchange => {
+  const http = context.switchToHttp();
+  const request = http.getRequest<FastifyRequest>();
+  return { caller: callerOf(request), request, reply: http.getResponse<FastifyReply>() };
+});
+
 /**
  * The HTTP side of recording steps, shared by the products, shipments and custody routes:
  * the caller may only act for its own party, the Idempotency-Key header is read, and the
@@ -45,14 +58,8 @@ export class StepCapture {
     @Inject(CONFIG) private readonly config: CustodianConfig,
   ) {}
 
-  async one(
-    definition: StepDefinition,
-    body: never,
-    caller: Principal | null,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): Promise<RecordedStep> {
-    const [step] = await this.record([{ definition, body, pointer: '' }], caller, request, reply);
+  async one(definition: StepDefinition, body: unknown, exchange: StepExchange): Promise<RecordedStep> {
+    const [step] = await this.record([{ definition, body: body as never, pointer: '' }], exchange);
     return step as RecordedStep;
   }
 
@@ -60,9 +67,7 @@ export class StepCapture {
   async batch(
     definitions: ReadonlyMap<string, StepDefinition>,
     steps: readonly { readonly type: string }[],
-    caller: Principal | null,
-    request: FastifyRequest,
-    reply: FastifyReply,
+    exchange: StepExchange,
   ): Promise<RecordedStep[]> {
     const max = this.config.custody.maxBatchSteps;
     if (steps.length > max) throw invalidRequest([{ pointer: '/steps', detail: `a batch holds at most ${max} steps` }]);
@@ -79,14 +84,12 @@ export class StepCapture {
       return { definition, body: body as never, pointer };
     });
     if (errors.length > 0) throw invalidRequest(errors);
-    return this.record(items, caller, request, reply);
+    return this.record(items, exchange);
   }
 
   private async record(
     items: readonly { definition: StepDefinition; body: never; pointer: string }[],
-    caller: Principal | null,
-    request: FastifyRequest,
-    reply: FastifyReply,
+    { caller, request, reply }: StepExchange,
   ): Promise<RecordedStep[]> {
     if (!caller?.party) throw forbidden('recording steps needs an operator key');
     const steps = items.map(({ definition, body, pointer }): StepToRecord => {

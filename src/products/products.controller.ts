@@ -1,12 +1,8 @@
-import { Body, Controller, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Static } from '@sinclair/typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { StepCapture } from '../custody/step-capture.js';
+import { Exchange, StepCapture, type StepExchange } from '../custody/step-capture.js';
 import type { RecordedStep } from '../custody/step-recorder.js';
 import { ApiStep } from '../custody/steps/api-step.js';
-import { Caller } from '../infrastructure/auth/access.js';
-import type { Principal } from '../infrastructure/auth/api-keys.js';
 import { SchemaPipe } from '../infrastructure/http/request-validation.js';
 import { commissionProduct, decommissionProduct } from './product-steps.js';
 
@@ -16,24 +12,20 @@ export class ProductsController {
   constructor(private readonly capture: StepCapture) {}
 
   @Post()
-  @ApiStep(commissionProduct.summary, commissionProduct.schema, commissionProduct.example)
+  @ApiStep(commissionProduct)
   commission(
-    @Body(new SchemaPipe(commissionProduct.schema)) body: Static<typeof commissionProduct.schema>,
-    @Caller() caller: Principal | null,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Body(new SchemaPipe(commissionProduct.schema)) body: unknown,
+    @Exchange() exchange: StepExchange,
   ): Promise<RecordedStep> {
-    return this.capture.one(commissionProduct, body as never, caller, request, reply);
+    return this.capture.one(commissionProduct, body, exchange);
   }
 
   @Post('decommission')
-  @ApiStep(decommissionProduct.summary, decommissionProduct.schema, decommissionProduct.example)
+  @ApiStep(decommissionProduct)
   decommission(
-    @Body(new SchemaPipe(decommissionProduct.schema)) body: Static<typeof decommissionProduct.schema>,
-    @Caller() caller: Principal | null,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Body(new SchemaPipe(decommissionProduct.schema)) body: unknown,
+    @Exchange() exchange: StepExchange,
   ): Promise<RecordedStep> {
-    return this.capture.one(decommissionProduct, body as never, caller, request, reply);
+    return this.capture.one(decommissionProduct, body, exchange);
   }
 }

@@ -1,11 +1,8 @@
-import { Body, Controller, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { StepCapture } from '../custody/step-capture.js';
+import { Exchange, StepCapture, type StepExchange } from '../custody/step-capture.js';
 import type { RecordedStep } from '../custody/step-recorder.js';
 import { ApiStep } from '../custody/steps/api-step.js';
-import { Caller } from '../infrastructure/auth/access.js';
-import type { Principal } from '../infrastructure/auth/api-keys.js';
 import { SchemaPipe } from '../infrastructure/http/request-validation.js';
 import { createShipment, dispatchShipment, packShipment, receiveShipment, unpackShipment } from './shipment-steps.js';
 
@@ -15,57 +12,38 @@ export class ShipmentsController {
   constructor(private readonly capture: StepCapture) {}
 
   @Post()
-  @ApiStep(createShipment.summary, createShipment.schema, createShipment.example)
-  create(
-    @Body(new SchemaPipe(createShipment.schema)) body: unknown,
-    @Caller() caller: Principal | null,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<RecordedStep> {
-    return this.capture.one(createShipment, body as never, caller, request, reply);
+  @ApiStep(createShipment)
+  create(@Body(new SchemaPipe(createShipment.schema)) body: unknown, @Exchange() exchange: StepExchange): Promise<RecordedStep> {
+    return this.capture.one(createShipment, body, exchange);
   }
 
   @Post('pack')
-  @ApiStep(packShipment.summary, packShipment.schema, packShipment.example)
-  pack(
-    @Body(new SchemaPipe(packShipment.schema)) body: unknown,
-    @Caller() caller: Principal | null,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<RecordedStep> {
-    return this.capture.one(packShipment, body as never, caller, request, reply);
+  @ApiStep(packShipment)
+  pack(@Body(new SchemaPipe(packShipment.schema)) body: unknown, @Exchange() exchange: StepExchange): Promise<RecordedStep> {
+    return this.capture.one(packShipment, body, exchange);
   }
 
   @Post('unpack')
-  @ApiStep(unpackShipment.summary, unpackShipment.schema, unpackShipment.example)
-  unpack(
-    @Body(new SchemaPipe(unpackShipment.schema)) body: unknown,
-    @Caller() caller: Principal | null,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<RecordedStep> {
-    return this.capture.one(unpackShipment, body as never, caller, request, reply);
+  @ApiStep(unpackShipment)
+  unpack(@Body(new SchemaPipe(unpackShipment.schema)) body: unknown, @Exchange() exchange: StepExchange): Promise<RecordedStep> {
+    return this.capture.one(unpackShipment, body, exchange);
   }
 
   @Post('dispatch')
-  @ApiStep(dispatchShipment.summary, dispatchShipment.schema, dispatchShipment.example)
+  @ApiStep(dispatchShipment)
   dispatch(
     @Body(new SchemaPipe(dispatchShipment.schema)) body: unknown,
-    @Caller() caller: Principal | null,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Exchange() exchange: StepExchange,
   ): Promise<RecordedStep> {
-    return this.capture.one(dispatchShipment, body as never, caller, request, reply);
+    return this.capture.one(dispatchShipment, body, exchange);
   }
 
   @Post('receive')
-  @ApiStep(receiveShipment.summary, receiveShipment.schema, receiveShipment.example)
+  @ApiStep(receiveShipment)
   receive(
     @Body(new SchemaPipe(receiveShipment.schema)) body: unknown,
-    @Caller() caller: Principal | null,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Exchange() exchange: StepExchange,
   ): Promise<RecordedStep> {
-    return this.capture.one(receiveShipment, body as never, caller, request, reply);
+    return this.capture.one(receiveShipment, body, exchange);
   }
 }

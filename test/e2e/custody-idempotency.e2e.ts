@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Kafka } from 'kafkajs';
 import type { CustodianConfig } from '../../src/infrastructure/config/config.js';
-import { type RunningApplication, startApplication } from '../support/application.js';
 import {
-  CustodyClient,
+  type CustodyApp,
+  type CustodyClient,
+  startCustodyApp,
   gln,
   gtin,
   readLedger,
@@ -12,10 +13,7 @@ import {
   shipmentId,
   sscc,
   topicEnd,
-  writeApiKeys,
 } from '../support/custody-api.js';
-import { reserveTestDatabase, type TestDatabase, testConfig, testDataDir } from '../support/environment.js';
-import { testKafka } from '../support/ledger-harness.js';
 
 const MAKER = gln(31);
 const SITE = gln(32);
@@ -25,9 +23,8 @@ const past = '2026-11-01T08:00:00Z';
 const commission = (serial: string) => ({ gtin: G, serial, name: 'Widget', owner: MAKER, location: SITE, occurredAt: past });
 
 describe('idempotent requests and batch capture over HTTP', () => {
-  let database: TestDatabase;
+  let app: CustodyApp;
   let config: CustodianConfig;
-  let running: RunningApplication;
   let client: CustodyClient;
   let kafka: Kafka;
   let maker: string;
@@ -36,20 +33,12 @@ describe('idempotent requests and batch capture over HTTP', () => {
     (await readLedger(kafka, config.ledger.topic, config.ledger.id, client)).filter((s) => s.record.eventId === eventId);
 
   beforeAll(async () => {
-    database = reserveTestDatabase();
-    const dataDir = testDataDir();
-    const apiKeys = writeApiKeys(dataDir, [{ name: 'maker', role: 'operator', party: MAKER }]);
-    maker = apiKeys.keys.maker!;
-    config = testConfig(database, { CUSTODIAN_DATA_DIR: dataDir, API_KEYS_FILE: apiKeys.file });
-    kafka = testKafka();
-    running = await startApplication(config);
-    client = new CustodyClient(running.url);
+    app = await startCustodyApp([{ name: 'maker', role: 'operator', party: MAKER }]);
+    ({ config, client, kafka } = app);
+    maker = app.keys.maker!;
   });
 
-  afterAll(async () => {
-    await running.close();
-    await database.drop();
-  });
+  afterAll(() => app.close());
 
   it('records a retried request once and answers every retry with the first receipt', async () => {
     const first = await client.post('/products', maker, commission('IDEM-1'), 'key-idem-1');
@@ -102,9 +91,8 @@ describe('idempotent requests and batch capture over HTTP', () => {
     // Without the key, the same handover is refused: the maker no longer holds the product.
     expect((await client.post('/custody/handover', maker, handover)).body).toMatchObject({ rule: 'not-holder' });
 
-    await running.close();
-    running = await startApplication(config);
-    client = new CustodyClient(running.url);
+    await app.restart();
+    client = app.client;
     const retry = await client.post('/custody/handover', maker, handover, 'key-idem-4b');
     expect({ status: retry.status, body: retry.body }).toEqual({ status: 201, body: first.body });
   });

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Kafka } from 'kafkajs';
-import { type RunningApplication, startApplication } from '../support/application.js';
-import { CustodyClient, gln, gtin, sgtin, topicEnd, writeApiKeys } from '../support/custody-api.js';
-import { reserveTestDatabase, type TestDatabase, testConfig, testDataDir } from '../support/environment.js';
-import { testKafka } from '../support/ledger-harness.js';
+import { type CustodyApp, type CustodyClient, gln, gtin, sgtin, startCustodyApp, topicEnd } from '../support/custody-api.js';
 
 const MAKER = gln(21);
 const SITE = gln(22);
@@ -177,38 +174,27 @@ const BAD_INPUT: Record<string, BadInput> = {
 };
 
 describe('bad input over HTTP', () => {
-  let database: TestDatabase;
-  let running: RunningApplication;
+  let app: CustodyApp;
   let client: CustodyClient;
   let kafka: Kafka;
   let topic: string;
   let keys: Record<string, string>;
 
   beforeAll(async () => {
-    database = reserveTestDatabase();
-    const dataDir = testDataDir();
-    const apiKeys = writeApiKeys(dataDir, [
-      { name: 'maker', role: 'operator', party: MAKER },
-      { name: 'auditor', role: 'auditor' },
-      { name: 'consumer', role: 'consumer' },
-    ]);
-    keys = { ...apiKeys.keys, unknown: 'cust_notAKeyAnyoneWasGiven' };
-    const config = testConfig(database, {
-      CUSTODIAN_DATA_DIR: dataDir,
-      API_KEYS_FILE: apiKeys.file,
-      HTTP_BODY_LIMIT_BYTES: String(BODY_LIMIT),
-      CUSTODY_MAX_BATCH_STEPS: String(MAX_BATCH),
-    });
-    topic = config.ledger.topic;
-    kafka = testKafka();
-    running = await startApplication(config);
-    client = new CustodyClient(running.url);
+    app = await startCustodyApp(
+      [
+        { name: 'maker', role: 'operator', party: MAKER },
+        { name: 'auditor', role: 'auditor' },
+        { name: 'consumer', role: 'consumer' },
+      ],
+      { HTTP_BODY_LIMIT_BYTES: String(BODY_LIMIT), CUSTODY_MAX_BATCH_STEPS: String(MAX_BATCH) },
+    );
+    ({ client, kafka } = app);
+    keys = { ...app.keys, unknown: 'cust_notAKeyAnyoneWasGiven' };
+    topic = app.config.ledger.topic;
   });
 
-  afterAll(async () => {
-    await running.close();
-    await database.drop();
-  });
+  afterAll(() => app.close());
 
   it.each(Object.entries(BAD_INPUT))('answers %s with a 4xx problem and records nothing', async (_, input) => {
     const before = await topicEnd(kafka, topic);
@@ -262,6 +248,6 @@ describe('bad input over HTTP', () => {
     const page = await client.request('GET', '/docs');
     expect(page.status).toBe(200);
     expect(page.contentType).toMatch(/^text\/html/);
-    expect((await fetch(`${running.url}/docs/swagger-ui-bundle.js`)).status).toBe(200);
+    expect((await fetch(`${app.running.url}/docs/swagger-ui-bundle.js`)).status).toBe(200);
   });
 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StoredRecord } from '../../src/ledger/ledger-record.js';
-import { type RunningApplication, startApplication } from '../support/application.js';
 import {
-  CustodyClient,
+  type CustodyApp,
+  startCustodyApp,
   gln,
   gtin,
   readLedger,
@@ -10,10 +10,7 @@ import {
   sgtin,
   shipmentId,
   sscc,
-  writeApiKeys,
 } from '../support/custody-api.js';
-import { reserveTestDatabase, type TestDatabase, testConfig, testDataDir } from '../support/environment.js';
-import { testKafka } from '../support/ledger-harness.js';
 
 const MAKER = gln(1);
 const MAKER_SITE = gln(2);
@@ -25,36 +22,21 @@ const PRODUCT_GTIN = gtin(134352);
 const PALLET = sscc(1234567);
 
 describe('a custody journey over HTTP, from commissioning to the retailer', () => {
-  let database: TestDatabase;
-  let running: RunningApplication;
-  let client: CustodyClient;
-  let topic: string;
-  let ledgerId: string;
-  let keys: Record<string, string>;
+  let app: CustodyApp;
 
   beforeAll(async () => {
-    database = reserveTestDatabase();
-    const dataDir = testDataDir();
-    const apiKeys = writeApiKeys(dataDir, [
+    app = await startCustodyApp([
       { name: 'maker', role: 'operator', party: MAKER },
       { name: 'carrier', role: 'operator', party: CARRIER },
       { name: 'dc', role: 'operator', party: DC },
       { name: 'retailer', role: 'operator', party: RETAILER },
     ]);
-    keys = apiKeys.keys;
-    const config = testConfig(database, { CUSTODIAN_DATA_DIR: dataDir, API_KEYS_FILE: apiKeys.file });
-    topic = config.ledger.topic;
-    ledgerId = config.ledger.id;
-    running = await startApplication(config);
-    client = new CustodyClient(running.url);
   });
 
-  afterAll(async () => {
-    await running.close();
-    await database.drop();
-  });
+  afterAll(() => app.close());
 
   it('records every step with a receipt whose record is in the ledger topic and verifies', async () => {
+    const { client, keys } = app;
     const steps: RecordedStep[] = [];
     const expectCreated = async (response: Promise<{ status: number; body: RecordedStep }>) => {
       const { status, body } = await response;
@@ -126,7 +108,7 @@ describe('a custody journey over HTTP, from commissioning to the retailer', () =
     expect(steps).toHaveLength(100 + 1 + 1 + 1 + 1 + 1 + 1 + 10);
 
     // Every receipt names a record in the topic, found by an auditor's verifying read.
-    const records = await readLedger(testKafka(), topic, ledgerId, client);
+    const records = await readLedger(app.kafka, app.config.ledger.topic, app.config.ledger.id, client);
     const byOffset = new Map<string, StoredRecord>(records.map((stored) => [stored.offset, stored]));
     for (const step of steps) {
       const stored = byOffset.get(step.receipt.offset);

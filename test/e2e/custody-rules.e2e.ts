@@ -1,9 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Kafka } from 'kafkajs';
-import { type RunningApplication, startApplication } from '../support/application.js';
-import { CustodyClient, gln, gtin, readLedger, sgtin, shipmentId, sscc, topicEnd, writeApiKeys } from '../support/custody-api.js';
-import { reserveTestDatabase, type TestDatabase, testConfig, testDataDir } from '../support/environment.js';
-import { testKafka } from '../support/ledger-harness.js';
+import {
+  type CustodyApp,
+  startCustodyApp,
+  gln,
+  gtin,
+  readLedger,
+  sgtin,
+  shipmentId,
+  sscc,
+  topicEnd,
+} from '../support/custody-api.js';
 
 const MAKER = gln(11);
 const SITE = gln(12);
@@ -17,38 +23,21 @@ const S3 = shipmentId(sscc(3));
 const past = '2026-11-01T08:00:00Z';
 
 describe('custody rules over HTTP', () => {
-  let database: TestDatabase;
-  let running: RunningApplication;
-  let client: CustodyClient;
-  let kafka: Kafka;
-  let topic: string;
-  let ledgerId: string;
-  let keys: Record<string, string>;
-
+  let app: CustodyApp;
   const ok = async (path: string, key: string, body: unknown) => {
-    const response = await client.post(path, key, body);
+    const response = await app.client.post(path, key, body);
     expect(response.status === 201 ? 201 : response.body).toBe(201);
     return response.body;
   };
 
   beforeAll(async () => {
-    database = reserveTestDatabase();
-    const dataDir = testDataDir();
-    const apiKeys = writeApiKeys(dataDir, [
+    app = await startCustodyApp([
       { name: 'maker', role: 'operator', party: MAKER },
       { name: 'carrier', role: 'operator', party: CARRIER },
       { name: 'dc', role: 'operator', party: DC },
     ]);
-    keys = apiKeys.keys;
-    const config = testConfig(database, { CUSTODIAN_DATA_DIR: dataDir, API_KEYS_FILE: apiKeys.file });
-    topic = config.ledger.topic;
-    ledgerId = config.ledger.id;
-    kafka = testKafka();
-    running = await startApplication(config);
-    client = new CustodyClient(running.url);
-
     // The world the rules are broken in, recorded through the API.
-    const maker = keys.maker!;
+    const maker = app.keys.maker!;
     for (const serial of ['P1', 'P2', 'P3', 'P4', 'P5', 'RACE']) {
       await ok('/products', maker, { gtin: G, serial, name: 'Widget', owner: MAKER, location: SITE, occurredAt: past });
     }
@@ -68,10 +57,7 @@ describe('custody rules over HTTP', () => {
     await ok('/shipments/dispatch', maker, { shipment: S3, ...move });
   });
 
-  afterAll(async () => {
-    await running.close();
-    await database.drop();
-  });
+  afterAll(() => app.close());
 
   const handover = (subject: string, from: string, occurredAt = past) => ({ subject, from, to: DC, location: SITE, occurredAt });
   const inFuture = () => new Date(Date.now() + 24 * 3600_000).toISOString();
@@ -129,13 +115,13 @@ describe('custody rules over HTTP', () => {
   it.each(cases)(
     'refuses a step that breaks %s with a 409 naming it, and leaves the ledger topic as it was',
     async (rule, path, keyName, body) => {
-      const before = await topicEnd(kafka, topic);
-      const response = await client.post<{ detail: string }>(path, keys[keyName]!, body());
+      const before = await topicEnd(app.kafka, app.config.ledger.topic);
+      const response = await app.client.post<{ detail: string }>(path, app.keys[keyName]!, body());
       expect(response.status).toBe(409);
       expect(response.contentType).toMatch(/^application\/problem\+json/);
       expect(response.body).toMatchObject({ type: '/problems/rule-violated', status: 409, rule });
       expect(response.body.detail.length).toBeGreaterThan(10);
-      expect(await topicEnd(kafka, topic)).toBe(before);
+      expect(await topicEnd(app.kafka, app.config.ledger.topic)).toBe(before);
     },
   );
 
@@ -143,7 +129,7 @@ describe('custody rules over HTTP', () => {
     const subject = product('RACE');
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        client.post('/custody/handover', keys.maker!, {
+        app.client.post('/custody/handover', app.keys.maker!, {
           subject,
           from: MAKER,
           to: gln(100 + i, '406543'),
@@ -155,7 +141,7 @@ describe('custody rules over HTTP', () => {
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([201, ...Array<number>(19).fill(409)]);
     for (const refused of responses.filter((r) => r.status === 409)) expect(refused.body).toMatchObject({ rule: 'not-holder' });
-    const records = await readLedger(kafka, topic, ledgerId, client);
+    const records = await readLedger(app.kafka, app.config.ledger.topic, app.config.ledger.id, app.client);
     const handovers = records.filter((s) => s.record.eventType === 'custody.handover' && s.record.entities[0]?.id === subject);
     expect(handovers).toHaveLength(1);
     const winner = responses.find((r) => r.status === 201)!;

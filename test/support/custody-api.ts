@@ -11,6 +11,10 @@ import { gs1CheckDigit } from '../../src/gs1/gs1-keys.js';
 import { readVerifiedPartition } from '../../src/ledger/adapters/kafka-ledger-reader.js';
 import { CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
 import type { StoredRecord } from '../../src/ledger/ledger-record.js';
+import type { CustodianConfig } from '../../src/infrastructure/config/config.js';
+import { type RunningApplication, startApplication } from './application.js';
+import { reserveTestDatabase, testConfig, testDataDir } from './environment.js';
+import { testKafka } from './ledger-harness.js';
 
 const withCheckDigit = (digits: string) => digits + String(gs1CheckDigit(digits));
 
@@ -119,4 +123,41 @@ export async function topicEnd(kafka: Kafka, topic: string): Promise<string> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/** A Custodian under test, with API keys for the given parties, and what tests need to reach it. */
+export interface CustodyApp {
+  readonly config: CustodianConfig;
+  readonly keys: Record<string, string>;
+  readonly kafka: Kafka;
+  running: RunningApplication;
+  client: CustodyClient;
+  /** Stops the application and starts it again on the same ledger, database and keys. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startCustodyApp(keys: readonly TestKey[], env: Record<string, string> = {}): Promise<CustodyApp> {
+  const database = reserveTestDatabase();
+  const dataDir = testDataDir();
+  const apiKeys = writeApiKeys(dataDir, keys);
+  const config = testConfig(database, { CUSTODIAN_DATA_DIR: dataDir, API_KEYS_FILE: apiKeys.file, ...env });
+  const running = await startApplication(config);
+  const app: CustodyApp = {
+    config,
+    keys: apiKeys.keys,
+    kafka: testKafka(),
+    running,
+    client: new CustodyClient(running.url),
+    async restart() {
+      await app.running.close();
+      app.running = await startApplication(config);
+      app.client = new CustodyClient(app.running.url);
+    },
+    async close() {
+      await app.running.close();
+      await database.drop();
+    },
+  };
+  return app;
 }

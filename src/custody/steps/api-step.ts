@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOperation, Ap
 import type { TSchema } from '@sinclair/typebox';
 import { AccessFor } from '../../infrastructure/auth/access.js';
 import { RecordedStepSchema } from '../step-capture.js';
+import type { StepDefinition } from './step-definition.js';
 
 type OpenApiSchema = Parameters<typeof ApiBody>[0] extends infer O ? (O extends { schema?: infer S } ? S : never) : never;
 
@@ -11,8 +12,11 @@ export const openApi = (schema: TSchema): OpenApiSchema => JSON.parse(JSON.strin
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': {} } });
 
+/** The OpenAPI description and the access rule of a step's route. */
+export const ApiStep = (step: StepDefinition) => ApiStepRoute(step.summary, step.schema, step.example);
+
 /** The OpenAPI description and the access rule every step route shares. */
-export function ApiStep(summary: string, schema: TSchema, example: unknown, response: TSchema = RecordedStepSchema) {
+export function ApiStepRoute(summary: string, schema: TSchema, example: unknown, response: TSchema = RecordedStepSchema) {
   return applyDecorators(
     AccessFor('operator'),
     HttpCode(201),

@@ -1,4 +1,4 @@
-import { type CanActivate, createParamDecorator, type ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CustodianConfig } from '../config/config.js';
@@ -20,11 +20,8 @@ export const AccessFor = (access: Access) => SetMetadata(ACCESS, access);
 
 type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
-/** The caller of the route; null for an anonymous read. */
-export const Caller = createParamDecorator(
-  (_: unknown, context: ExecutionContext): Principal | null =>
-    context.switchToHttp().getRequest<AuthenticatedRequest>().principal ?? null,
-);
+/** The caller of a request the guard let through; null for an anonymous read. */
+export const callerOf = (request: FastifyRequest): Principal | null => (request as AuthenticatedRequest).principal ?? null;
 
 function unauthorized(detail: string): ProblemException {
   return new ProblemException({ type: '/problems/unauthenticated', title: 'An API key is needed', status: 401, detail });
