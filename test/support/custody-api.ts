@@ -108,18 +108,32 @@ export class CustodyClient {
 export async function readLedger(kafka: Kafka, topic: string, ledgerId: string, client: CustodyClient): Promise<StoredRecord[]> {
   const { body } = await client.request<{ keyName: string; publicKey: string }>('GET', '/ledger/public-key');
   const verifier = new CheckpointVerifier(body.keyName, Uint8Array.from(Buffer.from(body.publicKey, 'base64')));
+  // A receipt means committed; read_committed readers see it once Kafka wrote its markers.
+  await topicEnd(kafka, topic);
   const records: StoredRecord[] = [];
   for await (const record of readVerifiedPartition(kafka, topic, { ledgerId, partition: 0, verifier })) records.push(record);
   return records;
 }
 
-/** The end offset of partition 0: a refused request must leave it where it was. */
+/**
+ * The end offset of partition 0 as read_committed readers see it, once it has settled: a
+ * refused request must leave it where it was. Kafka writes a transaction's commit markers
+ * just after the commit returns, so right after a write the end can still move; it is read
+ * until two reads 100 ms apart agree.
+ */
 export async function topicEnd(kafka: Kafka, topic: string): Promise<string> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const [partition] = await admin.fetchTopicOffsets(topic);
-    return partition?.high ?? '0';
+    const read = async () => (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === 0)?.high ?? '0';
+    let last = await read();
+    for (let i = 0; i < 50; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const now = await read();
+      if (now === last) return now;
+      last = now;
+    }
+    throw new Error(`the end of ${topic} did not settle`);
   } finally {
     await admin.disconnect();
   }

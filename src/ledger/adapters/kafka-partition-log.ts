@@ -46,6 +46,8 @@ export function writerTransactionalId(ledgerId: string, partition: number): stri
  */
 export class KafkaPartitionLog implements PartitionLog {
   private producer: Producer | null = null;
+  /** A transaction of this producer failed or went unconfirmed, and may not be settled yet. */
+  private unsettled = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -75,8 +77,21 @@ export class KafkaPartitionLog implements PartitionLog {
     this.producer = producer;
   }
 
-  readAll(): AsyncIterable<StoredEntry> {
-    return readPartition(this.kafka, this.topic, this.partition);
+  /**
+   * Reads to the end that read_committed readers see: the last stable offset, which stops at
+   * the first transaction not yet settled. A commit whose answer was lost may still be waiting
+   * for its markers, and a read then would miss it: the writer would take a landed batch for
+   * a lost one and fork its chain. So after a failed or unconfirmed transaction the producer is
+   * initialised again first; Kafka answers that only once the earlier transaction is settled.
+   */
+  async *readAll(): AsyncIterable<StoredEntry> {
+    if (this.unsettled) {
+      await this.producer?.disconnect();
+      this.producer = null;
+      await this.open();
+      this.unsettled = false;
+    }
+    yield* readPartition(this.kafka, this.topic, this.partition);
   }
 
   async appendTransaction(entries: readonly LogEntry[]): Promise<string[]> {
@@ -101,6 +116,7 @@ export class KafkaPartitionLog implements PartitionLog {
       if (!metadata || base < 0n) throw new LedgerUnavailableError('Kafka did not report the offsets of the transaction');
       offsets = entries.map((_, i) => (base + BigInt(i)).toString());
     } catch (error) {
+      this.unsettled = true;
       if (transaction?.isActive()) await transaction.abort().catch(() => undefined);
       throw this.failure(error, (message) => new LedgerUnavailableError(`Kafka did not take the transaction: ${message}`));
     }
@@ -108,6 +124,7 @@ export class KafkaPartitionLog implements PartitionLog {
     try {
       await transaction.commit();
     } catch (error) {
+      this.unsettled = true;
       throw this.failure(
         error,
         (message) =>
