@@ -4,7 +4,14 @@ import { CheckpointSigner } from '../ledger/checkpoint-note.js';
 import type { LedgerRecord } from '../ledger/ledger-record.js';
 import { LedgerWriter } from '../ledger/ledger-writer.js';
 import { custodyAppend } from './custody-append.js';
-import { checkOccurredAt, type CustodyCommand, decide, type RuleName, RuleViolation } from './custody-decider.js';
+import {
+  checkOccurredAt,
+  type CustodyCommand,
+  decide,
+  MAX_SHIPMENT_CONTENTS,
+  type RuleName,
+  RuleViolation,
+} from './custody-decider.js';
 import { custodyStateModel } from './custody-state.js';
 
 const MAKER = '9506000134376';
@@ -56,6 +63,7 @@ const createPallet = (shipment = PALLET): CustodyCommand => ({
   owner: MAKER,
   location: MAKER,
   destination: SHOP,
+  consignee: SHOP,
 });
 const pack = (product: string, shipment = PALLET, party = MAKER): CustodyCommand => ({
   type: 'pack',
@@ -104,6 +112,11 @@ describe('custody decider', () => {
     expect(refused(receive, given(createPallet()))).toBe('receive-before-dispatch');
   });
 
+  it('refuses a receive by a party the shipment is not for', () => {
+    const stolen: CustodyCommand = { type: 'receive', shipment: PALLET, by: CARRIER, location: CARRIER };
+    expect(refused(stolen, given(createPallet(), dispatch))).toBe('not-consignee');
+  });
+
   it('refuses packing a product packed elsewhere, or into a shipment in transit', () => {
     expect(refused(pack(P1, OTHER_PALLET), given(commission(P1), createPallet(), createPallet(OTHER_PALLET), pack(P1)))).toBe(
       'packed-elsewhere',
@@ -120,6 +133,13 @@ describe('custody decider', () => {
     expect(stateOf(P2)).toMatchObject({ shipment: null });
     expect(stateOf(P1)).toMatchObject({ shipment: PALLET });
     expect(refused(unpackOne, stateOf)).toBe('not-inside');
+  });
+
+  it('refuses packing more products into a shipment than it may hold', () => {
+    const many = Array.from({ length: MAX_SHIPMENT_CONTENTS }, (_, i) => `/01/09506000134352/21/M${i}`);
+    const packMany: CustodyCommand = { type: 'pack', shipment: PALLET, products: many, party: MAKER, location: MAKER };
+    const full = given(...many.map((id) => commission(id)), commission(P1), createPallet(), packMany);
+    expect(refused(pack(P1), full)).toBe('shipment-full');
   });
 
   it('refuses unpacking a product that is not inside', () => {

@@ -16,7 +16,9 @@ export type RuleName =
   | 'packed-elsewhere'
   | 'not-inside'
   | 'shipment-in-transit'
+  | 'shipment-full'
   | 'receive-before-dispatch'
+  | 'not-consignee'
   | 'step-on-packed-product'
   | 'occurred-in-future'
   | 'changed-meanwhile';
@@ -35,7 +37,7 @@ export class RuleViolation extends Error {
 export type CustodyCommand =
   | { type: 'commission'; product: string; owner: string; location: string; details: { [key: string]: JsonValue } }
   | { type: 'decommission'; product: string; party: string; location: string; reason: 'destroyed' | 'consumed' | 'recalled' }
-  | { type: 'create-shipment'; shipment: string; owner: string; location: string; destination: string }
+  | { type: 'create-shipment'; shipment: string; owner: string; location: string; destination: string; consignee: string }
   | { type: 'pack' | 'unpack'; shipment: string; products: readonly string[]; party: string; location: string }
   | { type: 'dispatch'; shipment: string; party: string; location: string }
   | { type: 'receive'; shipment: string; by: string; location: string }
@@ -50,6 +52,12 @@ export type CustodyCommand =
       /** Quantities of lots consumed and produced (EPCIS quantity lists), where known. */
       quantities?: readonly { product: string; quantity: number; uom?: string }[];
     };
+
+/**
+ * Most products one shipment holds. A step on a shipment names every product in it, so this
+ * bounds the size of its records (about 130 bytes per product) well inside a Kafka transaction.
+ */
+export const MAX_SHIPMENT_CONTENTS = 2000;
 
 /** The event type each command records (docs/ledger-format.md, "Custody events"). */
 export const EVENT_TYPE_OF: { readonly [T in CustodyCommand['type']]: string } = {
@@ -162,7 +170,12 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
       return {
         eventType: CUSTODY_EVENTS.shipmentCreated,
         entityIds: [command.shipment],
-        payload: { owner: command.owner, location: command.location, destination: command.destination },
+        payload: {
+          owner: command.owner,
+          location: command.location,
+          destination: command.destination,
+          consignee: command.consignee,
+        },
       };
     case 'pack':
     case 'unpack': {
@@ -170,6 +183,12 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
       heldBy(box, command.shipment, command.party);
       if (box.status === 'in-transit')
         throw new RuleViolation('shipment-in-transit', `${command.shipment} is in transit; receive it first`);
+      if (command.type === 'pack' && box.contents.length + command.products.length > MAX_SHIPMENT_CONTENTS) {
+        throw new RuleViolation(
+          'shipment-full',
+          `${command.shipment} holds ${box.contents.length} products; at most ${MAX_SHIPMENT_CONTENTS} fit in one shipment`,
+        );
+      }
       for (const id of command.products) {
         const item = product(stateOf, id);
         if (command.type === 'pack') {
@@ -200,6 +219,8 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
       const box = shipment(stateOf, command.shipment);
       if (box.status !== 'in-transit')
         throw new RuleViolation('receive-before-dispatch', `${command.shipment} was not dispatched, so it cannot be received`);
+      if (command.by !== box.consignee)
+        throw new RuleViolation('not-consignee', `${command.shipment} is for ${box.consignee}; ${command.by} cannot receive it`);
       return {
         eventType: CUSTODY_EVENTS.received,
         entityIds: [command.shipment, ...box.contents],

@@ -21,6 +21,8 @@ export interface ShipmentState {
   readonly holder: string;
   readonly location: string;
   readonly destination: string;
+  /** The party the shipment is for: the only one that may receive it. */
+  readonly consignee: string;
   readonly contents: readonly string[];
 }
 
@@ -71,6 +73,7 @@ function evolve(state: unknown, record: LedgerRecord, entityId: string): unknown
         holder: text(record, 'owner'),
         location: text(record, 'location'),
         destination: text(record, 'destination'),
+        consignee: text(record, 'consignee'),
         contents: [],
       };
     case CUSTODY_EVENTS.packed:

@@ -64,7 +64,10 @@ describe('StepRecorder', () => {
     const { recorder: r } = await recorder();
     const recorded = await r.record(
       [
-        step({ type: 'create-shipment', shipment: PALLET, owner: MAKER, location: SITE, destination: SITE }, '/steps/0'),
+        step(
+          { type: 'create-shipment', shipment: PALLET, owner: MAKER, location: SITE, destination: SITE, consignee: MAKER },
+          '/steps/0',
+        ),
         commissionP1,
         step({ type: 'pack', shipment: PALLET, products: [P1], party: MAKER, location: SITE }, '/steps/2'),
       ],

@@ -12,7 +12,7 @@ import { custodyStateModel } from './custody-state.js';
 export interface StepLedger {
   stateOf(entityId: string): unknown;
   appendAll(requests: readonly AppendRequest[]): Promise<AppendReceipt[]>;
-  recorded(entityId: string, eventIds: readonly string[], requestDigest: string): AppendReceipt[] | undefined;
+  recorded(eventIds: readonly string[], requestDigest: string): AppendReceipt[] | undefined;
 }
 
 /** A step ready to record: its command, when it happened, its evidence, and where it sits in the request. */
@@ -87,7 +87,7 @@ export class StepRecorder {
         receipt: receipts[i] as AppendReceipt,
       }));
     if (idempotency) {
-      const replayed = this.ledger.recorded(subjectOf(first.command), eventIds, idempotency.requestDigest);
+      const replayed = this.ledger.recorded(eventIds, idempotency.requestDigest);
       if (replayed) return result(replayed);
     }
     const now = this.options.clock.now();

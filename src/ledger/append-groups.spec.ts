@@ -12,7 +12,7 @@ const [E1, E2, E3] = [1, 2, 404].map((n) => `00000000-0000-4000-8000-${String(n)
 
 const signer = new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(9));
 
-async function ledger(log: MemoryPartitionLog, maxBatch = 100): Promise<LedgerWriter> {
+async function ledger(log: MemoryPartitionLog, maxBatch = 100, maxBatchBytes?: number): Promise<LedgerWriter> {
   const writer = new LedgerWriter({
     ledgerId: 'unit',
     partitions: 1,
@@ -20,6 +20,7 @@ async function ledger(log: MemoryPartitionLog, maxBatch = 100): Promise<LedgerWr
     pins: new MemoryGenesisPins(),
     clock: steppingClock(),
     maxBatch,
+    ...(maxBatchBytes ? { maxBatchBytes } : {}),
     maxPayloadBytes: 1024,
     openPartition: () => log,
     stateModel: holderModel,
@@ -98,6 +99,49 @@ describe('appending a group of requests', () => {
   });
 });
 
+describe('the bounds of a transaction', () => {
+  const padded = (entity: string, n: number) => ({
+    ...commission(entity, 'maker'),
+    payload: { holder: 'maker', pad: 'x'.repeat(n) },
+  });
+
+  it('puts a group that does not fit in the bytes of a transaction into the next one, and refuses one that fits in none', async () => {
+    const log = new MemoryPartitionLog();
+    const writer = await ledger(log, 100, 8_000);
+    const before = log.transactions;
+    const [a, b] = await Promise.all([
+      writer.appendAll([padded('p-1', 900), padded('p-2', 900)]),
+      writer.appendAll([padded('p-3', 900), padded('p-4', 900)]),
+    ]);
+    expect(log.transactions).toBe(before + 2);
+    expect(b[0]!.sequence).toBe(a[1]!.sequence + 2);
+    await expect(writer.appendAll(Array.from({ length: 6 }, (_, i) => padded(`q-${i}`, 900)))).rejects.toThrow(
+      /LEDGER_MAX_BATCH_BYTES/,
+    );
+    expect(verifies(log)).toBe(true);
+  });
+
+  it('refuses a group that names one event id twice', async () => {
+    const log = new MemoryPartitionLog();
+    const writer = await ledger(log);
+    const twice = [commission('p-1', 'maker'), { ...commission('p-2', 'maker') }];
+    twice[1] = { ...twice[1]!, eventId: twice[0]!.eventId };
+    await expect(writer.appendAll(twice)).rejects.toThrow(/appears twice in one group/);
+    expect(writer.stateOf('p-1')).toBeUndefined();
+  });
+
+  it('answers every waiting request when reading the partition back fails, instead of leaving it waiting', async () => {
+    const log = new MemoryPartitionLog();
+    const writer = await ledger(log);
+    log.failNext = new Error('broker down');
+    await expect(writer.append(commission('p-1', 'maker'))).rejects.toThrow(/broker down/);
+    log.failNextRead = new Error('still down');
+    await expect(writer.append(commission('p-1', 'maker'))).rejects.toThrow(/still down/);
+    // And once Kafka is back, the writer recovers and records again.
+    expect((await writer.append(commission('p-1', 'maker'))).sequence).toBe(2);
+  });
+});
+
 describe('recognising a request recorded already (requestDigest)', () => {
   it('answers a retry with the first receipts and records nothing again, even after a restart', async () => {
     const log = new MemoryPartitionLog();
@@ -108,14 +152,14 @@ describe('recognising a request recorded already (requestDigest)', () => {
     ];
     const first = await writer.appendAll(group());
     const size = log.entries.length;
-    expect(writer.recorded('p-1', [E1, E2], 'digest-a')).toEqual(first);
+    expect(writer.recorded([E1, E2], 'digest-a')).toEqual(first);
     // A retry that reaches the writer (it raced the first) is answered from the ledger too,
     // although its precondition would now refuse it.
     expect(await writer.appendAll(group())).toEqual(first);
     expect(log.entries).toHaveLength(size);
 
     const restarted = await ledger(log);
-    expect(restarted.recorded('p-1', [E1, E2], 'digest-a')).toEqual(first);
+    expect(restarted.recorded([E1, E2], 'digest-a')).toEqual(first);
     expect(await restarted.appendAll(group())).toEqual(first);
     expect(log.entries).toHaveLength(size);
   });
@@ -124,9 +168,9 @@ describe('recognising a request recorded already (requestDigest)', () => {
     const log = new MemoryPartitionLog();
     const writer = await ledger(log);
     await writer.append(keyed(commission('p-1', 'maker'), E1, 'digest-a'));
-    expect(() => writer.recorded('p-1', [E1], 'digest-b')).toThrow(EventIdConflictError);
+    expect(() => writer.recorded([E1], 'digest-b')).toThrow(EventIdConflictError);
     await expect(writer.append(keyed(commission('p-2', 'maker'), E1, 'digest-b'))).rejects.toBeInstanceOf(EventIdConflictError);
-    expect(writer.recorded('p-1', [E3], 'digest-a')).toBeUndefined();
+    expect(writer.recorded([E3], 'digest-a')).toBeUndefined();
   });
 
   it('refuses the second of two copies of a request that meet in one batch as in flight', async () => {

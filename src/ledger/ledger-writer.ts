@@ -16,6 +16,8 @@ export interface LedgerWriterOptions {
   readonly pins: GenesisPins;
   readonly clock: Clock;
   readonly maxBatch: number;
+  /** Most bytes of records per transaction (PartitionWriterOptions.maxBatchBytes). */
+  readonly maxBatchBytes?: number;
   /** Largest canonical payload accepted, in bytes. */
   readonly maxPayloadBytes: number;
   readonly openPartition: (partition: number) => PartitionLog;
@@ -41,6 +43,7 @@ export class LedgerWriter {
           pins: options.pins,
           clock: options.clock,
           maxBatch: options.maxBatch,
+          maxBatchBytes: options.maxBatchBytes,
           configuredGenesis: options.configuredGenesis?.get(partition),
           newEventId: options.newEventId,
           stateModel: options.stateModel,
@@ -108,11 +111,16 @@ export class LedgerWriter {
   }
 
   /**
-   * The receipts of a request recorded already, found by its event ids (which route it) and
-   * its request digest; undefined when it is not recorded. See PartitionWriter.recorded.
+   * The receipts of a request recorded already, found by its event ids and request digest;
+   * undefined when it is not recorded. Every partition is asked, so that a key reused for a
+   * request about an entity of another partition is refused too (PartitionWriter.recorded).
    */
-  recorded(entityId: string, eventIds: readonly string[], requestDigest: string): AppendReceipt[] | undefined {
-    return this.writers[partitionOf(entityId, this.options.partitions)]?.recorded(eventIds, requestDigest);
+  recorded(eventIds: readonly string[], requestDigest: string): AppendReceipt[] | undefined {
+    for (const writer of this.writers) {
+      const receipts = writer.recorded(eventIds, requestDigest);
+      if (receipts) return receipts;
+    }
+    return undefined;
   }
 
   /**

@@ -117,6 +117,7 @@ class LedgerController {
           signer,
           pins: new PostgresGenesisPins(dataSource),
           maxBatch: config.ledger.maxBatch,
+          maxBatchBytes: config.ledger.maxBatchBytes,
           maxPayloadBytes: config.ledger.maxPayloadBytes,
           configuredGenesis: config.ledger.genesis,
           stateModel,

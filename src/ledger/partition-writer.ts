@@ -45,6 +45,12 @@ export interface PartitionWriterOptions {
   readonly clock: Clock;
   /** Most appends one transaction carries (the checkpoint comes on top). */
   readonly maxBatch: number;
+  /**
+   * Most bytes of records one transaction carries: Kafka refuses a produce request larger than
+   * the topic's max.message.bytes (1 MiB by default). A group that would not fit waits for the
+   * next transaction; one that fits in none is refused. Default 900,000.
+   */
+  readonly maxBatchBytes?: number;
   /** A genesis hash the operator pinned in configuration, checked besides the stored pin. */
   readonly configuredGenesis?: Hash;
   /** Event ids of the writer's own records (genesis, checkpoints); random UUIDs by default. */
@@ -93,9 +99,16 @@ export interface WriterStats {
   readonly committedEnd: string | null;
 }
 
+/** What a Kafka record adds to its value: key, headers, record framing (an upper bound). */
+const RECORD_OVERHEAD_BYTES = 256;
+/** Room kept in every transaction for its checkpoint record. */
+const CHECKPOINT_RESERVE_BYTES = 2048;
+
 /** A batch being built on a copy of the head; the head changes only once Kafka committed. */
 class Draft {
   readonly built: Built[] = [];
+  /** Bytes of the records drafted, with what Kafka adds per record (key, headers). */
+  bytes = 0;
   private nextSequence: number;
   private headHash: Hash | null;
   private tree: MerkleTree;
@@ -132,6 +145,7 @@ class Draft {
       payload: fields.payload,
     };
     const { bytes, hash } = encodeRecord(record);
+    this.bytes += bytes.length + RECORD_OVERHEAD_BYTES + (entityIds[0]?.length ?? 0);
     for (const id of entityIds) this.entityHeads.set(id, hash);
     this.tree.append(hash);
     this.headHash = hash;
@@ -143,11 +157,12 @@ class Draft {
 
   /** Where the draft stands, to go back to when a group of requests is refused as a whole. */
   mark(): () => void {
-    const { nextSequence, headHash } = this;
+    const { nextSequence, headHash, bytes } = this;
     const tree = this.tree.clone();
     const entityHeads = new Map(this.entityHeads);
     const length = this.built.length;
     return () => {
+      this.bytes = bytes;
       this.nextSequence = nextSequence;
       this.headHash = headHash;
       this.tree = tree;
@@ -451,6 +466,8 @@ export class PartitionWriter {
     const { ledgerId, partition, signer, log } = this.options;
     let accepted: Accepted[] = [];
     let checkpoint: Built | undefined;
+    // Groups answered (or put back) already; every other one is answered by the failure below.
+    const settled = new Set<Waiting>();
     try {
       if (this.needsRecovery) {
         const recovered = await this.recover(this.head?.genesisHash ?? undefined);
@@ -463,12 +480,17 @@ export class PartitionWriter {
       // States and event ids of this batch stay apart until Kafka commits it.
       const drafted = new Map<string, unknown>();
       const draftedEvents = new Set<string>();
+      const deferred: Waiting[] = [];
       for (const group of waiting) {
-        const outcome = this.draftGroup(group.requests, draft, drafted, draftedEvents);
-        if (outcome instanceof Error) group.reject(outcome);
+        const outcome = deferred.length > 0 ? 'full' : this.draftGroup(group.requests, draft, drafted, draftedEvents);
+        if (outcome === 'full') deferred.push(group);
+        else if (outcome instanceof Error) group.reject(outcome);
         else if ('replayed' in outcome) group.resolve(outcome.replayed);
         else accepted.push({ waiting: group, built: outcome.built });
+        if (outcome === 'full' || !('built' in outcome)) settled.add(group);
       }
+      // Groups that did not fit go first in the next transaction, in their order.
+      this.queue.unshift(...deferred);
       if (accepted.length === 0) return;
       checkpoint = draft.checkpoint(signer);
       const partitionKey = `ledger:${ledgerId}:${partition}`;
@@ -493,7 +515,7 @@ export class PartitionWriter {
         // Not committed, but re-read the head before the next batch all the same.
         this.needsRecovery = true;
       }
-      for (const { waiting: group } of accepted) group.reject(failure);
+      for (const group of waiting) if (!settled.has(group)) group.reject(failure);
       accepted = [];
     }
   }
@@ -508,7 +530,7 @@ export class PartitionWriter {
     draft: Draft,
     drafted: Map<string, unknown>,
     draftedEvents: Set<string>,
-  ): { built: Built[] } | { replayed: AppendReceipt[] } | Error {
+  ): { built: Built[] } | { replayed: AppendReceipt[] } | Error | 'full' {
     const model = this.options.stateModel;
     const local = new Map<string, unknown>();
     const stateOf = (id: string): unknown => {
@@ -516,7 +538,9 @@ export class PartitionWriter {
       return drafted.has(id) ? drafted.get(id) : this.entityStates.get(id);
     };
     const undo = draft.mark();
+    const first = draft.built.length === 0;
     const built: Built[] = [];
+    const groupEvents = new Set<string>();
     try {
       const replayed = this.replayOf(requests);
       if (replayed) return { replayed };
@@ -524,6 +548,9 @@ export class PartitionWriter {
         if (draftedEvents.has(request.eventId)) {
           throw new EventInFlightError(request.eventId, `event ${request.eventId} is being recorded by an earlier request`);
         }
+        if (groupEvents.has(request.eventId))
+          throw new AppendRejectedError(`event ${request.eventId} appears twice in one group`);
+        groupEvents.add(request.eventId);
         request.precondition?.(stateOf);
         let record: Built;
         try {
@@ -533,6 +560,16 @@ export class PartitionWriter {
         }
         if (model) for (const id of request.entityIds) local.set(id, model.evolve(stateOf(id), record.record, id));
         built.push(record);
+      }
+      const room = (this.options.maxBatchBytes ?? 900_000) - CHECKPOINT_RESERVE_BYTES;
+      if (draft.bytes > room) {
+        if (!first) {
+          undo();
+          return 'full';
+        }
+        throw new AppendRejectedError(
+          `the records of this request take ${draft.bytes} bytes; one transaction holds at most ${room} (LEDGER_MAX_BATCH_BYTES)`,
+        );
       }
     } catch (refusal) {
       undo();

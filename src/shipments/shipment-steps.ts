@@ -17,7 +17,8 @@ export const createShipment = defineStep({
       sscc: Type.String({ format: 'sscc', maxLength: 18, description: 'SSCC-18 with its check digit' }),
       owner: Gln('the party that creates and holds the shipment: the caller'),
       origin: Gln('where the shipment is made up'),
-      destination: Gln('where it is bound'),
+      destination: Gln('where it is bound (GLN of the site)'),
+      consignee: Gln('the party it is for: the only one that may receive it'),
     },
     'a shipment to create',
   ),
@@ -25,7 +26,8 @@ export const createShipment = defineStep({
     sscc: '106141411234567897',
     owner: '4012345000009',
     origin: '4012345000016',
-    destination: '4098765000014',
+    destination: '4098765000021',
+    consignee: '4098765000014',
     occurredAt: '2026-11-26T09:00:00+01:00',
   },
   actingParty: (body) => ({ pointer: '/owner', party: body.owner }),
@@ -38,6 +40,7 @@ export const createShipment = defineStep({
       owner: body.owner,
       location: body.origin,
       destination: body.destination,
+      consignee: body.consignee,
     };
   },
 });

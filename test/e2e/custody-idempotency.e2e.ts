@@ -102,7 +102,15 @@ describe('idempotent requests and batch capture over HTTP', () => {
     const steps = [
       { type: 'commission', ...commission('BATCH-1') },
       { type: 'commission', ...commission('BATCH-2') },
-      { type: 'create-shipment', sscc: sscc(51), owner: MAKER, origin: SITE, destination: gln(34, '409876'), occurredAt: past },
+      {
+        type: 'create-shipment',
+        sscc: sscc(51),
+        owner: MAKER,
+        origin: SITE,
+        destination: gln(34, '409876'),
+        consignee: gln(35, '409876'),
+        occurredAt: past,
+      },
       {
         type: 'pack',
         shipment: pallet,

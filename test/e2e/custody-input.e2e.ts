@@ -40,7 +40,7 @@ const BAD_INPUT: Record<string, BadInput> = {
   },
   'an SSCC with a wrong check digit': {
     route: '/shipments',
-    body: { sscc: '106141411234567890', owner: MAKER, origin: SITE, destination: SITE, occurredAt: past },
+    body: { sscc: '106141411234567890', owner: MAKER, origin: SITE, destination: SITE, consignee: OTHER, occurredAt: past },
     status: 400,
     pointer: '/sscc',
   },

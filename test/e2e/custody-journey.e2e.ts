@@ -70,6 +70,7 @@ describe('a custody journey over HTTP, from commissioning to the retailer', () =
         owner: MAKER,
         origin: MAKER_SITE,
         destination: DC_SITE,
+        consignee: DC,
         occurredAt: at(1),
       }),
     );

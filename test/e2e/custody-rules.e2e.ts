@@ -47,6 +47,7 @@ describe('custody rules over HTTP', () => {
         owner: MAKER,
         origin: SITE,
         destination: gln(15, '409876'),
+        consignee: DC,
         occurredAt: past,
       });
     }
@@ -77,6 +78,12 @@ describe('custody rules over HTTP', () => {
       '/shipments/receive',
       'dc',
       () => ({ shipment: S2, party: DC, location: gln(15, '409876'), occurredAt: past }),
+    ],
+    [
+      'not-consignee',
+      '/shipments/receive',
+      'carrier',
+      () => ({ shipment: S3, party: CARRIER, location: gln(15, '409876'), occurredAt: past }),
     ],
     [
       'packed-elsewhere',

@@ -8,6 +8,8 @@ import type { Clock, GenesisPins, LogEntry, PartitionLog, StoredEntry } from '..
 export class MemoryPartitionLog implements PartitionLog {
   readonly entries: { offset: string; entry: LogEntry }[] = [];
   transactions = 0;
+  /** When set, the next readAll fails with it. */
+  failNextRead: Error | null = null;
   /** When set, the next appendTransaction fails with it and appends nothing. */
   failNext: Error | null = null;
   /** When set, the next appendTransaction appends (or not) and then throws, as a lost answer. */
@@ -20,6 +22,11 @@ export class MemoryPartitionLog implements PartitionLog {
   }
 
   async *readAll(): AsyncIterable<StoredEntry> {
+    if (this.failNextRead) {
+      const failure = this.failNextRead;
+      this.failNextRead = null;
+      throw failure;
+    }
     for (const { offset, entry } of [...this.entries]) {
       await Promise.resolve();
       yield { offset, value: entry.value };

@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       signingKey: undefined,
       genesis: new Map(),
       maxBatch: 500,
+      maxBatchBytes: 900_000,
       maxPayloadBytes: 65_536,
     });
     expect(config.dataDir).toBe('.data');
@@ -51,6 +52,7 @@ describe('loadConfig', () => {
       LEDGER_SIGNING_KEY: Buffer.alloc(32, 7).toString('base64'),
       LEDGER_GENESIS: `0:${'a'.repeat(64)}, 3:${'b'.repeat(64)}`,
       LEDGER_MAX_BATCH: '100',
+      LEDGER_MAX_BATCH_BYTES: '500000',
       LEDGER_MAX_PAYLOAD_BYTES: '4096',
       CUSTODIAN_DATA_DIR: '/var/lib/custodian',
       HEALTH_TIMEOUT_MS: '500',
@@ -73,6 +75,7 @@ describe('loadConfig', () => {
         [3, 'b'.repeat(64)],
       ]),
       maxBatch: 100,
+      maxBatchBytes: 500_000,
       maxPayloadBytes: 4096,
     });
     expect(config.dataDir).toBe('/var/lib/custodian');

@@ -35,6 +35,7 @@ export interface CustodianConfig {
     /** Genesis hashes pinned by the operator, by partition. */
     readonly genesis: ReadonlyMap<number, string>;
     readonly maxBatch: number;
+    readonly maxBatchBytes: number;
     readonly maxPayloadBytes: number;
   };
   readonly custody: {
@@ -207,6 +208,7 @@ export function loadConfig(env: Environment): CustodianConfig {
       ),
       genesis: read.genesis('LEDGER_GENESIS', partitions),
       maxBatch: read.integer('LEDGER_MAX_BATCH', 500, 1, 10_000),
+      maxBatchBytes: read.integer('LEDGER_MAX_BATCH_BYTES', 900_000, 65_536, 100_000_000),
       maxPayloadBytes: read.integer('LEDGER_MAX_PAYLOAD_BYTES', 65_536, 256, 1_048_576),
     },
     custody: {

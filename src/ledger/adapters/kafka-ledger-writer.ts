@@ -14,6 +14,7 @@ export interface KafkaLedgerWriterOptions {
   readonly signer: CheckpointSigner;
   readonly pins: GenesisPins;
   readonly maxBatch?: number;
+  readonly maxBatchBytes?: number;
   readonly maxPayloadBytes?: number;
   readonly configuredGenesis?: ReadonlyMap<number, Hash>;
   readonly clock?: Clock;
@@ -30,6 +31,7 @@ export function createKafkaLedgerWriter(options: KafkaLedgerWriterOptions): Ledg
     pins: options.pins,
     clock: options.clock ?? systemClock,
     maxBatch: options.maxBatch ?? 500,
+    maxBatchBytes: options.maxBatchBytes,
     maxPayloadBytes: options.maxPayloadBytes ?? 65_536,
     configuredGenesis: options.configuredGenesis,
     stateModel: options.stateModel,
