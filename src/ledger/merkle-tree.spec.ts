@@ -51,4 +51,17 @@ describe('MerkleTree (RFC 9162)', () => {
     expect(copy.size).toBe(1);
     expect(copy.root()).toBe(merkleRoot(hashes.slice(0, 1)));
   });
+
+  it('goes on growing from its compact range as the tree it came from does', () => {
+    const more = [...hashes, ...['a', 'b', 'c'].map((x) => createHash('sha256').update(x).digest('hex'))];
+    for (const cut of [0, 1, 2, 7, 8, 13, 22]) {
+      const tree = MerkleTree.empty();
+      for (const hash of more.slice(0, cut)) tree.append(hash);
+      const { size, nodes } = tree.toCompactRange();
+      const restored = MerkleTree.fromCompactRange(size, nodes);
+      for (const hash of more.slice(cut)) restored.append(hash);
+      expect(restored.root()).toBe(merkleRoot(more));
+    }
+    expect(() => MerkleTree.fromCompactRange(3, [hashes[0]!])).toThrow(/2 nodes, not 1/);
+  });
 });

@@ -63,6 +63,25 @@ export class MerkleTree {
   clone(): MerkleTree {
     return new MerkleTree([...this.subtrees], this.count);
   }
+
+  /** The compact range (subtree roots, largest first): with the size, all the tree needs to grow on. */
+  toCompactRange(): { size: number; nodes: Hash[] } {
+    return { size: this.count, nodes: this.subtrees.map((subtree) => bytesToHex(subtree.hash)) };
+  }
+
+  /** A tree from its compact range; the subtree sizes are the binary expansion of the size. */
+  static fromCompactRange(size: number, nodes: readonly Hash[]): MerkleTree {
+    const sizes: number[] = [];
+    for (let bit = 2 ** Math.floor(Math.log2(Math.max(size, 1))); bit >= 1; bit /= 2)
+      if (Math.floor(size / bit) % 2 === 1) sizes.push(bit);
+    if (!Number.isSafeInteger(size) || size < 0 || sizes.length !== nodes.length) {
+      throw new Error(`a compact range of a tree of size ${size} has ${sizes.length} nodes, not ${nodes.length}`);
+    }
+    return new MerkleTree(
+      sizes.map((subtreeSize, i) => ({ size: subtreeSize, hash: hexToBytes(nodes[i] as string) })),
+      size,
+    );
+  }
 }
 
 function largestPowerOfTwoBelow(n: number): number {

@@ -1,0 +1,260 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+import type { ChainBreak, ChainHead } from '../ledger/chain-verifier.js';
+import type { SignedCheckpoint } from '../ledger/checkpoint-note.js';
+import type { Hash } from '../ledger/hashing.js';
+import { MerkleTree } from '../ledger/merkle-tree.js';
+import type { ProductRow, ReadModelChanges, ShipmentRow } from './read-model-changes.js';
+
+/** The tables the projection owns, emptied by a rebuild (the position last). */
+export const READ_MODEL_TABLES = [
+  'custody_events',
+  'entity_history',
+  'products',
+  'shipments',
+  'containment',
+  'lineage',
+  'checkpoints',
+  'quarantine',
+  'projection_entity_heads',
+  'projection_position',
+] as const;
+
+/** Another projector moved the position first: this batch is not written; resume from the store. */
+export class ProjectionConflictError extends Error {
+  override name = 'ProjectionConflictError';
+}
+
+export interface StoredPosition {
+  readonly nextOffset: string;
+  readonly head: ChainHead;
+}
+
+interface PositionRow {
+  next_offset: string;
+  next_sequence: string;
+  head_hash: string | null;
+  genesis_hash: string | null;
+  tree_size: string;
+  tree_nodes: string[];
+  last_checkpoint: SignedCheckpoint | null;
+}
+
+/**
+ * The read models in PostgreSQL. Every batch is written with one statement per table, from a
+ * JSON parameter (jsonb_to_recordset), and the position moves in the same transaction only if
+ * it is still where this projector left it.
+ */
+export class PostgresReadModels {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly ledgerId: string,
+  ) {}
+
+  async position(partition: number): Promise<StoredPosition | null> {
+    const rows: PositionRow[] = await this.dataSource.query(
+      `SELECT next_offset, next_sequence, head_hash, genesis_hash, tree_size, tree_nodes, last_checkpoint
+         FROM projection_position WHERE ledger_id = $1 AND partition = $2`,
+      [this.ledgerId, partition],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const heads: { entity_id: string; record_hash: Hash }[] = await this.dataSource.query(
+      'SELECT entity_id, record_hash FROM projection_entity_heads WHERE partition = $1',
+      [partition],
+    );
+    return {
+      nextOffset: row.next_offset,
+      head: {
+        nextSequence: Number(row.next_sequence),
+        headHash: row.head_hash,
+        genesisHash: row.genesis_hash,
+        tree: MerkleTree.fromCompactRange(Number(row.tree_size), row.tree_nodes),
+        entityHeads: new Map(heads.map((head) => [head.entity_id, head.record_hash])),
+        lastCheckpoint: row.last_checkpoint,
+        nextOffset: row.next_offset,
+      },
+    };
+  }
+
+  /** The current rows of the products and shipments a batch touches. */
+  async rows(ids: readonly string[]): Promise<{ products: Map<string, ProductRow>; shipments: Map<string, ShipmentRow> }> {
+    const productIds = ids.filter((id) => !id.startsWith('/00/'));
+    const shipmentIds = ids.filter((id) => id.startsWith('/00/'));
+    const products: ProductRow[] = productIds.length
+      ? await this.dataSource.query(
+          `SELECT id, gtin, serial, lot, name, attributes, owner, origin, to_json(commissioned_at) #>> '{}' AS commissioned_at,
+                  status, reason, holder, location, shipment, partition, last_sequence::float8 AS last_sequence
+             FROM products WHERE id = ANY($1)`,
+          [productIds],
+        )
+      : [];
+    const shipments: ShipmentRow[] = shipmentIds.length
+      ? await this.dataSource.query(
+          `SELECT id, sscc, owner, origin, destination, consignee, to_json(created_at) #>> '{}' AS created_at,
+                  status, holder, location, partition, last_sequence::float8 AS last_sequence
+             FROM shipments WHERE id = ANY($1)`,
+          [shipmentIds],
+        )
+      : [];
+    return { products: new Map(products.map((row) => [row.id, row])), shipments: new Map(shipments.map((row) => [row.id, row])) };
+  }
+
+  /** Writes a batch and moves the position from `from` to `to`, in one transaction. */
+  async apply(partition: number, changes: ReadModelChanges, from: string | null, to: ChainHead): Promise<void> {
+    await this.transaction(async (runner) => {
+      await this.movePosition(runner, partition, from, to);
+      const json = (rows: unknown) => JSON.stringify(rows);
+      if (changes.events.length) {
+        await runner.query(
+          `INSERT INTO custody_events
+             SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(partition integer, sequence bigint, kafka_offset bigint,
+               record_hash text, event_id uuid, event_type text, occurred_at timestamptz, occurred_at_text text,
+               recorded_at timestamptz, actor text, subject text, entity_ids text[], payload jsonb)`,
+          [json(changes.events)],
+        );
+      }
+      if (changes.history.length) {
+        await runner.query(
+          `INSERT INTO entity_history
+             SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(entity_id text, partition integer, sequence bigint,
+               occurred_at timestamptz, event_type text, parties text[], via text, previous_hash text)`,
+          [json(changes.history)],
+        );
+      }
+      if (changes.products.size) {
+        await runner.query(
+          `INSERT INTO products
+             SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, gtin text, serial text, lot text, name text,
+               attributes jsonb, owner text, origin text, commissioned_at timestamptz, status text, reason text,
+               holder text, location text, shipment text, partition integer, last_sequence bigint)
+           ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, holder = EXCLUDED.holder,
+             location = EXCLUDED.location, shipment = EXCLUDED.shipment, last_sequence = EXCLUDED.last_sequence`,
+          [json([...changes.products.values()])],
+        );
+      }
+      if (changes.shipments.size) {
+        await runner.query(
+          `INSERT INTO shipments
+             SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, sscc text, owner text, origin text,
+               destination text, consignee text, created_at timestamptz, status text, holder text, location text,
+               partition integer, last_sequence bigint)
+           ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, holder = EXCLUDED.holder,
+             location = EXCLUDED.location, last_sequence = EXCLUDED.last_sequence`,
+          [json([...changes.shipments.values()])],
+        );
+      }
+      if (changes.packings.length) {
+        await runner.query(
+          `INSERT INTO containment
+             SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(shipment_id text, product_id text, packed_sequence bigint,
+               packed_at timestamptz, unpacked_sequence bigint, unpacked_at timestamptz)`,
+          [json(changes.packings)],
+        );
+      }
+      if (changes.closings.length) {
+        await runner.query(
+          `UPDATE containment c SET unpacked_sequence = x.unpacked_sequence, unpacked_at = x.unpacked_at
+             FROM jsonb_to_recordset($1::jsonb) AS x(shipment_id text, product_id text, unpacked_sequence bigint,
+               unpacked_at timestamptz)
+            WHERE c.shipment_id = x.shipment_id AND c.product_id = x.product_id AND c.unpacked_sequence IS NULL`,
+          [json(changes.closings)],
+        );
+      }
+      if (changes.lineage.length) {
+        await runner.query(
+          `INSERT INTO lineage SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(input_id text, output_id text,
+             partition integer, sequence bigint, occurred_at timestamptz)`,
+          [json(changes.lineage)],
+        );
+      }
+      if (changes.checkpoints.length) {
+        await runner.query(
+          `INSERT INTO checkpoints SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(partition integer, tree_size bigint,
+             root_hash text, head_hash text, signed_at text, note jsonb, kafka_offset bigint)`,
+          [json(changes.checkpoints)],
+        );
+      }
+      if (changes.entityHeads.size) {
+        await runner.query(
+          `INSERT INTO projection_entity_heads
+             SELECT $1, key, value FROM jsonb_each_text($2::jsonb)
+           ON CONFLICT (partition, entity_id) DO UPDATE SET record_hash = EXCLUDED.record_hash`,
+          [partition, json(Object.fromEntries(changes.entityHeads))],
+        );
+      }
+    });
+  }
+
+  /** A record that did not verify: kept with the reason; the position does not move past it. */
+  async quarantine(problem: ChainBreak, raw: Uint8Array | null): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO quarantine (ledger_id, partition, kafka_offset, kind, reason, sequence, entity_id, expected, found, raw)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+      [
+        this.ledgerId,
+        problem.partition,
+        problem.offset,
+        problem.kind,
+        problem.message,
+        problem.sequence,
+        problem.entityId ?? null,
+        problem.expected ?? null,
+        problem.found ?? null,
+        raw ? Buffer.from(raw) : null,
+      ],
+    );
+  }
+
+  /** Empties every read model and the position: the next projector run replays the ledger. */
+  async clear(): Promise<void> {
+    await this.dataSource.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}`);
+  }
+
+  private async movePosition(runner: QueryRunner, partition: number, from: string | null, to: ChainHead): Promise<void> {
+    const { size, nodes } = to.tree.toCompactRange();
+    const values = [
+      this.ledgerId,
+      partition,
+      to.nextOffset ?? '0',
+      to.nextSequence,
+      to.headHash,
+      to.genesisHash,
+      size,
+      nodes,
+      to.lastCheckpoint ? JSON.stringify(to.lastCheckpoint) : null,
+    ];
+    const result: unknown =
+      from === null
+        ? await runner.query(
+            `INSERT INTO projection_position (ledger_id, partition, next_offset, next_sequence, head_hash, genesis_hash,
+               tree_size, tree_nodes, last_checkpoint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT DO NOTHING RETURNING partition`,
+            values,
+          )
+        : await runner.query(
+            `UPDATE projection_position SET next_offset = $3, next_sequence = $4, head_hash = $5, genesis_hash = $6,
+               tree_size = $7, tree_nodes = $8, last_checkpoint = $9, updated_at = now()
+             WHERE ledger_id = $1 AND partition = $2 AND next_offset = $10 RETURNING partition`,
+            [...values, from],
+          );
+    const rows = Array.isArray(result) ? (Array.isArray(result[0]) ? (result[0] as unknown[]) : result) : [];
+    if (rows.length !== 1) {
+      throw new ProjectionConflictError(`partition ${partition}: the projection position moved from ${String(from)} meanwhile`);
+    }
+  }
+
+  private async transaction(work: (runner: QueryRunner) => Promise<void>): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await work(runner);
+      await runner.commitTransaction();
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { DataSource } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { custodyAppend } from '../../src/custody/custody-append.js';
+import { custodyStateModel } from '../../src/custody/custody-state.js';
+import { encodeRecord, decodeRecord } from '../../src/ledger/record-codec.js';
+import { PostgresReadModels } from '../../src/projection/postgres-read-models.js';
+import { PARTIES, productId, recordWorkload, WORKLOAD_GTIN } from '../fixtures/custody-workload.js';
+import { reserveTestDatabase, type TestDatabase } from '../support/environment.js';
+import { type KafkaLedger, produceRaw, rawValues, settled, startKafkaLedger } from '../support/ledger-harness.js';
+import { dumpReadModels, openDatabase, projectedTo, projectorFor } from '../support/projection-harness.js';
+
+describe('the projector on the real broker and database', () => {
+  let ledger: KafkaLedger;
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let end: bigint;
+
+  beforeAll(async () => {
+    ledger = await startKafkaLedger({ stateModel: custodyStateModel });
+    await recordWorkload(ledger.writer, { events: 3_000, lanes: 5 });
+    await settled(ledger);
+    end = BigInt(ledger.writer.partitionStats()[0]!.committedEnd!);
+    database = reserveTestDatabase();
+    dataSource = await openDatabase(database.url);
+  });
+
+  afterAll(async () => {
+    await ledger.writer.close();
+    await dataSource.destroy();
+    await database.drop();
+  });
+
+  it('projects every record, and a rebuild gives the same tables row by row', async () => {
+    const projector = projectorFor(ledger, dataSource);
+    await projector.start();
+    await projectedTo(dataSource, ledger.ledgerId, end);
+    await projector.stop();
+    const incremental = await dumpReadModels(dataSource);
+
+    const [{ count }] = await dataSource.query<[{ count: number }]>('SELECT count(*)::int AS count FROM custody_events');
+    const custodyRecords = (await rawValues(ledger.kafka, ledger.topic)).filter(
+      (value) => !decodeRecord(value).record.eventType.startsWith('ledger.'),
+    );
+    expect(count).toBe(custodyRecords.length);
+    const retailerHeld: { n: number }[] = await dataSource.query('SELECT count(*)::int AS n FROM products WHERE holder = $1', [
+      PARTIES.retailer,
+    ]);
+    expect(retailerHeld[0]!.n).toBeGreaterThan(0);
+    const [first] = await dataSource.query<Record<string, unknown>[]>('SELECT * FROM products WHERE id = $1', [
+      productId(0, 0, 0),
+    ]);
+    expect(first).toMatchObject({
+      gtin: WORKLOAD_GTIN,
+      lot: 'LOT-0',
+      holder: PARTIES.retailer,
+      status: 'active',
+      shipment: null,
+    });
+
+    await new PostgresReadModels(dataSource, ledger.ledgerId).clear();
+    const again = projectorFor(ledger, dataSource);
+    await again.start();
+    await projectedTo(dataSource, ledger.ledgerId, end);
+    await again.stop();
+    expect(await dumpReadModels(dataSource)).toEqual(incremental);
+  });
+
+  it('quarantines a tampered record with its reason, projects nothing of it, and stops the partition', async () => {
+    // A copy of a custody record with its location changed, appended by an outsider.
+    const values = await rawValues(ledger.kafka, ledger.topic);
+    const victim = values.map((value) => decodeRecord(value).record).find((record) => record.eventType === 'custody.handover')!;
+    const forged = encodeRecord({
+      ...victim,
+      sequence: ledger.writer.heads()[0]!.nextSequence,
+      payload: { ...victim.payload, location: '0000000000000' },
+    });
+    await produceRaw(ledger.kafka, ledger.topic, [forged.bytes]);
+    // The writer's next batch, with its checkpoint, shows the forged record for what it is.
+    await ledger.writer.append(
+      custodyAppend(
+        { type: 'inspect', subject: productId(0, 0, 40), party: PARTIES.dc, location: PARTIES.dcSite, result: 'passed' },
+        (id) => ledger.writer.stateOf(id),
+        {
+          eventId: randomUUID(),
+          occurredAt: '2026-06-01T00:00:00Z',
+          actor: 'test',
+        },
+      ),
+    );
+    await settled(ledger);
+
+    const projector = projectorFor(ledger, dataSource);
+    await projector.start();
+    const deadline = Date.now() + 30_000;
+    while (projector.status()[0]?.status !== 'quarantined' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await projector.stop();
+    expect(projector.status()[0]).toMatchObject({ status: 'quarantined', problem: { kind: expect.any(String) } });
+    const quarantined: { kind: string; reason: string; kafka_offset: string }[] = await dataSource.query(
+      'SELECT kind, reason, kafka_offset FROM quarantine',
+    );
+    expect(quarantined).toHaveLength(1);
+    expect(quarantined[0]!.reason.length).toBeGreaterThan(10);
+    const visible: unknown[] = await dataSource.query(
+      "SELECT 1 FROM custody_events WHERE payload->>'location' = '0000000000000'",
+    );
+    expect(visible).toHaveLength(0);
+  });
+});
