@@ -10,15 +10,14 @@ import {
 } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Kafka } from 'kafkajs';
-import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { AccessFor } from '../infrastructure/auth/access.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
 import { KAFKA } from '../infrastructure/kafka/kafka.module.js';
 import { createKafkaLedgerWriter } from './adapters/kafka-ledger-writer.js';
+import { ledgerSigner } from './adapters/ledger-signer.js';
 import { PostgresGenesisPins } from './adapters/postgres-genesis-pins.js';
-import { loadSigningKey } from './adapters/signing-key-file.js';
 import { CheckpointSigner } from './checkpoint-note.js';
 import type { EntityStateModel } from './ledger-record.js';
 import { LedgerWriter } from './ledger-writer.js';
@@ -90,11 +89,7 @@ class LedgerController {
       provide: CheckpointSigner,
       inject: [CONFIG],
       useFactory: async (config: CustodianConfig) => {
-        const { seed, source } = await loadSigningKey({
-          configured: config.ledger.signingKey,
-          file: join(config.dataDir, 'keys', `ledger-${config.ledger.id}.ed25519`),
-        });
-        const signer = new CheckpointSigner(`custodian/${config.ledger.id}`, seed);
+        const { signer, source } = await ledgerSigner(config);
         new Logger('Ledger').log(`checkpoint key ${signer.verifierKey} from ${source}`);
         return signer;
       },

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `npm run projection:rebuild`: empties the read models and replays the whole ledger into them,
+# against the same Kafka and PostgreSQL that `npm start` uses (or KAFKA_BROKERS / DATABASE_URL).
+# Stop the application first, or run it with PROJECTOR_ENABLED=false: two projectors would
+# both write the read models (the second one's batches are refused, not duplicated).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+ensure_tools
+ensure_dependencies
+npm run -s build
+if [ -z "${KAFKA_BROKERS:-}" ]; then
+  bash scripts/kafka.sh start
+  export KAFKA_BROKERS="$(bash scripts/kafka.sh brokers)"
+fi
+if [ -z "${DATABASE_URL:-}" ]; then
+  server_url="$(node scripts/postgres.mjs start)"
+  export DATABASE_URL="${server_url%/postgres}/custodian"
+fi
+exec node --enable-source-maps dist/src/projection/projector-main.js --rebuild
