@@ -85,7 +85,11 @@ describe('the projector process killed with SIGKILL', () => {
     const killedAt: (bigint | null)[] = [];
     for (let kill = 0; kill < 5; kill++) {
       const child = start();
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_, signal) => resolve(signal)));
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.once('exit', (_, signal) => {
+          resolve(signal);
+        }),
+      );
       // Let it get going (start-up takes a moment), then kill it at a random point.
       const before = await storedOffset(crashed.dataSource, ledger.ledgerId);
       const deadline = Date.now() + 30_000;
