@@ -10,6 +10,8 @@ import { KafkaModule } from './infrastructure/kafka/kafka.module.js';
 import { ShutdownLogger } from './infrastructure/logging/shutdown-logger.js';
 import { LedgerModule } from './ledger/ledger.module.js';
 import { ProductsModule } from './products/products.module.js';
+import { ProjectionModule } from './projection/projection.module.js';
+import { ProvenanceModule } from './provenance/provenance.module.js';
 import { ShipmentsModule } from './shipments/shipments.module.js';
 
 @Module({})
@@ -27,6 +29,8 @@ export class AppModule {
         CustodyModule,
         ProductsModule,
         ShipmentsModule,
+        ProjectionModule,
+        ProvenanceModule,
       ],
       providers: [ShutdownLogger],
     };

@@ -22,8 +22,13 @@ export const commissionProduct = defineStep({
   schema: StepBody(
     {
       gtin: Type.String({ format: 'gtin', maxLength: 14, description: 'GTIN-8, -12, -13 or -14, with its check digit' }),
-      serial: Type.Optional(Type.String({ pattern: CSET82, description: 'serial number (AI 21): one item' })),
-      lot: Type.Optional(Type.String({ pattern: CSET82, description: 'batch or lot number (AI 10): a lot' })),
+      serial: Type.Optional(Type.String({ pattern: CSET82, description: 'serial number (AI 21): one item (SGTIN)' })),
+      lot: Type.Optional(
+        Type.String({
+          pattern: CSET82,
+          description: 'batch or lot number (AI 10): alone a lot (LGTIN); with a serial, the lot the item belongs to',
+        }),
+      ),
       name: Type.String({ minLength: 1, maxLength: 200 }),
       owner: Gln('the party that owns and holds the product: the caller'),
       location: Gln('where it was commissioned (GLN of the site)'),
@@ -42,9 +47,9 @@ export const commissionProduct = defineStep({
   },
   actingParty: (body) => ({ pointer: '/owner', party: body.owner }),
   toCommand: (body) => {
-    if ((body.serial === undefined) === (body.lot === undefined)) {
+    if (body.serial === undefined && body.lot === undefined) {
       throw invalidRequest([
-        { pointer: body.serial === undefined ? '/serial' : '/lot', detail: 'give exactly one of serial and lot' },
+        { pointer: '/serial', detail: 'give a serial (an item), a lot (a lot), or both (an item of a lot)' },
       ]);
     }
     const gtin = parseGtin(body.gtin);

@@ -89,7 +89,12 @@ const BAD_INPUT: Record<string, BadInput> = {
     status: 400,
     pointer: '/occurredAt',
   },
-  'both a serial and a lot': { route: '/products', body: { ...commission, lot: 'L1' }, status: 400, pointer: '/lot' },
+  'neither a serial nor a lot': {
+    route: '/products',
+    body: { ...commission, serial: undefined },
+    status: 400,
+    pointer: '/serial',
+  },
   'a serial outside GS1 character set 82': {
     route: '/products',
     body: { ...commission, serial: 'SN 1 ü' },

@@ -20,6 +20,7 @@ const DC_SITE = gln(5, '409876');
 const RETAILER = gln(6, '406543');
 const PRODUCT_GTIN = gtin(134352);
 const PALLET = sscc(1234567);
+const LOT = 'LOT-2026-11';
 
 describe('a custody journey over HTTP, from commissioning to the retailer', () => {
   let app: CustodyApp;
@@ -54,6 +55,7 @@ describe('a custody journey over HTTP, from commissioning to the retailer', () =
           client.post('/products', keys.maker!, {
             gtin: PRODUCT_GTIN,
             serial: `SN-${String(i).padStart(4, '0')}`,
+            lot: LOT,
             name: 'Cold-chain vaccine, 10 doses',
             owner: MAKER,
             location: MAKER_SITE,
@@ -131,5 +133,60 @@ describe('a custody journey over HTTP, from commissioning to the retailer', () =
     expect(handoverToCarrier.actor).toBe('maker');
     const toRetailer = records.filter((s) => s.record.eventType === 'custody.handover' && s.record.payload.to === RETAILER);
     expect(toRetailer.map((s) => s.record.entities[0]?.id)).toEqual(products.slice(0, 10));
+
+    // Provenance from the read models, once they hold the last step (read-your-writes).
+    const last = steps.at(-1)!.receipt;
+    const waitFor = `waitFor=${last.partition}:${last.sequence}`;
+    const read = <T>(path: string) => client.request<T>('GET', path, { key: keys.retailer });
+    const [, , gtin14, , serial] = products[0]!.split('/');
+    type Step = { eventType: string; via: string | null; payload: { to?: string }; ledger: { sequence: number; hash: string } };
+    const history = await read<{ steps: Step[]; next: string | null; projection: { nextSequence: number }[] }>(
+      `/products/01/${gtin14}/21/${serial}/history?${waitFor}`,
+    );
+    expect(history.status).toBe(200);
+    expect(history.body.steps.map((s) => s.eventType)).toEqual([
+      'product.commissioned',
+      'shipment.packed',
+      'shipment.dispatched',
+      'custody.handover',
+      'shipment.received',
+      'shipment.unpacked',
+      'custody.handover',
+    ]);
+    // The carrier leg came from the pallet; the retailer's handover was the product's own.
+    expect(history.body.steps[3]).toMatchObject({ via: pallet.subject, payload: { to: CARRIER } });
+    expect(history.body.steps[6]).toMatchObject({ via: null, payload: { to: RETAILER } });
+    expect(history.body.steps[3]!.ledger.hash).toBe(firstHandover.receipt.hash);
+    expect(history.body.projection[0]!.nextSequence).toBeGreaterThan(last.sequence);
+
+    const page = await read<{ steps: Step[]; next: string }>(`/products/01/${gtin14}/21/${serial}/history?limit=4`);
+    const rest = await read<{ steps: Step[]; next: string | null }>(
+      `/products/01/${gtin14}/21/${serial}/history?limit=4&cursor=${page.body.next}`,
+    );
+    expect([...page.body.steps, ...rest.body.steps].map((s) => s.ledger.sequence)).toEqual(
+      history.body.steps.map((s) => s.ledger.sequence),
+    );
+    expect(rest.body.next).toBeNull();
+    const carrierSteps = await read<{ steps: Step[] }>(`/products/01/${gtin14}/21/${serial}/history?party=${CARRIER}`);
+    expect(carrierSteps.body.steps.map((s) => s.eventType)).toEqual(['custody.handover']);
+
+    const current = await read<{ product: { holder: string; location: string; status: string; lot: string } }>(
+      `/products/01/${gtin14}/21/${serial}`,
+    );
+    expect(current.body.product).toMatchObject({ holder: RETAILER, location: DC_SITE, status: 'active', lot: LOT });
+
+    const forward = await read<{ products: { id: string; holder: string; holders: string[] }[] }>(
+      `/products/01/${gtin14}/10/${LOT}/trace/forward`,
+    );
+    expect(forward.body.products).toHaveLength(100);
+    const atRetailer = forward.body.products.filter((p) => p.holder === RETAILER).map((p) => p.id);
+    expect(atRetailer.sort()).toEqual(products.slice(0, 10).sort());
+    expect(forward.body.products.every((p) => p.holders.includes(CARRIER))).toBe(true);
+
+    const [, , sscc18] = pallet.subject.split('/');
+    const packedThen = await read<{ contents: unknown[] }>(`/shipments/00/${sscc18}/contents?at=${encodeURIComponent(at(10))}`);
+    expect(packedThen.body.contents).toHaveLength(100);
+    const now = await read<{ shipment: { holder: string }; contents: unknown[] }>(`/shipments/00/${sscc18}`);
+    expect(now.body).toMatchObject({ shipment: { holder: DC }, contents: [] });
   });
 });

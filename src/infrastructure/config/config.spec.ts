@@ -32,6 +32,7 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe('.data');
     expect(config.log).toEqual({ level: 'log', format: 'json' });
     expect(config.custody).toEqual({ occurredAtSkewMs: 300_000, maxBatchSteps: 1000 });
+    expect(config.projection).toEqual({ enabled: true, readWaitMs: 2000 });
     expect(config.auth).toEqual({ apiKeysFile: '.data/api-keys.json', anonymousReads: false });
   });
 
@@ -60,6 +61,8 @@ describe('loadConfig', () => {
       CUSTODY_MAX_BATCH_STEPS: '50',
       API_KEYS_FILE: '/etc/custodian/keys.json',
       AUTH_ANONYMOUS_READS: 'true',
+      PROJECTOR_ENABLED: 'false',
+      READ_WAIT_TIMEOUT_MS: '500',
     });
     expect(config.http).toEqual({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 2048 });
     expect(config.log).toEqual({ level: 'debug', format: 'text' });
@@ -81,6 +84,7 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe('/var/lib/custodian');
     expect(config.health.timeoutMs).toBe(500);
     expect(config.custody).toEqual({ occurredAtSkewMs: 30_000, maxBatchSteps: 50 });
+    expect(config.projection).toEqual({ enabled: false, readWaitMs: 500 });
     expect(config.auth).toEqual({ apiKeysFile: '/etc/custodian/keys.json', anonymousReads: true });
   });
 

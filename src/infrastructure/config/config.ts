@@ -44,6 +44,12 @@ export interface CustodianConfig {
     /** Most steps one batch capture may hold. */
     readonly maxBatchSteps: number;
   };
+  readonly projection: {
+    /** Whether this process runs the projector (off when it runs as a process of its own). */
+    readonly enabled: boolean;
+    /** How long a read that asks for its own write waits for the projection, in milliseconds. */
+    readonly readWaitMs: number;
+  };
   readonly auth: {
     /** The API key file: names, roles, parties and SHA-256 hashes of keys (docs/api.md). */
     readonly apiKeysFile: string;
@@ -214,6 +220,10 @@ export function loadConfig(env: Environment): CustodianConfig {
     custody: {
       occurredAtSkewMs: read.integer('CUSTODY_OCCURRED_AT_SKEW_SECONDS', 300, 0, 86_400) * 1000,
       maxBatchSteps: read.integer('CUSTODY_MAX_BATCH_STEPS', 1000, 1, 10_000),
+    },
+    projection: {
+      enabled: read.oneOf('PROJECTOR_ENABLED', 'true', ['true', 'false']) === 'true',
+      readWaitMs: read.integer('READ_WAIT_TIMEOUT_MS', 2000, 0, 60_000),
     },
     auth: {
       apiKeysFile: read.matching('API_KEYS_FILE', join(dataDir, 'api-keys.json'), /^[^\0]+$/, 'a file path'),

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { CustodianConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { AccessFor } from '../auth/access.js';
+import { ProjectionMonitor } from '../../projection/projection.module.js';
 import { KafkaHealthIndicator } from './kafka-health.indicator.js';
 
 @AccessFor('public')
@@ -13,6 +14,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly kafka: KafkaHealthIndicator,
     private readonly database: TypeOrmHealthIndicator,
+    private readonly projection: ProjectionMonitor,
     @Inject(CONFIG) private readonly config: CustodianConfig,
   ) {}
 
@@ -32,6 +34,7 @@ export class HealthController {
       return await this.health.check([
         () => this.kafka.check('kafka'),
         () => this.database.pingCheck('database').withTimeout(this.config.health.timeoutMs),
+        () => this.projection.check('projection'),
       ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;

@@ -1,0 +1,234 @@
+import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { type Static, Type } from '@sinclair/typebox';
+import { digitalLinkPath, type Gs1Identity } from '../gs1/digital-link.js';
+import { parseGtin, parseLot, parseSerial, parseSscc } from '../gs1/gs1-keys.js';
+import { AccessFor } from '../infrastructure/auth/access.js';
+import type { CustodianConfig } from '../infrastructure/config/config.js';
+import { CONFIG } from '../infrastructure/config/config.module.js';
+import { ProblemException } from '../infrastructure/http/problem-details.js';
+import { invalidRequest, SchemaPipe } from '../infrastructure/http/request-validation.js';
+import { ProvenanceQueries } from './provenance-queries.js';
+
+const POSITION = '^\\d{1,6}:\\d{1,15}$';
+const HistoryQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.String({ pattern: '^(?:[1-9]\\d{0,2}|1000)$', description: 'steps per page, 1 to 1000 (default 100)' }),
+    ),
+    cursor: Type.Optional(Type.String({ pattern: POSITION, description: 'the `next` of the previous page' })),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'steps that occurred at or after' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'steps that occurred before' })),
+    type: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9]*(\\.[a-z][a-z0-9_-]*)+$', description: 'an event type' })),
+    party: Type.Optional(Type.String({ format: 'gln', description: 'steps in which this party took part' })),
+    waitFor: Type.Optional(Type.String({ pattern: POSITION, description: 'partition:sequence of a receipt to wait for' })),
+  },
+  { additionalProperties: false },
+);
+const WaitQuery = Type.Object(
+  { waitFor: Type.Optional(Type.String({ pattern: POSITION, description: 'partition:sequence of a receipt to wait for' })) },
+  { additionalProperties: false },
+);
+const ContentsQuery = Type.Object(
+  {
+    at: Type.Optional(Type.String({ format: 'date-time', description: 'the moment (default: now)' })),
+    waitFor: WaitQuery.properties.waitFor,
+  },
+  { additionalProperties: false },
+);
+const ForwardQuery = Type.Object(
+  { limit: HistoryQuery.properties.limit, waitFor: WaitQuery.properties.waitFor },
+  { additionalProperties: false },
+);
+
+const position = (value: string) => {
+  const [partition, sequence] = value.split(':').map(Number) as [number, number];
+  return { partition, sequence };
+};
+
+function key<T>(parsed: { ok: true; value: T } | { ok: false; problem: string }, pointer: string): T {
+  if (!parsed.ok) throw invalidRequest([{ pointer, detail: parsed.problem }]);
+  return parsed.value;
+}
+
+/**
+ * Provenance, read-only, from the read models: a product or shipment by its GS1 Digital Link
+ * path, its history, its traces. Every answer says how far the projection has caught up; a
+ * read may wait for a receipt of its own (waitFor=partition:sequence).
+ */
+@ApiTags('provenance')
+@ApiBearerAuth()
+@AccessFor('read')
+@Controller()
+export class ProvenanceController {
+  private readonly queries: ProvenanceQueries;
+
+  constructor(
+    queries: ProvenanceQueries,
+    @Inject(CONFIG) private readonly config: CustodianConfig,
+  ) {
+    this.queries = queries;
+  }
+
+  @Get('products/01/:gtin/21/:serial')
+  @ApiOperation({ summary: 'A serialised product (SGTIN): what it is, who holds it, where, its status' })
+  async item(
+    @Param('gtin') gtin: string,
+    @Param('serial') serial: string,
+    @Query(new SchemaPipe(WaitQuery)) query: Static<typeof WaitQuery>,
+  ) {
+    return this.productAnswer(this.sgtin(gtin, serial), query.waitFor);
+  }
+
+  @Get('products/01/:gtin/10/:lot')
+  @ApiOperation({ summary: 'A lot (LGTIN)' })
+  async lot(
+    @Param('gtin') gtin: string,
+    @Param('lot') lot: string,
+    @Query(new SchemaPipe(WaitQuery)) query: Static<typeof WaitQuery>,
+  ) {
+    return this.productAnswer(this.lgtin(gtin, lot), query.waitFor);
+  }
+
+  @Get('products/01/:gtin/21/:serial/history')
+  @ApiOperation({ summary: "A serialised product's history in ledger order, its shipments' steps included" })
+  async itemHistory(
+    @Param('gtin') gtin: string,
+    @Param('serial') serial: string,
+    @Query(new SchemaPipe(HistoryQuery)) query: Static<typeof HistoryQuery>,
+  ) {
+    return this.historyAnswer(this.sgtin(gtin, serial), query);
+  }
+
+  @Get('products/01/:gtin/10/:lot/history')
+  @ApiOperation({ summary: "A lot's history in ledger order" })
+  async lotHistory(
+    @Param('gtin') gtin: string,
+    @Param('lot') lot: string,
+    @Query(new SchemaPipe(HistoryQuery)) query: Static<typeof HistoryQuery>,
+  ) {
+    return this.historyAnswer(this.lgtin(gtin, lot), query);
+  }
+
+  @Get('products/01/:gtin/21/:serial/trace/backward')
+  @ApiOperation({ summary: 'What a product was made from, through every transformation' })
+  async itemBackward(
+    @Param('gtin') gtin: string,
+    @Param('serial') serial: string,
+    @Query(new SchemaPipe(WaitQuery)) query: Static<typeof WaitQuery>,
+  ) {
+    return this.backwardAnswer(this.sgtin(gtin, serial), query.waitFor);
+  }
+
+  @Get('products/01/:gtin/10/:lot/trace/backward')
+  @ApiOperation({ summary: 'What a lot was made from, through every transformation' })
+  async lotBackward(
+    @Param('gtin') gtin: string,
+    @Param('lot') lot: string,
+    @Query(new SchemaPipe(WaitQuery)) query: Static<typeof WaitQuery>,
+  ) {
+    return this.backwardAnswer(this.lgtin(gtin, lot), query.waitFor);
+  }
+
+  @Get('products/01/:gtin/10/:lot/trace/forward')
+  @ApiOperation({ summary: 'Where every product of a lot went (the recall question)' })
+  async lotForward(
+    @Param('gtin') gtin: string,
+    @Param('lot') lot: string,
+    @Query(new SchemaPipe(ForwardQuery)) query: Static<typeof ForwardQuery>,
+  ) {
+    const id = this.lgtin(gtin, lot);
+    const projection = await this.caughtUp(query.waitFor);
+    const parsed = key(parseGtin(gtin), '/gtin');
+    const products = await this.queries.forward(parsed, lot, Number(query.limit ?? 1000));
+    return { lot: id, products, projection };
+  }
+
+  @Get('shipments/00/:sscc')
+  @ApiOperation({ summary: 'A shipment (SSCC): where it is, who holds it, what it holds now' })
+  async shipment(@Param('sscc') sscc: string, @Query(new SchemaPipe(WaitQuery)) query: Static<typeof WaitQuery>) {
+    const id = digitalLinkPath({ kind: 'sscc', sscc: key(parseSscc(sscc), '/sscc') });
+    const projection = await this.caughtUp(query.waitFor);
+    const shipment = await this.queries.shipment(id);
+    if (!shipment) throw new NotFoundException(`no shipment ${id} in the read models`);
+    return { shipment, contents: await this.queries.contents(id, null), projection };
+  }
+
+  @Get('shipments/00/:sscc/contents')
+  @ApiOperation({ summary: 'What a shipment held at a moment' })
+  async contents(@Param('sscc') sscc: string, @Query(new SchemaPipe(ContentsQuery)) query: Static<typeof ContentsQuery>) {
+    const id = digitalLinkPath({ kind: 'sscc', sscc: key(parseSscc(sscc), '/sscc') });
+    const projection = await this.caughtUp(query.waitFor);
+    if (!(await this.queries.shipment(id))) throw new NotFoundException(`no shipment ${id} in the read models`);
+    return { shipment: id, at: query.at ?? null, contents: await this.queries.contents(id, query.at ?? null), projection };
+  }
+
+  private sgtin(gtin: string, serial: string): string {
+    const identity: Gs1Identity = {
+      kind: 'sgtin',
+      gtin: key(parseGtin(gtin), '/gtin'),
+      serial: key(parseSerial(serial), '/serial'),
+    };
+    return digitalLinkPath(identity);
+  }
+
+  private lgtin(gtin: string, lot: string): string {
+    return digitalLinkPath({ kind: 'lgtin', gtin: key(parseGtin(gtin), '/gtin'), lot: key(parseLot(lot), '/lot') });
+  }
+
+  private async productAnswer(id: string, waitFor: string | undefined) {
+    const projection = await this.caughtUp(waitFor);
+    const product = await this.queries.product(id);
+    if (!product) throw new NotFoundException(`no product ${id} in the read models`);
+    return { product, projection };
+  }
+
+  private async historyAnswer(id: string, query: Static<typeof HistoryQuery>) {
+    const projection = await this.caughtUp(query.waitFor);
+    if (!(await this.queries.product(id))) throw new NotFoundException(`no product ${id} in the read models`);
+    const limit = Number(query.limit ?? 100);
+    const steps = await this.queries.history(id, {
+      limit,
+      ...(query.from ? { from: query.from } : {}),
+      ...(query.to ? { to: query.to } : {}),
+      ...(query.type ? { eventType: query.type } : {}),
+      ...(query.party ? { party: query.party } : {}),
+      ...(query.cursor ? { after: position(query.cursor) } : {}),
+    });
+    const last = steps.at(-1);
+    const next = steps.length === limit && last ? `${last.ledger.partition}:${last.ledger.sequence}` : null;
+    return { product: id, steps, next, projection };
+  }
+
+  private async backwardAnswer(id: string, waitFor: string | undefined) {
+    const projection = await this.caughtUp(waitFor);
+    const product = await this.queries.product(id);
+    if (!product) throw new NotFoundException(`no product ${id} in the read models`);
+    return { product, inputs: await this.queries.backward(id), projection };
+  }
+
+  /**
+   * The projection's position; with waitFor, first waits (bounded by READ_WAIT_TIMEOUT_MS)
+   * until the record at that partition and sequence is projected, else answers 503.
+   */
+  private async caughtUp(waitFor: string | undefined) {
+    const deadline = Date.now() + this.config.projection.readWaitMs;
+    for (;;) {
+      const current = await this.queries.position(this.config.ledger.id);
+      if (!waitFor) return current;
+      const wanted = position(waitFor);
+      const at = current.find((p) => p.partition === wanted.partition);
+      if (at && at.nextSequence > wanted.sequence) return current;
+      if (Date.now() >= deadline) {
+        throw new ProblemException({
+          type: '/problems/projection-behind',
+          title: 'The read models have not caught up with that record yet',
+          status: 503,
+          detail: `partition ${wanted.partition} is projected up to sequence ${(at?.nextSequence ?? 0) - 1}; retry shortly`,
+          retryable: true,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
