@@ -72,7 +72,7 @@ describe('the custodian process', () => {
         .split('\n')
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as { level: string; message: string; context?: string });
-      expect(lines.find((line) => line.context === 'Bootstrap')?.message).toMatch(/: created, 1 migration\(s\) applied$/);
+      expect(lines.find((line) => line.context === 'Bootstrap')?.message).toMatch(/: created, 2 migration\(s\) applied$/);
       expect((await fetch(`${url}/health/ready`)).status).toBe(200);
 
       const exit = exited(child);

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/infrastructure/database/data-source-options.js';
 import { prepareDatabase } from '../../src/infrastructure/database/database-provisioning.js';
 import { databaseExists, reserveTestDatabase, type TestDatabase } from '../support/environment.js';
 
@@ -15,7 +17,7 @@ describe('preparing the database', () => {
     expect(await databaseExists(database.name)).toBe(false);
 
     const first = await prepareDatabase(database.url);
-    expect(first).toEqual({ created: true, migrations: ['LedgerGenesis1764115200000'] });
+    expect(first).toEqual({ created: true, migrations: ['LedgerGenesis1764115200000', 'ReadModels1764144000000'] });
     expect(await databaseExists(database.name)).toBe(true);
 
     const second = await prepareDatabase(database.url);
@@ -25,7 +27,7 @@ describe('preparing the database', () => {
     await client.connect();
     try {
       const applied = await client.query('SELECT name FROM schema_migrations ORDER BY id');
-      expect(applied.rows).toEqual([{ name: 'LedgerGenesis1764115200000' }]);
+      expect(applied.rows).toEqual([{ name: 'LedgerGenesis1764115200000' }, { name: 'ReadModels1764144000000' }]);
       const columns = await client.query(
         `SELECT column_name FROM information_schema.columns WHERE table_name = 'ledger_genesis' ORDER BY ordinal_position`,
       );
@@ -37,6 +39,26 @@ describe('preparing the database', () => {
       ]);
     } finally {
       await client.end();
+    }
+  });
+
+  it('reverts the read models migration and applies it again', async () => {
+    database = reserveTestDatabase();
+    await prepareDatabase(database.url);
+    const dataSource = new DataSource(dataSourceOptions(database.url));
+    await dataSource.initialize();
+    try {
+      const tables = async () =>
+        (
+          await dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'custody_events'`)
+        )[0]!.n;
+      expect(await tables()).toBe(1);
+      await dataSource.undoLastMigration();
+      expect(await tables()).toBe(0);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['ReadModels1764144000000']);
+      expect(await tables()).toBe(1);
+    } finally {
+      await dataSource.destroy();
     }
   });
 
