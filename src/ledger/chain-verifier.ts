@@ -146,13 +146,18 @@ export class ChainVerifier {
     return this.hashes;
   }
 
+  /**
+   * The verified head. Its entityHeads is this verifier's own map, not a copy (a copy per call
+   * costs O(entities), and the projector asks after every batch): it moves on with the
+   * verifier, so take a copy to keep a head while pushing on.
+   */
   head(): ChainHead {
     return {
       nextSequence: this.nextSequence,
       headHash: this.headHash,
       genesisHash: this.genesisHash,
       tree: this.tree.clone(),
-      entityHeads: new Map(this.entityHeads),
+      entityHeads: this.entityHeads,
       lastCheckpoint: this.lastCheckpoint,
       nextOffset: this.lastSettledOffset === null ? null : String(offsetValue(this.lastSettledOffset) + 1n),
     };

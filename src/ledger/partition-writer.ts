@@ -192,9 +192,13 @@ class Draft {
     );
   }
 
+  /**
+   * The head once Kafka committed the batch. The entity heads of the batch go into the base
+   * head's map in place: copying a map of every entity per batch made appends O(entities).
+   */
   head(): ChainHead {
     const last = this.built.at(-1);
-    const entityHeads = new Map(this.base.entityHeads);
+    const entityHeads = this.base.entityHeads as Map<string, Hash>;
     for (const [id, hash] of this.entityHeads) entityHeads.set(id, hash);
     return {
       nextSequence: this.nextSequence,
