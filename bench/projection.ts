@@ -30,7 +30,13 @@ import { MemoryGenesisPins } from '../test/support/memory-ledger.js';
 import { machine } from './support/report.js';
 
 const { values } = parseArgs({
-  options: { events: { type: 'string', default: '1000000' }, queries: { type: 'string', default: '300' } },
+  options: {
+    events: { type: 'string', default: '1000000' },
+    queries: { type: 'string', default: '300' },
+    // Time the queries again on the database a run kept (--keep-database), without writing or projecting.
+    database: { type: 'string' },
+    'keep-database': { type: 'boolean' },
+  },
 });
 const events = Number(values.events);
 const queries = Number(values.queries);
@@ -41,8 +47,63 @@ const percentile = (samples: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 };
 
+type QueryTimes = [string, { p50: number; p99: number }][];
+
+/** Each provenance query `queries` times on random products of the workload. */
+async function timeQueries(dataSource: DataSource, rounds: number): Promise<QueryTimes> {
+  const provenance = new ProvenanceQueries(dataSource);
+  const randomProduct = () =>
+    productId(Math.floor(Math.random() * LANES), Math.floor(Math.random() * rounds), Math.floor(Math.random() * 50));
+  const time = async (work: () => Promise<unknown>) => {
+    const samples: number[] = [];
+    for (let i = 0; i < queries; i++) {
+      const start = performance.now();
+      await work();
+      samples.push(performance.now() - start);
+    }
+    return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  };
+  progress(`timing ${queries} of each query`);
+  const results: QueryTimes = [
+    ['product by id (current state)', await time(() => provenance.product(randomProduct()))],
+    ['history, first page of 100', await time(() => provenance.history(randomProduct(), { limit: 100 }))],
+    ['history filtered by party', await time(() => provenance.history(randomProduct(), { limit: 100, party: PARTIES.carrier }))],
+    [
+      'forward trace of a lot, first 100 products',
+      await time(() => provenance.forward(WORKLOAD_GTIN, `LOT-${Math.floor(Math.random() * LANES)}`, 100)),
+    ],
+    ['backward trace (through transformations)', await time(() => provenance.backward(randomProduct()))],
+  ];
+  return results;
+}
+
 const serverUrl = process.env.DATABASE_URL;
 if (!serverUrl) throw new Error('DATABASE_URL is not set (npm run bench:projection provides one)');
+const table = (results: QueryTimes) => [
+  `| query (${queries} each, random products) | p50 ms | p99 ms |`,
+  '| --- | ---: | ---: |',
+  ...results.map(([name, { p50, p99 }]) => `| ${name} | ${p50.toFixed(2)} | ${p99.toFixed(2)} |`),
+];
+if (values.database) {
+  const url = new URL(serverUrl);
+  url.pathname = `/${values.database}`;
+  const existing = new DataSource(dataSourceOptions(url.toString()));
+  await existing.initialize();
+  const [{ n }] = await existing.query<[{ n: number }]>('SELECT count(*)::int AS n FROM custody_events');
+  progress(`timing ${queries} of each query on ${values.database} (${n} events)`);
+  const results = await timeQueries(existing, Math.ceil(n / 73 / LANES));
+  await existing.destroy();
+  process.stdout.write(
+    [
+      `Command: \`npm run bench:projection -- --database ${values.database} --queries ${queries}\``,
+      `Machine: ${machine()}; PostgreSQL 18 (embedded); ${n} custody events; ${new Date().toISOString()}`,
+      '',
+      ...table(results),
+      '',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
 const suffix = randomBytes(4).toString('hex');
 const databaseUrl = new URL(serverUrl);
 databaseUrl.pathname = `/custodian_bench_${suffix}`;
@@ -148,34 +209,21 @@ await projector.stop();
 const [{ n: projected }] = await dataSource.query<[{ n: number }]>('SELECT count(*)::int AS n FROM custody_events');
 progress(`projected ${projected} events in ${projectSeconds.toFixed(1)} s`);
 
-const provenance = new ProvenanceQueries(dataSource);
-const rounds = Math.ceil(events / 73 / LANES);
-const randomProduct = () =>
-  productId(Math.floor(Math.random() * LANES), Math.floor(Math.random() * rounds), Math.floor(Math.random() * 50));
-const time = async (work: () => Promise<unknown>) => {
-  const samples: number[] = [];
-  for (let i = 0; i < queries; i++) {
-    const start = performance.now();
-    await work();
-    samples.push(performance.now() - start);
-  }
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
-};
-progress(`timing ${queries} of each query`);
-const results: [string, { p50: number; p99: number }][] = [
-  ['product by id (current state)', await time(() => provenance.product(randomProduct()))],
-  ['history, first page of 100', await time(() => provenance.history(randomProduct(), { limit: 100 }))],
-  ['history filtered by party', await time(() => provenance.history(randomProduct(), { limit: 100, party: PARTIES.carrier }))],
-  [
-    'forward trace of a lot, first 100 products',
-    await time(() => provenance.forward(WORKLOAD_GTIN, `LOT-${Math.floor(Math.random() * LANES)}`, 100)),
-  ],
-  ['backward trace (through transformations)', await time(() => provenance.backward(randomProduct()))],
-];
+const results = await timeQueries(dataSource, Math.ceil(events / 73 / LANES));
 const [{ size }] = await dataSource.query<[{ size: string }]>(
   'SELECT pg_size_pretty(pg_database_size(current_database())) AS size',
 );
 await dataSource.destroy();
+if (values['keep-database']) {
+  progress(
+    `kept the database ${databaseUrl.pathname.slice(1)}: --database ${databaseUrl.pathname.slice(1)} times the queries again`,
+  );
+} else {
+  const server = new DataSource({ ...dataSourceOptions(serverUrl), migrations: [] });
+  await server.initialize();
+  await server.query(`DROP DATABASE "${databaseUrl.pathname.slice(1)}" WITH (FORCE)`);
+  await server.destroy();
+}
 const admin2 = createKafkaClient(
   { brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench' },
   new ConsoleLogger({ logLevels: ['error'] }),
@@ -196,9 +244,7 @@ process.stdout.write(
     `| raw insert of the event rows (one table, 1,000 per statement) | ${rawRows} | ${rawSeconds.toFixed(1)} | ${rate(rawRows, rawSeconds)} | 1.00 |`,
     `| projector (verify, fold, 9 tables and the position per batch) | ${projected} | ${projectSeconds.toFixed(1)} | ${rate(projected, projectSeconds)} | ${(rate(projected, projectSeconds) / rate(rawRows, rawSeconds)).toFixed(2)} |`,
     '',
-    `| query (${queries} each, random products) | p50 ms | p99 ms |`,
-    '| --- | ---: | ---: |',
-    ...results.map(([name, { p50, p99 }]) => `| ${name} | ${p50.toFixed(2)} | ${p99.toFixed(2)} |`),
+    ...table(results),
     '',
   ].join('\n'),
 );
