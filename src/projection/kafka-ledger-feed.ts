@@ -5,12 +5,15 @@ import type { LedgerFeed } from './projector.js';
 
 /**
  * The ledger topic as a feed, read_committed. The consumer group is the projector's own and
- * commits nothing: the position lives in PostgreSQL, next to the read models it belongs to,
- * and the feed seeks there on start.
+ * commits nothing: the position lives in PostgreSQL, next to the read models it belongs to.
+ * The feed seeks there on start, and again after every rejoin of the group (a restart of the
+ * consumer would otherwise fetch from the beginning).
  */
 export class KafkaLedgerFeed implements LedgerFeed {
   private consumer: Consumer | null = null;
   private stopped: (() => void) | null = null;
+  /** Where each partition is to be read from next: updated by seeks and by every fetched run. */
+  private readonly positions = new Map<number, string>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -21,7 +24,9 @@ export class KafkaLedgerFeed implements LedgerFeed {
   async run(
     from: ReadonlyMap<number, string>,
     onBatch: (partition: number, entries: readonly StoredEntry[]) => Promise<void>,
+    onProgress?: (partition: number, fetchedTo: string) => void,
   ): Promise<void> {
+    for (const [partition, offset] of from) this.positions.set(partition, offset);
     const consumer = this.kafka.consumer({
       groupId: `${this.groupPrefix}-${randomUUID()}`,
       readUncommitted: false,
@@ -30,12 +35,38 @@ export class KafkaLedgerFeed implements LedgerFeed {
       maxWaitTimeInMs: 200,
     });
     this.consumer = consumer;
-    const crashed = new Promise<void>((resolve, reject) => {
+    const finished = new Promise<void>((resolve, reject) => {
       this.stopped = resolve;
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         if (!payload.restart) reject(payload.error);
       });
     });
+    // Until it is returned, a crash must not become an unhandled rejection (run() may throw first).
+    finished.catch(() => undefined);
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const [partition, offset] of this.positions) consumer.seek({ topic: this.topic, partition, offset });
+    });
+    // Runs that hold only transaction markers deliver no entry, but still move the read on.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.topic !== this.topic) return;
+      const next = (BigInt(payload.lastOffset) + 1n).toString();
+      if (BigInt(next) > BigInt(this.positions.get(payload.partition) ?? '0')) this.positions.set(payload.partition, next);
+      onProgress?.(payload.partition, next);
+    });
+    try {
+      await this.start(consumer, onBatch);
+    } catch (error) {
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
+    for (const [partition, offset] of from) consumer.seek({ topic: this.topic, partition, offset });
+    return finished;
+  }
+
+  private async start(
+    consumer: Consumer,
+    onBatch: (partition: number, entries: readonly StoredEntry[]) => Promise<void>,
+  ): Promise<void> {
     await consumer.connect();
     await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
     await consumer.run({
@@ -51,11 +82,10 @@ export class KafkaLedgerFeed implements LedgerFeed {
         await payload.heartbeat();
       },
     });
-    for (const [partition, offset] of from) consumer.seek({ topic: this.topic, partition, offset });
-    await crashed;
   }
 
   seek(partition: number, offset: string): void {
+    this.positions.set(partition, offset);
     this.consumer?.seek({ topic: this.topic, partition, offset });
   }
 

@@ -143,21 +143,24 @@ export class PostgresReadModels {
           [json([...changes.shipments.values()])],
         );
       }
+      // Unpackings of earlier packings first: a product unpacked and packed again in one
+      // batch must not have its new packing closed.
+      if (changes.closings.length) {
+        await runner.query(
+          `UPDATE containment c SET unpacked_sequence = x.unpacked_sequence, unpacked_at = x.unpacked_at
+             FROM jsonb_to_recordset($1::jsonb) AS x(shipment_id text, product_id text, unpacked_sequence bigint,
+               unpacked_at timestamptz)
+            WHERE c.shipment_id = x.shipment_id AND c.product_id = x.product_id AND c.unpacked_sequence IS NULL
+              AND c.packed_sequence < x.unpacked_sequence`,
+          [json(changes.closings)],
+        );
+      }
       if (changes.packings.length) {
         await runner.query(
           `INSERT INTO containment
              SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(shipment_id text, product_id text, packed_sequence bigint,
                packed_at timestamptz, unpacked_sequence bigint, unpacked_at timestamptz)`,
           [json(changes.packings)],
-        );
-      }
-      if (changes.closings.length) {
-        await runner.query(
-          `UPDATE containment c SET unpacked_sequence = x.unpacked_sequence, unpacked_at = x.unpacked_at
-             FROM jsonb_to_recordset($1::jsonb) AS x(shipment_id text, product_id text, unpacked_sequence bigint,
-               unpacked_at timestamptz)
-            WHERE c.shipment_id = x.shipment_id AND c.product_id = x.product_id AND c.unpacked_sequence IS NULL`,
-          [json(changes.closings)],
         );
       }
       if (changes.lineage.length) {

@@ -30,6 +30,13 @@ export function createProjector(
         'Projection',
       );
     },
+    onFailure: (error) => {
+      logger.error(
+        `the projection lost the ledger feed, starting it again shortly: ${error instanceof Error ? error.message : String(error)}`,
+        undefined,
+        'Projection',
+      );
+    },
     onRetry: (partition, error) => {
       logger.warn(
         `partition ${partition}: a batch could not be written, retrying (${error instanceof Error ? error.message : String(error)})`,

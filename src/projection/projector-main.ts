@@ -59,9 +59,10 @@ async function main(): Promise<void> {
   if (end) {
     for (;;) {
       const status = projector.status();
-      // The end offset is past the last transaction marker, which no record occupies.
+      // Caught up: the feed has fetched to the end (markers and aborted records included) and
+      // nothing read waits in the verifier for a checkpoint.
       const caughtUp = status.every(
-        (p) => p.status === 'quarantined' || BigInt(p.nextOffset) + 1n >= (end.get(p.partition) ?? 0n),
+        (p) => p.status === 'quarantined' || (BigInt(p.fetchedTo) >= (end.get(p.partition) ?? 0n) && !p.pending),
       );
       if (caughtUp) break;
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -8,23 +8,39 @@ import { foldBatch } from './read-model-changes.js';
 
 /** Where the projector gets the ledger from: entries of one partition, in offset order, from an offset on. */
 export interface LedgerFeed {
-  /** Calls `onBatch` for each run of entries, awaiting it before the next; resolves once stopped. */
+  /**
+   * Calls `onBatch` for each run of entries, awaiting it before the next, and `onProgress` with
+   * the offset after every fetched run (transaction markers included, which carry no entry).
+   * Resolves once stopped; rejects when the feed fails for good.
+   */
   run(
     from: ReadonlyMap<number, string>,
     onBatch: (partition: number, entries: readonly StoredEntry[]) => Promise<void>,
+    onProgress?: (partition: number, fetchedTo: string) => void,
   ): Promise<void>;
-  /** Goes back (or forward) to `offset` in the partition: the next batch starts there. */
+  /** Goes back (or forward) to `offset` in the partition: the next run starts there. */
   seek(partition: number, offset: string): void;
   stop(): Promise<void>;
 }
 
+export type ProjectionStatus = 'projecting' | 'retrying' | 'quarantined';
+
 export interface PartitionProjection {
   readonly partition: number;
-  /** projecting: keeping up; quarantined: a record did not verify, the partition stands still. */
-  readonly status: 'projecting' | 'quarantined';
+  /**
+   * projecting: keeping up; retrying: a batch could not be written, or the feed failed (the
+   * broker is down), and it is being retried; quarantined: a record did not verify, the
+   * partition stands still.
+   */
+  readonly status: ProjectionStatus;
   readonly nextOffset: string;
   readonly nextSequence: number;
+  /** The offset after the last entry fetched (markers included): the projection has seen the topic to here. */
+  readonly fetchedTo: string;
+  /** Whether entries were read that no checkpoint covers yet (they wait in the verifier). */
+  readonly pending: boolean;
   readonly problem: ChainBreak | null;
+  readonly error: string | null;
 }
 
 export interface ProjectorOptions {
@@ -37,6 +53,8 @@ export interface ProjectorOptions {
   readonly onQuarantine?: (problem: ChainBreak) => void;
   /** A batch could not be written (database down, another projector moved first); it is retried. */
   readonly onRetry?: (partition: number, error: unknown) => void;
+  /** The feed failed (the broker went away); it is started again after a pause. */
+  readonly onFailure?: (error: unknown) => void;
   /** How long to wait before retrying a batch that could not be written. */
   readonly retryDelayMs?: number;
 }
@@ -45,12 +63,18 @@ interface PartitionState {
   verifier: ChainVerifier;
   /** The stored position: what the next batch moves from (null: none stored yet). */
   stored: string | null;
-  status: 'projecting' | 'quarantined';
+  status: ProjectionStatus;
   problem: ChainBreak | null;
+  error: string | null;
   nextOffset: string;
   nextSequence: number;
   /** The offset after the last entry the verifier has seen. */
   readTo: string;
+  fetchedTo: string;
+  /** Bytes of the entries the verifier holds until a checkpoint covers them, for quarantine. */
+  held: Map<string, Uint8Array>;
+  /** The state must be loaded from the store again before the next entry. */
+  stale: boolean;
 }
 
 /**
@@ -61,61 +85,82 @@ interface PartitionState {
  */
 export class Projector {
   private readonly states = new Map<number, PartitionState>();
-  /** The last position stored for each partition, to go back to when its state is dropped. */
-  private readonly lastStored = new Map<number, string | null>();
   private running: Promise<void> | null = null;
+  private failure: string | null = null;
+  private stopping = false;
 
   constructor(private readonly options: ProjectorOptions) {}
 
   status(): PartitionProjection[] {
     return [...this.states.entries()].map(([partition, state]) => ({
       partition,
-      status: state.status,
+      status: this.failure && state.status !== 'quarantined' ? 'retrying' : state.status,
       nextOffset: state.nextOffset,
       nextSequence: state.nextSequence,
+      fetchedTo: state.fetchedTo,
+      pending: BigInt(state.readTo) > BigInt(state.nextOffset),
       problem: state.problem,
+      error: this.failure ?? state.error,
     }));
   }
 
   /** Loads the positions and starts following the ledger; resolves once it follows. */
   async start(): Promise<void> {
-    const from = new Map<number, string>();
-    for (let partition = 0; partition < this.options.partitions; partition++) {
-      const state = await this.load(partition);
-      this.states.set(partition, state);
-      this.lastStored.set(partition, state.stored);
-      from.set(partition, state.nextOffset);
-    }
-    this.running = this.options.feed.run(from, (partition, entries) => this.project(partition, entries));
-  }
-
-  /** The partition's state as stored: a verifier resumed from the stored head. */
-  private async load(partition: number): Promise<PartitionState> {
-    {
-      const position = await this.options.store.position(partition);
-      const genesis = await this.options.genesisOf(partition);
-      const verifier = new ChainVerifier({
-        ledgerId: this.options.ledgerId,
-        partition,
-        verifier: this.options.verifier,
-        ...(genesis ? { genesisHash: genesis } : {}),
-        ...(position ? { resumeFrom: position.head } : {}),
-      });
-      return {
-        verifier,
-        stored: position?.nextOffset ?? null,
-        status: 'projecting',
-        problem: null,
-        nextOffset: position?.nextOffset ?? '0',
-        nextSequence: position?.head.nextSequence ?? 0,
-        readTo: position?.nextOffset ?? '0',
-      };
-    }
+    this.stopping = false;
+    await this.follow();
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.options.feed.stop();
-    await this.running;
+    // A restart of the feed may be under way: wait until the last one has ended.
+    let running = this.running;
+    while (running) {
+      await running;
+      running = this.running === running ? null : this.running;
+    }
+  }
+
+  /** Loads every partition's state and follows the feed from there; after a failure, again. */
+  private async follow(): Promise<void> {
+    const from = new Map<number, string>();
+    for (let partition = 0; partition < this.options.partitions; partition++) {
+      const state = await this.load(partition);
+      const previous = this.states.get(partition);
+      if (previous?.status === 'quarantined') {
+        from.set(partition, previous.nextOffset);
+        continue;
+      }
+      this.states.set(partition, state);
+      from.set(partition, state.nextOffset);
+    }
+    this.failure = null;
+    this.running = this.options.feed
+      .run(
+        from,
+        (partition, entries) => this.project(partition, entries),
+        (partition, fetchedTo) => {
+          const state = this.states.get(partition);
+          if (state && BigInt(fetchedTo) > BigInt(state.fetchedTo)) state.fetchedTo = fetchedTo;
+        },
+      )
+      .catch((error: unknown) => this.recover(error));
+  }
+
+  private async recover(error: unknown): Promise<void> {
+    this.failure = error instanceof Error ? error.message : String(error);
+    this.options.onFailure?.(error);
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 5 * (this.options.retryDelayMs ?? 1000)));
+      if (this.stopping) return;
+      try {
+        await this.options.feed.stop();
+        await this.follow();
+        return;
+      } catch (again) {
+        this.failure = again instanceof Error ? again.message : String(again);
+      }
+    }
   }
 
   /** Resolves when the feed stops (by stop(), or by failing). */
@@ -123,28 +168,72 @@ export class Projector {
     return this.running ?? Promise.resolve();
   }
 
+  /** The partition's state as stored: a verifier resumed from the stored head. */
+  private async load(partition: number): Promise<PartitionState> {
+    const position = await this.options.store.position(partition);
+    const genesis = await this.options.genesisOf(partition);
+    const verifier = new ChainVerifier({
+      ledgerId: this.options.ledgerId,
+      partition,
+      verifier: this.options.verifier,
+      ...(genesis ? { genesisHash: genesis } : {}),
+      ...(position ? { resumeFrom: position.head } : {}),
+    });
+    const offset = position?.nextOffset ?? '0';
+    return {
+      verifier,
+      stored: position?.nextOffset ?? null,
+      status: 'projecting',
+      problem: null,
+      error: null,
+      nextOffset: offset,
+      nextSequence: position?.head.nextSequence ?? 0,
+      readTo: offset,
+      fetchedTo: offset,
+      held: new Map(),
+      stale: false,
+    };
+  }
+
   /**
-   * Projects a run of entries. If it cannot be written, the partition's state is dropped (its
-   * verifier has seen the entries already) and the feed goes back to the stored position; the
-   * state is loaded again from the store with the next run.
+   * Projects a run of entries. If it cannot be written, the partition is loaded again from the
+   * store (its verifier has seen the entries already) and the feed goes back to the position
+   * just loaded; while the store cannot be read, the partition waits, marked retrying.
    */
   private async project(partition: number, entries: readonly StoredEntry[]): Promise<void> {
-    let state = this.states.get(partition);
+    const state = this.states.get(partition);
+    if (!state || state.status === 'quarantined') return;
+    if (state.stale) {
+      await this.reload(partition, state);
+      return;
+    }
     try {
-      if (!state) {
-        state = await this.load(partition);
-        this.states.set(partition, state);
-      }
-      if (state.status === 'quarantined') return;
       // Entries the verifier has seen already are skipped. (Offsets have gaps, where Kafka keeps
       // transaction markers, so a gap says nothing; the feed drops runs fetched before a seek.)
-      const fresh = entries.filter((entry) => BigInt(entry.offset) >= BigInt(state?.readTo ?? '0'));
+      const fresh = entries.filter((entry) => BigInt(entry.offset) >= BigInt(state.readTo));
       if (fresh.length > 0) await this.projectEntries(partition, state, fresh);
     } catch (error) {
       this.options.onRetry?.(partition, error);
-      await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 1000));
-      this.states.delete(partition);
-      this.options.feed.seek(partition, state?.stored ?? this.lastStored.get(partition) ?? '0');
+      state.status = 'retrying';
+      state.error = error instanceof Error ? error.message : String(error);
+      await this.reload(partition, state);
+    }
+  }
+
+  private async reload(partition: number, state: PartitionState): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 1000));
+    try {
+      const loaded = await this.load(partition);
+      loaded.fetchedTo = state.fetchedTo;
+      loaded.status = state.status;
+      loaded.error = state.error;
+      this.states.set(partition, loaded);
+      this.options.feed.seek(partition, loaded.nextOffset);
+    } catch (error) {
+      state.stale = true;
+      state.status = 'retrying';
+      state.error = error instanceof Error ? error.message : String(error);
+      this.options.feed.seek(partition, state.stored ?? '0');
     }
   }
 
@@ -152,16 +241,17 @@ export class Projector {
     const verified: StoredRecord[] = [];
     for (const entry of entries) {
       state.readTo = (BigInt(entry.offset) + 1n).toString();
+      state.held.set(entry.offset, entry.value);
       const result = state.verifier.push(entry.offset, entry.value);
       if ('break' in result) {
         await this.flush(partition, state, verified);
-        const raw = entries.find((e) => e.offset === result.break.offset)?.value ?? null;
-        await this.options.store.quarantine(result.break, raw);
+        await this.options.store.quarantine(result.break, state.held.get(result.break.offset) ?? null);
         state.status = 'quarantined';
         state.problem = result.break;
         this.options.onQuarantine?.(result.break);
         return;
       }
+      for (const stored of result.verified) state.held.delete(stored.offset);
       verified.push(...result.verified);
     }
     await this.flush(partition, state, verified);
@@ -174,8 +264,11 @@ export class Projector {
     const head = state.verifier.head();
     await this.options.store.apply(partition, changes, state.stored, head);
     state.stored = head.nextOffset ?? state.stored;
-    this.lastStored.set(partition, state.stored);
     state.nextOffset = head.nextOffset ?? state.nextOffset;
     state.nextSequence = head.nextSequence;
+    state.status = 'projecting';
+    state.error = null;
+    // Checkpoints release every record before them; anything older than the position is done.
+    for (const offset of state.held.keys()) if (BigInt(offset) < BigInt(state.nextOffset)) state.held.delete(offset);
   }
 }

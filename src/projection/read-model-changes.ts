@@ -286,9 +286,14 @@ export function foldBatch(
         break;
       }
       default: {
-        // Inspections and event types this version does not know change no current state.
-        const item = isShipment(subject) ? undefined : product(subject);
-        if (item) setProduct(item);
+        // Inspections and event types this version does not know change no current state
+        // (only the last sequence of what they name).
+        const box = isShipment(subject) ? shipment(subject) : undefined;
+        if (box) setShipment(box);
+        for (const id of isShipment(subject) ? ids.slice(1) : ids) {
+          const item = product(id);
+          if (item) setProduct(item);
+        }
       }
     }
   }

@@ -143,18 +143,20 @@ export class ProvenanceQueries {
          SELECT id, 0 FROM products WHERE gtin = $1 AND lot = $2
          UNION
          SELECT l.output_id, m.depth + 1 FROM lineage l JOIN members m ON l.input_id = m.id WHERE m.depth < 50
-       )
-       SELECT p.id, p.status, p.holder, p.location, min(m.depth) AS depth,
-              (SELECT coalesce(array_agg(DISTINCT x), '{}') FROM (
-                 SELECT e.payload->>'to' AS x FROM entity_history h JOIN custody_events e
-                   ON e.partition = h.partition AND e.sequence = h.sequence
-                  WHERE h.entity_id = p.id AND h.event_type = 'custody.handover'
-                 UNION SELECT e.payload->>'by' FROM entity_history h JOIN custody_events e
-                   ON e.partition = h.partition AND e.sequence = h.sequence
-                  WHERE h.entity_id = p.id AND h.event_type = 'shipment.received'
-                 UNION SELECT p.owner) parties) AS holders
-         FROM members m JOIN products p ON p.id = m.id
-        GROUP BY p.id ORDER BY depth, p.id LIMIT $3`,
+       ),
+       -- The page first: holders are looked up for the products answered, not for the whole lot.
+       page AS (SELECT id, min(depth) AS depth FROM members GROUP BY id ORDER BY depth, id LIMIT $3)
+       SELECT p.id, p.status, p.holder, p.location, page.depth,
+              (SELECT coalesce(array_agg(party ORDER BY first_held), '{}') FROM (
+                 SELECT party, min(held) AS first_held FROM (
+                   SELECT CASE h.event_type WHEN 'shipment.received' THEN e.payload->>'by' ELSE e.payload->>'to' END AS party,
+                          h.sequence AS held
+                     FROM entity_history h JOIN custody_events e ON e.partition = h.partition AND e.sequence = h.sequence
+                    WHERE h.entity_id = p.id AND h.event_type IN ('custody.handover', 'shipment.received')
+                   UNION ALL SELECT p.owner, -1) taken
+                 GROUP BY party) parties) AS holders
+         FROM page JOIN products p ON p.id = page.id
+        ORDER BY page.depth, p.id`,
       [gtin, lot, limit],
     );
   }

@@ -217,6 +217,9 @@ export class ProvenanceController {
       const current = await this.queries.position(this.config.ledger.id);
       if (!waitFor) return current;
       const wanted = position(waitFor);
+      if (wanted.partition >= this.config.ledger.partitions) {
+        throw invalidRequest([{ pointer: '/waitFor', detail: `the ledger has ${this.config.ledger.partitions} partition(s)` }]);
+      }
       const at = current.find((p) => p.partition === wanted.partition);
       if (at && at.nextSequence > wanted.sequence) return current;
       if (Date.now() >= deadline) {

@@ -81,5 +81,14 @@ describe('readiness through a Kafka broker outage', () => {
     );
     expect(after.status).toBe(200);
     expect(after.body.status).toBe('ok');
+    // The projector lost its feed during the outage and follows the ledger again.
+    type Projection = { projection?: { partitions?: { status: string }[] } };
+    const projecting = (r: { body: Readiness }) => (r.body.info as unknown as Projection).projection?.partitions?.[0]?.status;
+    const following = await eventually(
+      () => readiness(url),
+      (r) => projecting(r) === 'projecting',
+      30_000,
+    );
+    expect(projecting(following)).toBe('projecting');
   }, 120_000);
 });

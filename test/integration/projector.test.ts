@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { custodyAppend } from '../../src/custody/custody-append.js';
+import type { CustodyCommand } from '../../src/custody/custody-decider.js';
 import { custodyStateModel } from '../../src/custody/custody-state.js';
+import type { AppendRequest } from '../../src/ledger/ledger-record.js';
+import { ProvenanceQueries } from '../../src/provenance/provenance-queries.js';
 import { encodeRecord, decodeRecord } from '../../src/ledger/record-codec.js';
 import { PostgresReadModels } from '../../src/projection/postgres-read-models.js';
 import { PARTIES, productId, recordWorkload, WORKLOAD_GTIN } from '../fixtures/custody-workload.js';
@@ -105,5 +108,66 @@ describe('the projector on the real broker and database', () => {
       "SELECT 1 FROM custody_events WHERE payload->>'location' = '0000000000000'",
     );
     expect(visible).toHaveLength(0);
+  });
+});
+
+describe('containment over time in the read models', () => {
+  it('keeps a product packed when it is unpacked and packed again in one transaction', async () => {
+    const ledger = await startKafkaLedger({ stateModel: custodyStateModel });
+    const database = reserveTestDatabase();
+    const dataSource = await openDatabase(database.url);
+    try {
+      const product = productId(9, 9, 9);
+      const pallet = '/00/106141400000000017';
+      let minute = 0;
+      const step = (command: CustodyCommand) =>
+        custodyAppend(command, (id) => ledger.writer.stateOf(id), {
+          eventId: randomUUID(),
+          occurredAt: new Date(Date.UTC(2026, 0, 1, 0, minute++)).toISOString(),
+          actor: 'test',
+        });
+      const { maker, makerSite, dc, dcSite } = PARTIES;
+      await ledger.writer.append(step({ type: 'commission', product, owner: maker, location: makerSite, details: {} }));
+      await ledger.writer.append(
+        step({
+          type: 'create-shipment',
+          shipment: pallet,
+          owner: maker,
+          location: makerSite,
+          destination: dcSite,
+          consignee: dc,
+        }),
+      );
+      await ledger.writer.append(
+        step({ type: 'pack', shipment: pallet, products: [product], party: maker, location: makerSite }),
+      );
+      // Unpacked and packed again: one group, so one transaction and one projected batch.
+      const unpack = step({ type: 'unpack', shipment: pallet, products: [product], party: maker, location: makerSite });
+      const repack: AppendRequest = {
+        eventId: randomUUID(),
+        eventType: 'shipment.packed',
+        entityIds: [pallet, product],
+        occurredAt: new Date(Date.UTC(2026, 0, 1, 0, minute++)).toISOString(),
+        actor: 'test',
+        payload: { party: maker, location: makerSite },
+      };
+      await ledger.writer.appendAll([unpack, repack]);
+      await settled(ledger);
+      const projector = projectorFor(ledger, dataSource);
+      await projector.start();
+      await projectedTo(dataSource, ledger.ledgerId, BigInt(ledger.writer.partitionStats()[0]!.committedEnd!));
+      await projector.stop();
+      const rows = await dataSource.query<{ unpacked_sequence: string | null }[]>(
+        'SELECT unpacked_sequence FROM containment WHERE product_id = $1 ORDER BY packed_sequence',
+        [product],
+      );
+      expect(rows.map((row) => row.unpacked_sequence === null)).toEqual([false, true]);
+      const contents = await new ProvenanceQueries(dataSource).contents(pallet, null);
+      expect(contents.map((row) => row.productId)).toEqual([product]);
+    } finally {
+      await ledger.writer.close();
+      await dataSource.destroy();
+      await database.drop();
+    }
   });
 });
