@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { inclusionProof, MerkleTree, merkleRoot, verifyInclusion } from './merkle-tree.js';
+import { consistencyProof, inclusionProof, MerkleTree, merkleRoot, verifyConsistency, verifyInclusion } from './merkle-tree.js';
 
 const hashes = Array.from({ length: 20 }, (_, i) => createHash('sha256').update(`record ${i}`).digest('hex'));
 
@@ -63,5 +63,31 @@ describe('MerkleTree (RFC 9162)', () => {
       expect(restored.root()).toBe(merkleRoot(more));
     }
     expect(() => MerkleTree.fromCompactRange(3, [hashes[0]!])).toThrow(/2 nodes, not 1/);
+  });
+
+  it('proves every older tree consistent with every newer one, and no proof survives a change (RFC 9162 2.1.4)', () => {
+    for (let n = 1; n <= hashes.length; n++) {
+      const newRoot = merkleRoot(hashes.slice(0, n));
+      for (let m = 1; m <= n; m++) {
+        const oldRoot = merkleRoot(hashes.slice(0, m));
+        const proof = consistencyProof(hashes.slice(0, n), m);
+        expect({ m, n, ok: verifyConsistency(m, n, oldRoot, newRoot, proof) }).toEqual({ m, n, ok: true });
+        if (m < n) {
+          expect(verifyConsistency(m, n, merkleRoot(hashes.slice(1, m + 1)), newRoot, proof)).toBe(false);
+          expect(verifyConsistency(m, n, oldRoot, merkleRoot(hashes.slice(1, n + 1)), proof)).toBe(false);
+          for (let i = 0; i < proof.length; i++) {
+            const bent = proof.map((node, j) => (j === i ? createHash('sha256').update(node).digest('hex') : node));
+            expect(verifyConsistency(m, n, oldRoot, newRoot, bent)).toBe(false);
+          }
+        }
+      }
+    }
+  });
+
+  it('gives the consistency proofs of RFC 9162 shape: none for a tree with itself, one node for a full left subtree', () => {
+    expect(consistencyProof(hashes.slice(0, 8), 8)).toEqual([]);
+    expect(consistencyProof(hashes.slice(0, 8), 4)).toEqual([merkleRoot(hashes.slice(4, 8))]);
+    expect(() => consistencyProof(hashes.slice(0, 8), 0)).toThrow(RangeError);
+    expect(verifyConsistency(3, 2, merkleRoot(hashes.slice(0, 3)), merkleRoot(hashes.slice(0, 2)), [])).toBe(false);
   });
 });

@@ -155,3 +155,76 @@ export function verifyInclusion(recordHash: Hash, index: number, treeSize: numbe
   }
   return sn === 0 && bytesToHex(r) === root;
 }
+
+/**
+ * PROOF(m, D[n]) of RFC 9162 section 2.1.4.1: the nodes that show the tree of the first
+ * `oldSize` records is a prefix of the tree of all of them (an auditor holding an older
+ * checkpoint checks a newer one with it: the log was only appended to).
+ */
+export function consistencyProof(recordHashes: readonly Hash[], oldSize: number): Hash[] {
+  const n = recordHashes.length;
+  if (!Number.isInteger(oldSize) || oldSize < 1 || oldSize > n) {
+    throw new RangeError(`a consistency proof runs from a size between 1 and ${n}, not ${oldSize}`);
+  }
+  const leaves = recordHashes.map(leafHash);
+  const proof: Uint8Array[] = [];
+  // SUBPROOF(m, D[from:to], complete), iteratively: the nodes are collected from the bottom up.
+  const subproof = (m: number, from: number, to: number, complete: boolean): void => {
+    if (m === to - from) {
+      if (!complete) proof.push(subtreeRoot(leaves, from, to));
+      return;
+    }
+    const k = largestPowerOfTwoBelow(to - from);
+    if (m <= k) {
+      subproof(m, from, from + k, complete);
+      proof.push(subtreeRoot(leaves, from + k, to));
+    } else {
+      subproof(m - k, from + k, to, false);
+      proof.push(subtreeRoot(leaves, from, from + k));
+    }
+  };
+  subproof(oldSize, 0, n, true);
+  return proof.map((node) => bytesToHex(node));
+}
+
+/** RFC 9162 section 2.1.4.2: does the proof show the tree of `oldSize` is a prefix of that of `newSize`? */
+export function verifyConsistency(
+  oldSize: number,
+  newSize: number,
+  oldRoot: Hash,
+  newRoot: Hash,
+  proof: readonly Hash[],
+): boolean {
+  if (!Number.isInteger(oldSize) || !Number.isInteger(newSize) || oldSize < 1 || oldSize > newSize) return false;
+  if (oldSize === newSize) return proof.length === 0 && oldRoot === newRoot;
+  const path = proof.map((node) => hexToBytes(node));
+  // An old tree that is a complete subtree is the first node of the path itself.
+  if ((oldSize & (oldSize - 1)) === 0) path.unshift(hexToBytes(oldRoot));
+  if (path.length === 0) return false;
+  let fn = oldSize - 1;
+  let sn = newSize - 1;
+  while (fn & 1) {
+    fn >>>= 1;
+    sn >>>= 1;
+  }
+  let fr = path[0] as Uint8Array;
+  let sr = path[0] as Uint8Array;
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn & 1 || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      if (!(fn & 1)) {
+        while (!(fn & 1) && fn !== 0) {
+          fn >>>= 1;
+          sn >>>= 1;
+        }
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn >>>= 1;
+    sn >>>= 1;
+  }
+  return bytesToHex(fr) === oldRoot && bytesToHex(sr) === newRoot && sn === 0;
+}
