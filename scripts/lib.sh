@@ -1,4 +1,4 @@
-# Shared by scripts/start.sh and scripts/test.sh: make sure this machine can build and run
+# Shared by scripts/start.sh, scripts/test.sh and scripts/projection-rebuild.sh: make sure this machine can build and run
 # Custodian. Installs only what is missing; safe to run again.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -22,5 +22,20 @@ ensure_dependencies() {
     say "installing npm dependencies (npm ci)"
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
     cp "$ROOT/package-lock.json" "$stamp"
+  fi
+}
+
+# Kafka and PostgreSQL for the application: KAFKA_BROKERS and DATABASE_URL when set, else the
+# local broker (scripts/kafka.sh) and embedded PostgreSQL (scripts/postgres.mjs); exports both.
+ensure_services() {
+  if [ -z "${KAFKA_BROKERS:-}" ]; then
+    bash "$ROOT/scripts/kafka.sh" start
+    KAFKA_BROKERS="$(bash "$ROOT/scripts/kafka.sh" brokers)"
+    export KAFKA_BROKERS
+  fi
+  if [ -z "${DATABASE_URL:-}" ]; then
+    local server_url
+    server_url="$(node "$ROOT/scripts/postgres.mjs" start)"
+    export DATABASE_URL="${server_url%/postgres}/custodian"
   fi
 }

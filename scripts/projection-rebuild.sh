@@ -10,12 +10,5 @@ cd "$ROOT"
 ensure_tools
 ensure_dependencies
 npm run -s build
-if [ -z "${KAFKA_BROKERS:-}" ]; then
-  bash scripts/kafka.sh start
-  export KAFKA_BROKERS="$(bash scripts/kafka.sh brokers)"
-fi
-if [ -z "${DATABASE_URL:-}" ]; then
-  server_url="$(node scripts/postgres.mjs start)"
-  export DATABASE_URL="${server_url%/postgres}/custodian"
-fi
+ensure_services
 exec node --enable-source-maps dist/src/projection/projector-main.js --rebuild

@@ -15,14 +15,7 @@ ensure_dependencies
 say "building"
 npm run -s build
 
-if [ -z "${KAFKA_BROKERS:-}" ]; then
-  bash scripts/kafka.sh start
-  export KAFKA_BROKERS="$(bash scripts/kafka.sh brokers)"
-fi
-if [ -z "${DATABASE_URL:-}" ]; then
-  server_url="$(node scripts/postgres.mjs start)"
-  export DATABASE_URL="${server_url%/postgres}/custodian"
-fi
+ensure_services
 
 # A first start has no API keys: create one operator key so the API can be tried at once.
 keys_file="${API_KEYS_FILE:-${CUSTODIAN_DATA_DIR:-.data}/api-keys.json}"
