@@ -13,6 +13,7 @@ import { ProductsModule } from './products/products.module.js';
 import { ProjectionModule } from './projection/projection.module.js';
 import { ProvenanceModule } from './provenance/provenance.module.js';
 import { ShipmentsModule } from './shipments/shipments.module.js';
+import { VerificationModule } from './verification/verification.module.js';
 
 @Module({})
 export class AppModule {
@@ -31,6 +32,7 @@ export class AppModule {
         ShipmentsModule,
         ProjectionModule,
         ProvenanceModule,
+        VerificationModule,
       ],
       providers: [ShutdownLogger],
     };

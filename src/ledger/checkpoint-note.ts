@@ -102,6 +102,15 @@ export class CheckpointSigner {
     return `${this.keyName}+${this.keyId}+${base64(concatBytes(Uint8Array.of(ED25519), this.publicKey))}`;
   }
 
+  /**
+   * Signs other statements with this key (attestations). The caller puts a domain prefix in
+   * front of the message, so that no such signature can pass for a checkpoint's (a note text
+   * starts with its origin, `custodian/...`).
+   */
+  signMessage(message: Uint8Array): string {
+    return base64(ed25519.sign(message, this.secretKey));
+  }
+
   sign(checkpoint: Checkpoint): SignedCheckpoint {
     const text = noteText(checkpoint);
     const signature = ed25519.sign(utf8ToBytes(text), this.secretKey);
@@ -133,6 +142,18 @@ export class CheckpointVerifier {
     const verifier = new CheckpointVerifier(name, raw.slice(1));
     if (verifier.keyId !== id) throw new CheckpointFormatError(`key id ${id} does not match the key (${verifier.keyId})`);
     return verifier;
+  }
+
+  /** Checks a base64 Ed25519 signature made with CheckpointSigner.signMessage. */
+  verifiesMessage(signature: string, message: Uint8Array): boolean {
+    let raw: Uint8Array;
+    try {
+      raw = fromBase64(signature);
+    } catch {
+      return false;
+    }
+    if (raw.length !== 64 || base64(raw) !== signature) return false;
+    return ed25519.verify(raw, message, this.publicKey);
   }
 
   /**

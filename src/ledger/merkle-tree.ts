@@ -90,44 +90,126 @@ function largestPowerOfTwoBelow(n: number): number {
   return k;
 }
 
-function subtreeRoot(leaves: readonly Uint8Array[], from: number, to: number): Uint8Array {
-  if (to - from === 1) return leaves[from] as Uint8Array;
-  const k = largestPowerOfTwoBelow(to - from);
-  return nodeHash(subtreeRoot(leaves, from, from + k), subtreeRoot(leaves, from + k, to));
+/**
+ * Roots and proofs (RFC 9162 sections 2.1.1, 2.1.3.1 and 2.1.4.1) over the record hashes of a
+ * partition, for any tree size up to theirs. Every perfect subtree is hashed at most once and
+ * kept, whatever the number of proofs and sizes asked for: a verifier that proves all the
+ * records of a product pays O(n) hashes once, then O(log n) per proof.
+ */
+export class MerkleProofs {
+  /** levels[l][i]: the root of the perfect subtree of 2^l leaves starting at leaf i * 2^l. */
+  private readonly levels: Uint8Array[][] = [[]];
+
+  constructor(
+    private readonly recordHashAt: (index: number) => Hash | undefined,
+    readonly length: number,
+  ) {}
+
+  static of(recordHashes: readonly Hash[]): MerkleProofs {
+    return new MerkleProofs((index) => recordHashes[index], recordHashes.length);
+  }
+
+  private perfect(level: number, index: number): Uint8Array {
+    const row = (this.levels[level] ??= []);
+    let node = row[index];
+    if (node === undefined) {
+      if (level === 0) {
+        const hash = this.recordHashAt(index);
+        if (hash === undefined) throw new RangeError(`no record hash at leaf ${index}`);
+        node = leafHash(hash);
+      } else {
+        node = nodeHash(this.perfect(level - 1, 2 * index), this.perfect(level - 1, 2 * index + 1));
+      }
+      row[index] = node;
+    }
+    return node;
+  }
+
+  /** MTH(D[from:to]). */
+  private subtree(from: number, to: number): Uint8Array {
+    const n = to - from;
+    if ((n & (n - 1)) === 0 && from % n === 0) return this.perfect(Math.log2(n), from / n);
+    const k = largestPowerOfTwoBelow(n);
+    return nodeHash(this.subtree(from, from + k), this.subtree(from + k, to));
+  }
+
+  private checkSize(size: number): void {
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.length) {
+      throw new RangeError(`a tree of size ${size} is not within the ${this.length} record hashes held`);
+    }
+  }
+
+  /** The root of the tree of the first `size` records. */
+  root(size: number = this.length): Hash {
+    this.checkSize(size);
+    return size === 0 ? EMPTY_ROOT : bytesToHex(this.subtree(0, size));
+  }
+
+  /** PATH(m, D[size]): the audit path of leaf `index` in the tree of the first `size` records. */
+  inclusionProof(index: number, size: number = this.length): Hash[] {
+    this.checkSize(size);
+    if (!Number.isInteger(index) || index < 0 || index >= size) {
+      throw new RangeError(`leaf ${index} is outside a tree of size ${size}`);
+    }
+    // Walk down from the root, keeping the sibling subtree of the side the leaf is on.
+    const siblings: Uint8Array[] = [];
+    let from = 0;
+    let to = size;
+    let m = index;
+    while (to - from > 1) {
+      const k = largestPowerOfTwoBelow(to - from);
+      if (m < k) {
+        siblings.push(this.subtree(from + k, to));
+        to = from + k;
+      } else {
+        siblings.push(this.subtree(from, from + k));
+        from += k;
+        m -= k;
+      }
+    }
+    // The path lists siblings from the leaf up.
+    return siblings.reverse().map((node) => bytesToHex(node));
+  }
+
+  /**
+   * PROOF(m, D[size]): the nodes that show the tree of the first `oldSize` records is a prefix
+   * of the tree of the first `size` (an auditor holding an older checkpoint checks a newer one
+   * with it: the log was only appended to).
+   */
+  consistencyProof(oldSize: number, size: number = this.length): Hash[] {
+    this.checkSize(size);
+    if (!Number.isInteger(oldSize) || oldSize < 1 || oldSize > size) {
+      throw new RangeError(`a consistency proof runs from a size between 1 and ${size}, not ${oldSize}`);
+    }
+    const proof: Uint8Array[] = [];
+    // SUBPROOF(m, D[from:to], complete); the nodes are collected from the bottom up.
+    const subproof = (m: number, from: number, to: number, complete: boolean): void => {
+      if (m === to - from) {
+        if (!complete) proof.push(this.subtree(from, to));
+        return;
+      }
+      const k = largestPowerOfTwoBelow(to - from);
+      if (m <= k) {
+        subproof(m, from, from + k, complete);
+        proof.push(this.subtree(from + k, to));
+      } else {
+        subproof(m - k, from + k, to, false);
+        proof.push(this.subtree(from, from + k));
+      }
+    };
+    subproof(oldSize, 0, size, true);
+    return proof.map((node) => bytesToHex(node));
+  }
 }
 
 /** MTH over the given record hashes, computed from scratch (for checks and proofs). */
 export function merkleRoot(recordHashes: readonly Hash[]): Hash {
-  if (recordHashes.length === 0) return EMPTY_ROOT;
-  return bytesToHex(subtreeRoot(recordHashes.map(leafHash), 0, recordHashes.length));
+  return MerkleProofs.of(recordHashes).root();
 }
 
 /** PATH(m, D[n]) of RFC 9162 section 2.1.3.1: the audit path of leaf `index`. */
 export function inclusionProof(recordHashes: readonly Hash[], index: number): Hash[] {
-  if (!Number.isInteger(index) || index < 0 || index >= recordHashes.length) {
-    throw new RangeError(`leaf ${index} is outside a tree of size ${recordHashes.length}`);
-  }
-  const leaves = recordHashes.map(leafHash);
-  const path: Uint8Array[] = [];
-  let from = 0;
-  let to = leaves.length;
-  let m = index;
-  // Walk down from the root, keeping the sibling subtree of the side the leaf is on.
-  const siblings: Uint8Array[] = [];
-  while (to - from > 1) {
-    const k = largestPowerOfTwoBelow(to - from);
-    if (m < k) {
-      siblings.push(subtreeRoot(leaves, from + k, to));
-      to = from + k;
-    } else {
-      siblings.push(subtreeRoot(leaves, from, from + k));
-      from += k;
-      m -= k;
-    }
-  }
-  // The path lists siblings from the leaf up.
-  for (let i = siblings.length - 1; i >= 0; i--) path.push(siblings[i] as Uint8Array);
-  return path.map((node) => bytesToHex(node));
+  return MerkleProofs.of(recordHashes).inclusionProof(index);
 }
 
 /** RFC 9162 section 2.1.3.2: does the proof put this record at `index` under `root`? */
@@ -156,35 +238,9 @@ export function verifyInclusion(recordHash: Hash, index: number, treeSize: numbe
   return sn === 0 && bytesToHex(r) === root;
 }
 
-/**
- * PROOF(m, D[n]) of RFC 9162 section 2.1.4.1: the nodes that show the tree of the first
- * `oldSize` records is a prefix of the tree of all of them (an auditor holding an older
- * checkpoint checks a newer one with it: the log was only appended to).
- */
+/** PROOF(m, D[n]) of RFC 9162 section 2.1.4.1 over all the given record hashes. */
 export function consistencyProof(recordHashes: readonly Hash[], oldSize: number): Hash[] {
-  const n = recordHashes.length;
-  if (!Number.isInteger(oldSize) || oldSize < 1 || oldSize > n) {
-    throw new RangeError(`a consistency proof runs from a size between 1 and ${n}, not ${oldSize}`);
-  }
-  const leaves = recordHashes.map(leafHash);
-  const proof: Uint8Array[] = [];
-  // SUBPROOF(m, D[from:to], complete), iteratively: the nodes are collected from the bottom up.
-  const subproof = (m: number, from: number, to: number, complete: boolean): void => {
-    if (m === to - from) {
-      if (!complete) proof.push(subtreeRoot(leaves, from, to));
-      return;
-    }
-    const k = largestPowerOfTwoBelow(to - from);
-    if (m <= k) {
-      subproof(m, from, from + k, complete);
-      proof.push(subtreeRoot(leaves, from + k, to));
-    } else {
-      subproof(m - k, from + k, to, false);
-      proof.push(subtreeRoot(leaves, from, from + k));
-    }
-  };
-  subproof(oldSize, 0, n, true);
-  return proof.map((node) => bytesToHex(node));
+  return MerkleProofs.of(recordHashes).consistencyProof(oldSize);
 }
 
 /** RFC 9162 section 2.1.4.2: does the proof show the tree of `oldSize` is a prefix of that of `newSize`? */

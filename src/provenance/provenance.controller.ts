@@ -51,6 +51,21 @@ function key<T>(parsed: { ok: true; value: T } | { ok: false; problem: string },
   return parsed.value;
 }
 
+/** A serialised product's id from the path parameters of a route; a 400 naming the bad one. */
+export function sgtinPath(gtin: string, serial: string): string {
+  const identity: Gs1Identity = {
+    kind: 'sgtin',
+    gtin: key(parseGtin(gtin), '/gtin'),
+    serial: key(parseSerial(serial), '/serial'),
+  };
+  return digitalLinkPath(identity);
+}
+
+/** A lot's id from the path parameters of a route; a 400 naming the bad one. */
+export function lgtinPath(gtin: string, lot: string): string {
+  return digitalLinkPath({ kind: 'lgtin', gtin: key(parseGtin(gtin), '/gtin'), lot: key(parseLot(lot), '/lot') });
+}
+
 /**
  * Provenance, read-only, from the read models: a product or shipment by its GS1 Digital Link
  * path, its history, its traces. Every answer says how far the projection has caught up; a
@@ -164,16 +179,11 @@ export class ProvenanceController {
   }
 
   private sgtin(gtin: string, serial: string): string {
-    const identity: Gs1Identity = {
-      kind: 'sgtin',
-      gtin: key(parseGtin(gtin), '/gtin'),
-      serial: key(parseSerial(serial), '/serial'),
-    };
-    return digitalLinkPath(identity);
+    return sgtinPath(gtin, serial);
   }
 
   private lgtin(gtin: string, lot: string): string {
-    return digitalLinkPath({ kind: 'lgtin', gtin: key(parseGtin(gtin), '/gtin'), lot: key(parseLot(lot), '/lot') });
+    return lgtinPath(gtin, lot);
   }
 
   private async productAnswer(id: string, waitFor: string | undefined) {

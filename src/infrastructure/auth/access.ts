@@ -12,8 +12,9 @@ import { ApiKeyRing, type Principal } from './api-keys.js';
  *   public    no key (health, the ledger's public key)
  *   read      any key; no key too when AUTH_ANONYMOUS_READS=true
  *   operator  an operator's key (it records steps for its own party)
+ *   audit     an auditor's key (full audits of the ledger)
  */
-export type Access = 'public' | 'read' | 'operator';
+export type Access = 'public' | 'read' | 'operator' | 'audit';
 const ACCESS = 'custodian:access';
 
 export const AccessFor = (access: Access) => SetMetadata(ACCESS, access);
@@ -67,6 +68,9 @@ export class ApiKeyGuard implements CanActivate {
       throw forbidden(
         `the key ${principal.name} has the role ${principal.role}, which only reads; recording steps needs an operator key`,
       );
+    }
+    if (access === 'audit' && principal.role !== 'auditor') {
+      throw forbidden(`the key ${principal.name} has the role ${principal.role}; a full audit needs an auditor key`);
     }
     return true;
   }

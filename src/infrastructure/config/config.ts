@@ -50,6 +50,16 @@ export interface CustodianConfig {
     /** How long a read that asks for its own write waits for the projection, in milliseconds. */
     readonly readWaitMs: number;
   };
+  readonly verification: {
+    /** The attestation key (base64 Ed25519 secret); else a key file in the data directory. */
+    readonly signingKey: string | undefined;
+    /** A directory witness: where checkpoints are published (docs/attestation-format.md §5). */
+    readonly witnessDir: string | undefined;
+    /** An HTTP witness (a witness server's base URL); WITNESS_DIR wins when both are set. */
+    readonly witnessUrl: string | undefined;
+    /** How often the latest checkpoints are published to the witness, in milliseconds. */
+    readonly witnessIntervalMs: number;
+  };
   readonly auth: {
     /** The API key file: names, roles, parties and SHA-256 hashes of keys (docs/api.md). */
     readonly apiKeysFile: string;
@@ -224,6 +234,16 @@ export function loadConfig(env: Environment): CustodianConfig {
     projection: {
       enabled: read.oneOf('PROJECTOR_ENABLED', 'true', ['true', 'false']) === 'true',
       readWaitMs: read.integer('READ_WAIT_TIMEOUT_MS', 2000, 0, 60_000),
+    },
+    verification: {
+      signingKey: read.optional(
+        'VERIFIER_SIGNING_KEY',
+        /^[A-Za-z0-9+/]{43}=$/,
+        'a 32-byte Ed25519 secret key in base64 (44 characters)',
+      ),
+      witnessDir: read.optional('WITNESS_DIR', /^[^\0]+$/, 'a directory path'),
+      witnessUrl: read.optional('WITNESS_URL', /^https?:\/\/[^\s]+$/, 'an http(s) URL'),
+      witnessIntervalMs: read.integer('WITNESS_INTERVAL_MS', 5000, 100, 3_600_000),
     },
     auth: {
       apiKeysFile: read.matching('API_KEYS_FILE', join(dataDir, 'api-keys.json'), /^[^\0]+$/, 'a file path'),

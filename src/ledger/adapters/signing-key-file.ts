@@ -18,9 +18,12 @@ function decodeSeed(text: string, where: string): Uint8Array {
  */
 export async function loadSigningKey(options: {
   configured?: string;
+  /** The configuration variable the configured key comes from, for messages. */
+  variable?: string;
   file: string;
 }): Promise<{ seed: Uint8Array; source: string }> {
-  if (options.configured) return { seed: decodeSeed(options.configured, 'LEDGER_SIGNING_KEY'), source: 'LEDGER_SIGNING_KEY' };
+  const variable = options.variable ?? 'LEDGER_SIGNING_KEY';
+  if (options.configured) return { seed: decodeSeed(options.configured, variable), source: variable };
   try {
     return { seed: decodeSeed(await readFile(options.file, 'utf8'), options.file), source: options.file };
   } catch (error) {

@@ -1,0 +1,66 @@
+/**
+ * The full audit as a command (`npm run audit`; docs/attestation-format.md §6): reads every
+ * partition of the ledger from genesis, verifies it, holds it against the witness and the read
+ * models, prints progress and a summary on stderr, and writes the JSON report to --out (or
+ * stdout). Exit status 0: verified; 1: tampered or incomplete; 2: could not run.
+ */
+import 'reflect-metadata';
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { DataSource } from 'typeorm';
+import { custodyStateModel } from '../custody/custody-state.js';
+import { ConfigError, loadConfig } from '../infrastructure/config/config.js';
+import { dataSourceOptions } from '../infrastructure/database/data-source-options.js';
+import { createKafkaClient } from '../infrastructure/kafka/kafka-client.js';
+import { createLogger } from '../infrastructure/logging/logger.js';
+import { ledgerSigner } from '../ledger/adapters/ledger-signer.js';
+import { CheckpointVerifier } from '../ledger/checkpoint-note.js';
+import { systemClock } from '../ledger/ports.js';
+import { LedgerAudit } from '../verification/ledger-audit.js';
+import { ReadModelSource } from '../verification/read-model-check.js';
+import { configuredWitness, ledgerSource } from '../verification/verification.module.js';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { out: { type: 'string' }, 'no-read-model': { type: 'boolean' } } });
+  const config = loadConfig(process.env);
+  const logger = createLogger({ ...config.log, level: 'warn' });
+  const dataSource = new DataSource(dataSourceOptions(config.database.url));
+  await dataSource.initialize();
+  try {
+    const kafka = createKafkaClient(config.kafka, logger);
+    const { signer } = await ledgerSigner(config);
+    const ledgerKey = new CheckpointVerifier(signer.keyName, signer.publicKey);
+    const source = ledgerSource(config, kafka, ledgerKey, dataSource);
+    const audit = new LedgerAudit({
+      source,
+      witness: configuredWitness(config, ledgerKey),
+      readModel: values['no-read-model'] ? null : new ReadModelSource(dataSource, config.ledger.id),
+      stateModel: custodyStateModel,
+      clock: systemClock,
+    });
+    const report = await audit.run((progress) => {
+      process.stderr.write(
+        `\raudit: partition ${progress.partition + 1}/${progress.partitions}, ${progress.recordsRead} records read, ${progress.recordsVerified} verified`,
+      );
+    });
+    process.stderr.write(`\n${report.summary}`);
+    const json = `${JSON.stringify(report, null, 2)}\n`;
+    if (values.out) await writeFile(values.out, json);
+    else process.stdout.write(json);
+    return report.verdict === 'verified' ? 0 : 1;
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message =
+      error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`custodian-audit: ${message}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,151 @@
+import type { Kafka } from 'kafkajs';
+import { readPartition } from '../ledger/adapters/kafka-partition-reader.js';
+import { type ChainBreak, ChainVerifier } from '../ledger/chain-verifier.js';
+import type { CheckpointVerifier } from '../ledger/checkpoint-note.js';
+import type { Hash } from '../ledger/hashing.js';
+import type { StoredRecord } from '../ledger/ledger-record.js';
+import { MerkleProofs } from '../ledger/merkle-tree.js';
+import type { Finding } from './attestation.js';
+import type { Witness } from './witness.js';
+
+/** Where the verifier reads the truth from: one ledger topic, with its key and genesis pins. */
+export interface LedgerSource {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  readonly ledgerId: string;
+  readonly partitions: number;
+  /** The key that signs the ledger's checkpoints. */
+  readonly ledgerKey: CheckpointVerifier;
+  /** The genesis hash pinned outside Kafka for a partition, or null. */
+  genesisPin(partition: number): Promise<Hash | null>;
+}
+
+export interface PartitionScan {
+  readonly partition: number;
+  /** The first break in the partition, or null when every record verified. */
+  readonly problem: ChainBreak | null;
+  readonly verifier: ChainVerifier;
+  /** Proofs over every verified record hash. */
+  readonly proofs: MerkleProofs;
+  /** Records read from Kafka, verified or not (offsets, as a Kafka client counts them). */
+  readonly recordsRead: number;
+}
+
+/**
+ * Reads a partition of the topic from offset 0 to its end and verifies it as
+ * docs/ledger-format.md §7 says, handing each record to `onVerified` once a signed checkpoint
+ * covers it (awaited: a slow consumer slows the read). Stops at the first break.
+ */
+export async function scanPartition(
+  source: LedgerSource,
+  partition: number,
+  onVerified: (record: StoredRecord) => void | Promise<void>,
+  onProgress?: (recordsRead: number) => void,
+): Promise<PartitionScan> {
+  const pin = await source.genesisPin(partition);
+  const verifier = new ChainVerifier({
+    ledgerId: source.ledgerId,
+    partition,
+    verifier: source.ledgerKey,
+    genesisHash: pin ?? undefined,
+  });
+  let problem: ChainBreak | null = null;
+  let recordsRead = 0;
+  for await (const entry of readPartition(source.kafka, source.topic, partition)) {
+    recordsRead += 1;
+    if (onProgress && recordsRead % 10_000 === 0) onProgress(recordsRead);
+    const result = verifier.push(entry.offset, entry.value);
+    if ('break' in result) {
+      problem = result.break;
+      break;
+    }
+    for (const stored of result.verified) {
+      const pending = onVerified(stored);
+      if (pending) await pending;
+    }
+  }
+  onProgress?.(recordsRead);
+  problem ??= verifier.end();
+  const hashes = verifier.recordHashes;
+  return { partition, problem, verifier, proofs: new MerkleProofs((i) => hashes.at(i), hashes.length), recordsRead };
+}
+
+export function ledgerFinding(problem: ChainBreak): Finding {
+  return {
+    source: 'ledger',
+    kind: problem.kind,
+    partition: problem.partition,
+    offset: problem.offset,
+    sequence: problem.sequence,
+    ...(problem.entityId === undefined ? {} : { entityId: problem.entityId }),
+    ...(problem.expected === undefined ? {} : { expected: problem.expected }),
+    ...(problem.found === undefined ? {} : { found: problem.found }),
+    message: problem.message,
+  };
+}
+
+/** What the verifier found holding a scanned partition against its witness. */
+export interface WitnessCheck {
+  readonly findings: Finding[];
+  /** The witnessed tree the ledger was found to extend, when it was. */
+  readonly witnessed: { readonly treeSize: number; readonly rootHash: Hash } | null;
+}
+
+/**
+ * Holds the verified ledger against the latest checkpoint the witness holds: the ledger must
+ * reach the witnessed tree (else it was truncated) and have its root at that size (else it was
+ * rewritten or forked since).
+ */
+export async function checkAgainstWitness(
+  witness: Witness | null,
+  source: LedgerSource,
+  scan: PartitionScan,
+): Promise<WitnessCheck> {
+  if (!witness) return { findings: [], witnessed: null };
+  const partition = scan.partition;
+  const finding = (kind: string, rest: Omit<Finding, 'source' | 'kind' | 'partition'>): WitnessCheck => ({
+    findings: [{ source: 'witness', kind, partition, ...rest }],
+    witnessed: null,
+  });
+  let held;
+  try {
+    held = await witness.latest(partition);
+  } catch (error) {
+    return finding('witness-unreachable', {
+      offset: null,
+      sequence: null,
+      message: `the witness (${witness.description}) could not be read: ${(error as Error).message}`,
+    });
+  }
+  if (held === null) return { findings: [], witnessed: null };
+  const problem = source.ledgerKey.problemWith(held);
+  if (problem) {
+    return finding('checkpoint', {
+      offset: null,
+      sequence: held.treeSize,
+      message: `the witnessed checkpoint of tree size ${held.treeSize} does not verify: ${problem}`,
+    });
+  }
+  const size = scan.verifier.head().lastCheckpoint?.treeSize ?? 0;
+  const verified = scan.proofs.length;
+  if (held.treeSize > verified) {
+    return finding('truncated', {
+      offset: null,
+      sequence: verified,
+      expected: `a tree of size ${held.treeSize} or more (witnessed at ${held.time})`,
+      found: `a ledger that verifies up to tree size ${size}`,
+      message: `the witness saw a tree of size ${held.treeSize}; the ledger no longer reaches it: records from sequence ${verified} on were removed`,
+    });
+  }
+  const root = scan.proofs.root(held.treeSize);
+  if (root !== held.rootHash) {
+    return finding('fork', {
+      offset: null,
+      sequence: held.treeSize - 1,
+      expected: held.rootHash,
+      found: root,
+      message: `the ledger's first ${held.treeSize} records have another Merkle root than the witnessed checkpoint of ${held.time}: the ledger was rewritten or forked before sequence ${held.treeSize}`,
+    });
+  }
+  return { findings: [], witnessed: { treeSize: held.treeSize, rootHash: held.rootHash } };
+}

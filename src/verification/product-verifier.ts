@@ -1,0 +1,175 @@
+import { encodeRecord } from '../ledger/record-codec.js';
+import type { CheckpointSigner } from '../ledger/checkpoint-note.js';
+import type { EntityStateModel, StoredRecord } from '../ledger/ledger-record.js';
+import { partitionOf } from '../ledger/partitioning.js';
+import type { Clock } from '../ledger/ports.js';
+import {
+  ATTESTATION_VERSION,
+  type Attestation,
+  type Finding,
+  type SignedAttestation,
+  signAttestation,
+  type Verdict,
+} from './attestation.js';
+import { BUNDLE_VERSION, type BundleConsistency, type BundleRecord, type EvidenceBundle } from './evidence-bundle.js';
+import { checkAgainstWitness, type LedgerSource, ledgerFinding, type PartitionScan, scanPartition } from './partition-scan.js';
+import { historyDifferences, type ProductStateRow, productStateDifference, type ReadModelSource } from './read-model-check.js';
+import type { Witness } from './witness.js';
+
+/** Findings of these kinds leave the history unproven rather than disproven. */
+const INCOMPLETE_KINDS = new Set(['read-model-behind', 'witness-unreachable']);
+
+export function verdictOf(findings: readonly Finding[]): Verdict {
+  if (findings.some((finding) => !INCOMPLETE_KINDS.has(finding.kind))) return 'tampered';
+  return findings.length > 0 ? 'incomplete' : 'verified';
+}
+
+/** The ledger holds no record of the entity (and the partition verifies). */
+export class UnknownSubjectError extends Error {
+  override name = 'UnknownSubjectError';
+}
+
+/** An earlier tree size the caller asked a consistency proof from, which the ledger cannot give. */
+export class BadConsistencyRequestError extends Error {
+  override name = 'BadConsistencyRequestError';
+}
+
+export interface ProductVerifierOptions {
+  readonly source: LedgerSource;
+  readonly signer: CheckpointSigner;
+  readonly witness: Witness | null;
+  readonly readModel: ReadModelSource | null;
+  /** Folds a product's records into the state its products row must show. */
+  readonly stateModel: EntityStateModel;
+  readonly clock: Clock;
+  /** How long to wait for the projector to reach the ledger's end before comparing. */
+  readonly readModelWaitMs: number;
+}
+
+export interface VerifyRequest {
+  /** Build the evidence bundle too. */
+  readonly evidence: boolean;
+  /** A tree size the auditor holds a checkpoint of: the bundle proves the ledger only grew since. */
+  readonly since?: number;
+}
+
+export interface ProductVerification {
+  readonly attestation: SignedAttestation;
+  readonly bundle: EvidenceBundle | null;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Verifies one product's full history against the ledger topic, the truth
+ * (docs/attestation-format.md §1): reads its partition from genesis, verifying every record,
+ * link and checkpoint; keeps the records in the product's own chain (a shipment's steps name
+ * every product packed in it, so those are in it); checks the ledger against the witness; holds
+ * the read model against the records; and signs what it found.
+ */
+export class ProductVerifier {
+  constructor(private readonly options: ProductVerifierOptions) {}
+
+  async verify(subject: string, request: VerifyRequest): Promise<ProductVerification> {
+    const { source } = this.options;
+    const partition = partitionOf(subject, source.partitions);
+    const history: StoredRecord[] = [];
+    // A holder: TypeScript cannot see the callback assign a local.
+    const first: { genesis: StoredRecord | null } = { genesis: null };
+    const scan = await scanPartition(source, partition, (stored) => {
+      if (stored.record.sequence === 0) first.genesis = stored;
+      if (stored.record.entities.some((entity) => entity.id === subject)) history.push(stored);
+    });
+    const findings: Finding[] = [];
+    if (scan.problem) findings.push(ledgerFinding(scan.problem));
+    else if (history.length === 0) throw new UnknownSubjectError(`the ledger holds no record of ${subject}`);
+
+    const witness = await checkAgainstWitness(this.options.witness, source, scan);
+    findings.push(...witness.findings);
+    if (findings.length === 0) findings.push(...(await this.readModelFindings(subject, partition, history, scan)));
+
+    const checkpoint = scan.verifier.head().lastCheckpoint;
+    const attestation: Attestation = {
+      attestationVersion: ATTESTATION_VERSION,
+      ledgerId: source.ledgerId,
+      partition,
+      subject,
+      verdict: verdictOf(findings),
+      findings,
+      steps: history.length,
+      firstRecordHash: history[0]?.hash ?? null,
+      lastRecordHash: history.at(-1)?.hash ?? null,
+      genesisHash: first.genesis?.hash ?? null,
+      checkpoint,
+      witnessed: witness.witnessed,
+      verifiedAt: this.options.clock.now().toISOString(),
+      verifierKeyName: this.options.signer.keyName,
+      verifierKeyId: this.options.signer.keyId,
+    };
+    const signed = signAttestation(attestation, this.options.signer);
+    if (!request.evidence) return { attestation: signed, bundle: null };
+
+    const size = checkpoint?.treeSize ?? 0;
+    const evidence = (stored: StoredRecord): BundleRecord => ({
+      offset: stored.offset,
+      record: Buffer.from(encodeRecord(stored.record).bytes).toString('utf8'),
+      inclusionProof: stored.record.sequence < size ? scan.proofs.inclusionProof(stored.record.sequence, size) : [],
+    });
+    const consistency: BundleConsistency[] = [];
+    const proofFrom = (reason: BundleConsistency['reason'], fromTreeSize: number): BundleConsistency => ({
+      reason,
+      fromTreeSize,
+      fromRootHash: scan.proofs.root(fromTreeSize),
+      proof: scan.proofs.consistencyProof(fromTreeSize, size),
+    });
+    if (witness.witnessed && witness.witnessed.treeSize <= size)
+      consistency.push(proofFrom('witness', witness.witnessed.treeSize));
+    if (request.since !== undefined) {
+      if (request.since < 1 || request.since > size) {
+        throw new BadConsistencyRequestError(`since: a tree size between 1 and ${size}, the size of the latest checkpoint`);
+      }
+      consistency.push(proofFrom('requested', request.since));
+    }
+    const bundle: EvidenceBundle = {
+      bundleVersion: BUNDLE_VERSION,
+      attestation: signed,
+      genesis: first.genesis ? evidence(first.genesis) : null,
+      records: history.map(evidence),
+      consistency,
+    };
+    return { attestation: signed, bundle };
+  }
+
+  /** The read model against the verified records, once it has projected the ledger's end. */
+  private async readModelFindings(
+    subject: string,
+    partition: number,
+    history: readonly StoredRecord[],
+    scan: PartitionScan,
+  ): Promise<Finding[]> {
+    const readModel = this.options.readModel;
+    if (!readModel) return [];
+    const end = scan.proofs.length;
+    const deadline = Date.now() + this.options.readModelWaitMs;
+    let projectedTo = await readModel.projectedTo(partition);
+    while (projectedTo < end && Date.now() < deadline) {
+      await sleep(50);
+      projectedTo = await readModel.projectedTo(partition);
+    }
+    const rows = await readModel.historyOf(subject, partition);
+    const findings = historyDifferences(subject, partition, history, rows, projectedTo);
+    const last = history.at(-1);
+    if (findings.length === 0 && last && last.record.sequence < projectedTo) {
+      let state: unknown;
+      for (const stored of history) state = this.options.stateModel.evolve(state, stored.record, subject);
+      const difference = productStateDifference(
+        subject,
+        last,
+        state as ProductStateRow | undefined,
+        await readModel.product(subject),
+      );
+      if (difference) findings.push(difference);
+    }
+    return findings;
+  }
+}

@@ -1,0 +1,113 @@
+import { Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
+import { AccessFor } from '../infrastructure/auth/access.js';
+import { invalidRequest, SchemaPipe } from '../infrastructure/http/request-validation.js';
+import type { CheckpointSigner } from '../ledger/checkpoint-note.js';
+import { lgtinPath, sgtinPath } from '../provenance/provenance.controller.js';
+import { AuditJobs } from './audit-jobs.js';
+import type { LedgerSource } from './partition-scan.js';
+import { BadConsistencyRequestError, ProductVerifier, UnknownSubjectError } from './product-verifier.js';
+import { ATTESTATION_SIGNER, LEDGER_SOURCE } from './verification.tokens.js';
+
+const AttestationQuery = Type.Object(
+  {
+    evidence: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'answer with the evidence bundle' }),
+    ),
+    since: Type.Optional(
+      Type.String({
+        pattern: '^[1-9]\\d{0,14}$',
+        description: 'the tree size of a checkpoint you hold: the bundle proves the ledger only grew since',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+type AttestationQuery = Static<typeof AttestationQuery>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Integrity attestations and evidence bundles for products, the keys to check them with, and
+ * full audits of the ledger (docs/attestation-format.md).
+ */
+@ApiTags('verification')
+@ApiBearerAuth()
+@Controller()
+export class VerificationController {
+  constructor(
+    private readonly verifier: ProductVerifier,
+    private readonly audits: AuditJobs,
+    @Inject(ATTESTATION_SIGNER) private readonly signer: CheckpointSigner,
+    @Inject(LEDGER_SOURCE) private readonly source: LedgerSource,
+  ) {}
+
+  @AccessFor('read')
+  @Get('products/01/:gtin/21/:serial/attestation')
+  @ApiOperation({ summary: "A signed statement that a serialised product's full history verifies against the ledger" })
+  async itemAttestation(
+    @Param('gtin') gtin: string,
+    @Param('serial') serial: string,
+    @Query(new SchemaPipe(AttestationQuery)) query: AttestationQuery,
+  ) {
+    return this.attest(sgtinPath(gtin, serial), query);
+  }
+
+  @AccessFor('read')
+  @Get('products/01/:gtin/10/:lot/attestation')
+  @ApiOperation({ summary: "A signed statement that a lot's full history verifies against the ledger" })
+  async lotAttestation(
+    @Param('gtin') gtin: string,
+    @Param('lot') lot: string,
+    @Query(new SchemaPipe(AttestationQuery)) query: AttestationQuery,
+  ) {
+    return this.attest(lgtinPath(gtin, lot), query);
+  }
+
+  @AccessFor('public')
+  @Get('verification/keys')
+  @ApiOperation({ summary: 'The keys an auditor checks attestations and evidence bundles with, offline' })
+  keys(): { ledgerKey: string; attestationKey: string } {
+    const ledger = this.source.ledgerKey;
+    return {
+      ledgerKey: `${ledger.keyName}+${ledger.keyId}+${Buffer.concat([Buffer.of(1), ledger.publicKey]).toString('base64')}`,
+      attestationKey: this.signer.verifierKey,
+    };
+  }
+
+  @AccessFor('audit')
+  @Post('audits')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Starts a full audit of the ledger and the read models (one at a time)' })
+  startAudit(@Res({ passthrough: true }) reply: FastifyReply) {
+    const { job } = this.audits.start();
+    void reply.header('location', `/audits/${job.id}`);
+    return job;
+  }
+
+  @AccessFor('audit')
+  @Get('audits/:id')
+  @ApiOperation({ summary: "A full audit's progress, and its report once it finished" })
+  audit(@Param('id') id: string) {
+    if (!UUID.test(id)) throw invalidRequest([{ pointer: '/id', detail: 'an audit id is a UUID' }]);
+    const job = this.audits.get(id);
+    if (!job) throw new NotFoundException(`no audit ${id} (audits are kept in memory until a restart)`);
+    return job;
+  }
+
+  private async attest(subject: string, query: AttestationQuery) {
+    try {
+      const { attestation, bundle } = await this.verifier.verify(subject, {
+        evidence: query.evidence === 'true' || query.since !== undefined,
+        since: query.since === undefined ? undefined : Number(query.since),
+      });
+      return bundle ?? attestation;
+    } catch (error) {
+      if (error instanceof UnknownSubjectError) throw new NotFoundException(error.message);
+      if (error instanceof BadConsistencyRequestError) throw invalidRequest([{ pointer: '/since', detail: error.message }]);
+      throw error;
+    }
+  }
+}
