@@ -25,7 +25,6 @@ const AttestationQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-type AttestationQuery = Static<typeof AttestationQuery>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -50,7 +49,7 @@ export class VerificationController {
   async itemAttestation(
     @Param('gtin') gtin: string,
     @Param('serial') serial: string,
-    @Query(new SchemaPipe(AttestationQuery)) query: AttestationQuery,
+    @Query(new SchemaPipe(AttestationQuery)) query: Static<typeof AttestationQuery>,
   ) {
     return this.attest(sgtinPath(gtin, serial), query);
   }
@@ -61,7 +60,7 @@ export class VerificationController {
   async lotAttestation(
     @Param('gtin') gtin: string,
     @Param('lot') lot: string,
-    @Query(new SchemaPipe(AttestationQuery)) query: AttestationQuery,
+    @Query(new SchemaPipe(AttestationQuery)) query: Static<typeof AttestationQuery>,
   ) {
     return this.attest(lgtinPath(gtin, lot), query);
   }
@@ -97,7 +96,7 @@ export class VerificationController {
     return job;
   }
 
-  private async attest(subject: string, query: AttestationQuery) {
+  private async attest(subject: string, query: Static<typeof AttestationQuery>) {
     try {
       const { attestation, bundle } = await this.verifier.verify(subject, {
         evidence: query.evidence === 'true' || query.since !== undefined,
