@@ -24,5 +24,9 @@ if [ ! -e "$keys_file" ]; then
   node dist/src/tools/api-key.js --name demo-operator --role operator --party 4012345000009 --file "$keys_file"
 fi
 
+# Checkpoints go to a witness: WITNESS_DIR or WITNESS_URL when set, else a directory in the data
+# directory (a stand-in: a real witness is kept by another party, docs/attestation-format.md §5).
+if [ -z "${WITNESS_DIR:-}" ] && [ -z "${WITNESS_URL:-}" ]; then export WITNESS_DIR="${CUSTODIAN_DATA_DIR:-.data}/witness"; fi
+
 say "starting Custodian (Kafka $KAFKA_BROKERS)"
 exec node --enable-source-maps dist/src/main.js

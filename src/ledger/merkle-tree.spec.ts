@@ -1,6 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { consistencyProof, inclusionProof, MerkleTree, merkleRoot, verifyConsistency, verifyInclusion } from './merkle-tree.js';
+import {
+  consistencyProof,
+  inclusionProof,
+  MerkleProofs,
+  MerkleTree,
+  merkleRoot,
+  verifyConsistency,
+  verifyInclusion,
+} from './merkle-tree.js';
 
 const hashes = Array.from({ length: 20 }, (_, i) => createHash('sha256').update(`record ${i}`).digest('hex'));
 
@@ -89,5 +97,28 @@ describe('MerkleTree (RFC 9162)', () => {
     expect(consistencyProof(hashes.slice(0, 8), 4)).toEqual([merkleRoot(hashes.slice(4, 8))]);
     expect(() => consistencyProof(hashes.slice(0, 8), 0)).toThrow(RangeError);
     expect(verifyConsistency(3, 2, merkleRoot(hashes.slice(0, 3)), merkleRoot(hashes.slice(0, 2)), [])).toBe(false);
+  });
+
+  it('answers roots and proofs for every smaller tree from one memoising instance, the same as from scratch', () => {
+    // Perfect subtrees are shared between sizes; a right-edge subtree of one size must not leak into another.
+    const proofs = MerkleProofs.of(hashes);
+    for (const size of [20, 3, 16, 7, 1, 13, 20, 8]) {
+      const prefix = hashes.slice(0, size);
+      const tree = MerkleTree.empty(); // the incremental tree: another way to the same root
+      for (const hash of prefix) tree.append(hash);
+      const root = tree.root();
+      expect(proofs.root(size)).toBe(root);
+      for (let index = 0; index < size; index++) {
+        expect(proofs.inclusionProof(index, size)).toEqual(inclusionProof(prefix, index));
+        expect(verifyInclusion(hashes[index]!, index, size, proofs.inclusionProof(index, size), root)).toBe(true);
+      }
+      for (let old = 1; old <= size; old++) {
+        expect(proofs.consistencyProof(old, size)).toEqual(consistencyProof(prefix, old));
+        expect(verifyConsistency(old, size, proofs.root(old), root, proofs.consistencyProof(old, size))).toBe(true);
+      }
+    }
+    expect(() => proofs.root(21)).toThrow(RangeError);
+    expect(() => proofs.inclusionProof(5, 5)).toThrow(RangeError);
+    expect(() => proofs.consistencyProof(0, 5)).toThrow(RangeError);
   });
 });

@@ -1,23 +1,22 @@
-import type { Kafka } from 'kafkajs';
-import { readPartition } from '../ledger/adapters/kafka-partition-reader.js';
 import { type ChainBreak, ChainVerifier } from '../ledger/chain-verifier.js';
 import type { CheckpointVerifier } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import type { StoredRecord } from '../ledger/ledger-record.js';
 import { MerkleProofs } from '../ledger/merkle-tree.js';
+import type { StoredEntry } from '../ledger/ports.js';
 import type { Finding } from './attestation.js';
 import type { Witness } from './witness.js';
 
-/** Where the verifier reads the truth from: one ledger topic, with its key and genesis pins. */
+/** Where the verifier reads the truth from: one ledger (its topic), with its key and genesis pins. */
 export interface LedgerSource {
-  readonly kafka: Kafka;
-  readonly topic: string;
   readonly ledgerId: string;
   readonly partitions: number;
   /** The key that signs the ledger's checkpoints. */
   readonly ledgerKey: CheckpointVerifier;
   /** The genesis hash pinned outside Kafka for a partition, or null. */
   genesisPin(partition: number): Promise<Hash | null>;
+  /** The partition's raw records from offset 0 to its current end, read_committed. */
+  read(partition: number): AsyncIterable<StoredEntry> | Iterable<StoredEntry>;
 }
 
 export interface PartitionScan {
@@ -51,7 +50,7 @@ export async function scanPartition(
   });
   let problem: ChainBreak | null = null;
   let recordsRead = 0;
-  for await (const entry of readPartition(source.kafka, source.topic, partition)) {
+  for await (const entry of source.read(partition)) {
     recordsRead += 1;
     if (onProgress && recordsRead % 10_000 === 0) onProgress(recordsRead);
     const result = verifier.push(entry.offset, entry.value);

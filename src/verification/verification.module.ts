@@ -7,6 +7,7 @@ import { custodyStateModel } from '../custody/custody-state.js';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
 import { KAFKA } from '../infrastructure/kafka/kafka.module.js';
+import { readPartition } from '../ledger/adapters/kafka-partition-reader.js';
 import { PostgresGenesisPins } from '../ledger/adapters/postgres-genesis-pins.js';
 import { loadSigningKey } from '../ledger/adapters/signing-key-file.js';
 import { CheckpointSigner, CheckpointVerifier } from '../ledger/checkpoint-note.js';
@@ -45,8 +46,7 @@ export function ledgerSource(
 ): LedgerSource {
   const pins = new PostgresGenesisPins(dataSource);
   return {
-    kafka,
-    topic: config.ledger.topic,
+    read: (partition) => readPartition(kafka, config.ledger.topic, partition),
     ledgerId: config.ledger.id,
     partitions: config.ledger.partitions,
     ledgerKey,

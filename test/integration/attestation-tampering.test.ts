@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Kafka } from 'kafkajs';
+import { readPartition } from '../../src/ledger/adapters/kafka-partition-reader.js';
 import { canonicalBytes } from '../../src/ledger/canonical-json.js';
 import { CheckpointVerifier, type SignedCheckpoint } from '../../src/ledger/checkpoint-note.js';
 import type { EntityStateModel, LedgerRecord } from '../../src/ledger/ledger-record.js';
@@ -59,8 +60,7 @@ describe('product attestations on tampered copies of a real ledger', () => {
   ): ProductVerifier {
     const signer = testSigner();
     const source: LedgerSource = {
-      kafka,
-      topic,
+      read: (partition) => readPartition(kafka, topic, partition),
       ledgerId: ledger.ledgerId,
       partitions: 1,
       ledgerKey: options.key ?? new CheckpointVerifier(signer.keyName, signer.publicKey),

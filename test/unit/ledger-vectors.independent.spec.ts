@@ -110,3 +110,74 @@ describe('ledger v1 vectors, checked with node:crypto alone', () => {
     expect(Buffer.from(root!, 'base64').toString('hex')).toBe(vectors.merkle.rootsBySize[Number(size) - 1]);
   });
 });
+
+interface AttestationVectors {
+  signedMessagePrefixHex: string;
+  keys: { ledgerKey: string; attestationKey: string; attestationSecretKeyHex: string; attestationPublicKeyHex: string };
+  genesisHash: string;
+  bundle: {
+    attestation: {
+      attestation: { subject: string; steps: number; checkpoint: { treeSize: number; rootHash: string; note: string } };
+      signature: { value: string };
+    };
+    genesis: { record: string; inclusionProof: string[] };
+    records: { record: string; inclusionProof: string[] }[];
+  };
+}
+
+const attestationVectors = JSON.parse(
+  readFileSync(new URL('../vectors/attestation-v1.json', import.meta.url), 'utf8'),
+) as AttestationVectors;
+
+/** RFC 9162 section 2.1.3.2, written again here on purpose. */
+function rootFromProof(recordHash: string, index: number, treeSize: number, proof: string[]): string {
+  let fn = index;
+  let sn = treeSize - 1;
+  let r = leaf(recordHash);
+  for (const p of proof.map((h) => Buffer.from(h, 'hex'))) {
+    if (fn % 2 === 1 || fn === sn) {
+      r = node(p, r);
+      while (fn % 2 === 0 && fn !== 0) [fn, sn] = [fn >> 1, sn >> 1];
+    } else r = node(r, p);
+    [fn, sn] = [fn >> 1, sn >> 1];
+  }
+  return sn === 0 ? r.toString('hex') : 'proof too long';
+}
+
+describe('attestation v1 vectors, checked with node:crypto alone', () => {
+  const { bundle, keys } = attestationVectors;
+  const { attestation, signature } = bundle.attestation;
+
+  it('the attestation signature is Ed25519 over the prefix and the JCS text of the attestation', () => {
+    expect(Buffer.from(attestationVectors.signedMessagePrefixHex, 'hex').toString('latin1')).toBe('custodian.attestation.v1\0');
+    const message = Buffer.concat([
+      Buffer.from(attestationVectors.signedMessagePrefixHex, 'hex'),
+      Buffer.from(jcs(attestation), 'utf8'),
+    ]);
+    const publicKey = Buffer.from(keys.attestationPublicKeyHex, 'hex');
+    expect(keys.attestationKey.endsWith(Buffer.concat([Buffer.of(1), publicKey]).toString('base64'))).toBe(true);
+    expect(verify(null, message, ed25519Spki(publicKey), Buffer.from(signature.value, 'base64'))).toBe(true);
+    expect(sign(null, message, ed25519Pkcs8(Buffer.from(keys.attestationSecretKeyHex, 'hex'))).toString('base64')).toBe(
+      signature.value,
+    );
+  });
+
+  it('every record of the bundle hashes into the checkpoint root through its proof, and the product chain links up', () => {
+    const prefix = Buffer.from(vectors.recordHash.prefixHex, 'hex');
+    const { treeSize, rootHash } = attestation.checkpoint;
+    let previous: string | null = null;
+    for (const item of [bundle.genesis, ...bundle.records]) {
+      expect(jcs(JSON.parse(item.record))).toBe(item.record);
+      const hash = sha256(prefix, Buffer.from(item.record, 'utf8')).toString('hex');
+      const record = JSON.parse(item.record) as { sequence: number; entities: { id: string; previousHash: string | null }[] };
+      expect(rootFromProof(hash, record.sequence, treeSize, item.inclusionProof)).toBe(rootHash);
+      if (item === bundle.genesis) {
+        expect(hash).toBe(attestationVectors.genesisHash);
+        continue;
+      }
+      expect(record.entities.find((entity) => entity.id === attestation.subject)?.previousHash).toBe(previous);
+      previous = hash;
+    }
+    expect(bundle.records).toHaveLength(attestation.steps);
+  });
+});

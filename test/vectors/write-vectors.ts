@@ -1,6 +1,12 @@
 import { writeFile } from 'node:fs/promises';
+import { buildAttestationVectors } from './attestation-vectors.js';
 import { buildLedgerVectors } from './ledger-vectors.js';
 
-const target = new URL('../../../test/vectors/ledger-v1.json', import.meta.url);
-await writeFile(target, `${JSON.stringify(await buildLedgerVectors(), null, 2)}\n`);
-process.stdout.write(`wrote ${target.pathname}\n`);
+for (const [name, build] of [
+  ['ledger-v1.json', buildLedgerVectors],
+  ['attestation-v1.json', buildAttestationVectors],
+] as const) {
+  const target = new URL(`../../../test/vectors/${name}`, import.meta.url);
+  await writeFile(target, `${JSON.stringify(await build(), null, 2)}\n`);
+  process.stdout.write(`wrote ${target.pathname}\n`);
+}
