@@ -71,7 +71,8 @@ function offsetValue(offset: string): bigint {
   return BigInt(offset);
 }
 
-function isSignedCheckpoint(payload: unknown): payload is SignedCheckpoint {
+/** Whether a value has exactly the members of a signed checkpoint, well-typed (not whether it verifies). */
+export function isSignedCheckpoint(payload: unknown): payload is SignedCheckpoint {
   const p = payload as Record<string, unknown>;
   return (
     typeof p.origin === 'string' &&

@@ -144,6 +144,11 @@ export class CheckpointVerifier {
     return verifier;
   }
 
+  /** The key in signed-note form: <name>+<hex key id>+<base64(0x01 || public key)>. */
+  get verifierKey(): string {
+    return `${this.keyName}+${this.keyId}+${base64(concatBytes(Uint8Array.of(ED25519), this.publicKey))}`;
+  }
+
   /** Checks a base64 Ed25519 signature made with CheckpointSigner.signMessage. */
   verifiesMessage(signature: string, message: Uint8Array): boolean {
     let raw: Uint8Array;

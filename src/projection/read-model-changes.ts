@@ -53,7 +53,7 @@ export interface ContainmentRow {
 
 export interface ReadModelChanges {
   readonly events: Record<string, unknown>[];
-  readonly history: Record<string, unknown>[];
+  readonly history: HistoryRow[];
   readonly products: Map<string, ProductRow>;
   readonly shipments: Map<string, ShipmentRow>;
   /** Packings first recorded in this batch (closed in it too, when unpacked in it). */
@@ -78,6 +78,36 @@ const list = (payload: StoredRecord['record']['payload'], key: string): string[]
 };
 
 const isShipment = (id: string) => id.startsWith('/00/');
+
+/** An entity_history row: one per entity a record names. */
+export interface HistoryRow {
+  readonly entity_id: string;
+  readonly partition: number;
+  readonly sequence: number;
+  readonly occurred_at: string;
+  readonly event_type: string;
+  /** The parties taking part (owner, party, from, to, by, consignee), each once. */
+  readonly parties: string[];
+  /** The shipment whose step this is, on the rows of the products packed in it. */
+  readonly via: string | null;
+  readonly previous_hash: string | null;
+}
+
+/** The entity_history rows a record projects to (the verifier holds the table against these too). */
+export function historyRowsOf(record: StoredRecord['record']): HistoryRow[] {
+  const subject = record.entities[0]?.id ?? '';
+  const parties = [...new Set(PARTY_FIELDS.map((key) => text(record.payload, key)).filter((party) => party !== ''))];
+  return record.entities.map((entity, i) => ({
+    entity_id: entity.id,
+    partition: record.partition,
+    sequence: record.sequence,
+    occurred_at: record.occurredAt,
+    event_type: record.eventType,
+    parties,
+    via: i > 0 && isShipment(subject) && !isShipment(entity.id) ? subject : null,
+    previous_hash: entity.previousHash,
+  }));
+}
 
 export function foldBatch(
   records: readonly StoredRecord[],
@@ -119,7 +149,6 @@ export function foldBatch(
     const subject = ids[0] as string;
     const { payload, sequence, partition } = record;
     const at = record.occurredAt;
-    const parties = [...new Set(PARTY_FIELDS.map((key) => text(payload, key)).filter((party) => party !== ''))];
     changes.events.push({
       partition,
       sequence,
@@ -135,18 +164,7 @@ export function foldBatch(
       entity_ids: ids,
       payload,
     });
-    for (const [i, entity] of record.entities.entries()) {
-      changes.history.push({
-        entity_id: entity.id,
-        partition,
-        sequence,
-        occurred_at: at,
-        event_type: record.eventType,
-        parties,
-        via: i > 0 && isShipment(subject) && !isShipment(entity.id) ? subject : null,
-        previous_hash: entity.previousHash,
-      });
-    }
+    changes.history.push(...historyRowsOf(record));
     const touch = <T extends { last_sequence: number }>(row: T): T => ({ ...row, last_sequence: sequence });
     const setProduct = (row: ProductRow) => changes.products.set(row.id, touch(row));
     const setShipment = (row: ShipmentRow) => changes.shipments.set(row.id, touch(row));

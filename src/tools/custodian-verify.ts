@@ -12,6 +12,7 @@ import { checkEvidenceBundle } from '../verification/evidence-bundle.js';
  */
 
 const USAGE = `usage: custodian-verify <bundle.json | -> --public-key <key or file> [--public-key ...]
+                        [--subject <product id>] [--max-age <seconds>]
                         [--known-checkpoint <file>] [--genesis <hash>] [--json]
 
   --public-key        a verifier key (<name>+<key id>+<base64 key>), or a file holding such keys,
@@ -20,6 +21,9 @@ const USAGE = `usage: custodian-verify <bundle.json | -> --public-key <key or fi
                       (custodian-verifier/<ledger>).
   --known-checkpoint  a signed checkpoint you hold from before (JSON; an earlier attestation or
                       bundle will do): the bundle must prove the ledger only grew since.
+  --subject           the product you asked about (its Digital Link path, /01/<gtin>/21/<serial>):
+                      the bundle must be about it.
+  --max-age           how many seconds old the attestation may be.
   --genesis           the partition's genesis hash as you pinned it.
   --json              print the result as JSON.`;
 
@@ -93,6 +97,8 @@ function main(argv: string[]): number {
         'public-key': { type: 'string', multiple: true },
         'known-checkpoint': { type: 'string' },
         genesis: { type: 'string' },
+        subject: { type: 'string' },
+        'max-age': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -112,6 +118,8 @@ function main(argv: string[]): number {
     if (args.values.genesis !== undefined && !HASH_PATTERN.test(args.values.genesis)) {
       throw new UsageError('--genesis: 64 lowercase hex digits');
     }
+    const maxAge = args.values['max-age'];
+    if (maxAge !== undefined && !/^\d{1,10}$/.test(maxAge)) throw new UsageError('--max-age: a number of seconds');
     const knownCheckpoint = args.values['known-checkpoint'] ? loadCheckpoint(args.values['known-checkpoint']) : undefined;
 
     let text: string;
@@ -139,6 +147,8 @@ function main(argv: string[]): number {
         attestationKey,
         knownCheckpoint,
         genesisHash: args.values.genesis,
+        subject: args.values.subject,
+        ...(maxAge === undefined ? {} : { maxAgeMs: Number(maxAge) * 1000 }),
       }));
     } catch (error) {
       if (error instanceof UsageError) throw error;
@@ -147,10 +157,22 @@ function main(argv: string[]): number {
     const attestation = (bundle as { attestation?: { attestation?: Record<string, unknown> } } | undefined)?.attestation
       ?.attestation;
     if (args.values.json) {
-      process.stdout.write(`${JSON.stringify({ verified: failures.length === 0, failures, checked }, null, 2)}\n`);
+      const about =
+        attestation === undefined
+          ? {}
+          : {
+              subject: attestation.subject,
+              ledgerId: attestation.ledgerId,
+              partition: attestation.partition,
+              steps: attestation.steps,
+              verdict: attestation.verdict,
+              verifiedAt: attestation.verifiedAt,
+              treeSize: (attestation.checkpoint as { treeSize?: unknown } | null)?.treeSize,
+            };
+      process.stdout.write(`${JSON.stringify({ verified: failures.length === 0, ...about, failures, checked }, null, 2)}\n`);
     } else if (failures.length === 0) {
       process.stdout.write(
-        `VERIFIED: ${String(attestation?.subject)}, ${String(attestation?.steps)} steps, ledger ${String(attestation?.ledgerId)} partition ${String(attestation?.partition)}\n${checked.map((line) => `  ok  ${line}`).join('\n')}\n`,
+        `VERIFIED: ${String(attestation?.subject)}, ${String(attestation?.steps)} steps, ledger ${String(attestation?.ledgerId)} partition ${String(attestation?.partition)}, attested ${String(attestation?.verifiedAt)}\n${checked.map((line) => `  ok  ${line}`).join('\n')}\n`,
       );
     } else {
       process.stderr.write(`NOT VERIFIED: ${path}\n${failures.map((line) => `  FAIL  ${line}`).join('\n')}\n`);

@@ -11,7 +11,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
-import { CheckpointVerifier, type SignedCheckpoint } from '../ledger/checkpoint-note.js';
+import { isSignedCheckpoint } from '../ledger/chain-verifier.js';
+import { CheckpointVerifier } from '../ledger/checkpoint-note.js';
 import { LEDGER_ID } from '../ledger/record-codec.js';
 import { DirectoryWitness, WitnessRefusedError } from '../verification/witness.js';
 
@@ -52,8 +53,14 @@ export function createWitnessServer(directory: string, keys: readonly Checkpoint
     const ledgerId = key.keyName.replace(/^custodian\//, '');
     witnesses.set(ledgerId, new DirectoryWitness(directory, ledgerId, key));
   }
-  // One request at a time per server: publish reads, checks and replaces the latest checkpoint.
-  let queue: Promise<void> = Promise.resolve();
+  // One publication at a time: it reads, checks and replaces the latest checkpoint. Bodies are
+  // read before, so a slow client holds up no one.
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
   const handle = async (request: IncomingMessage): Promise<Reply> => {
     try {
       const match = /^\/([^/]+)\/(\d{1,4})$/.exec(request.url ?? '');
@@ -69,27 +76,27 @@ export function createWitnessServer(directory: string, keys: readonly Checkpoint
       if (request.method !== 'POST') return reply(405, 'GET or POST\n');
       const body = await readBody(request);
       if (body === null) return reply(413, `at most ${MAX_BODY} bytes\n`);
-      let checkpoint: SignedCheckpoint;
+      let checkpoint: unknown;
       try {
-        checkpoint = JSON.parse(body) as SignedCheckpoint;
+        checkpoint = JSON.parse(body);
       } catch {
         return reply(400, 'the body is not JSON\n');
       }
-      if (typeof checkpoint !== 'object' || typeof checkpoint.note !== 'string') {
-        return reply(400, 'the body is not a signed checkpoint\n');
-      }
-      await witness.publish(partition, checkpoint);
+      if (!isSignedCheckpoint(checkpoint)) return reply(400, 'the body is not a signed checkpoint\n');
+      await exclusive(() => witness.publish(partition, checkpoint));
       return reply(204);
     } catch (error) {
       if (error instanceof WitnessRefusedError) return reply(409, `${error.message}\n`);
       return reply(500, 'the witness failed\n');
     }
   };
-  return createServer((request, response) => {
-    queue = queue.then(async () => {
-      send(response, await handle(request));
+  const server = createServer((request, response) => {
+    void handle(request).then((answer) => {
+      send(response, answer);
     });
   });
+  server.requestTimeout = 10_000;
+  return server;
 }
 
 function main(): void {

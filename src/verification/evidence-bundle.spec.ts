@@ -146,7 +146,12 @@ describe('checking an evidence bundle offline', () => {
     const stranger = new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(13));
     expect(
       checkEvidenceBundle(bundle, { ...keys, ledgerKey: new CheckpointVerifier(stranger.keyName, stranger.publicKey) }).failures,
-    ).toEqual([expect.stringMatching(/^attestation.checkpoint: the signature is not by key id/)]);
+    ).toEqual([
+      expect.stringMatching(/^attestation.checkpoint: the signature is not by key id/),
+      expect.stringMatching(
+        /^genesis.record: names the checkpoint key "custodian\/unit\+[0-9a-f]{8}\+.*", not custodian\/unit\+/,
+      ),
+    ]);
     expect(checkEvidenceBundle(bundle, { ...keys, genesisHash: 'f'.repeat(64) }).failures).toEqual([
       `genesis: hashes to ${bundle.attestation.attestation.genesisHash!}, not to the pinned ${'f'.repeat(64)}`,
     ]);
@@ -167,7 +172,40 @@ describe('checking an evidence bundle offline', () => {
     ]);
   });
 
+  it('holds the bundle to the product, the age and the ledger key the auditor expects', () => {
+    expect(checkEvidenceBundle(bundle, { ...keys, subject: 'b' }).failures).toEqual([
+      'attestation.subject: the bundle is about a, not b',
+    ]);
+    const now = new Date('2026-11-26T13:00:00Z');
+    expect(checkEvidenceBundle(bundle, { ...keys, maxAgeMs: 3_600_000, now }).failures).toEqual([]);
+    expect(checkEvidenceBundle(bundle, { ...keys, maxAgeMs: 3_599_000, now }).failures).toEqual([
+      'attestation.verifiedAt: 2026-11-26T12:00:00.000Z is older than 3599 s',
+    ]);
+  });
+
   it('refuses what is not a bundle, naming the member', () => {
+    expect(
+      checkEvidenceBundle(
+        changed((copy) => {
+          (copy.attestation.attestation as { checkpoint: unknown }).checkpoint = {};
+        }),
+        keys,
+      ).failures,
+    ).toEqual(['attestation.attestation.checkpoint: must be a signed checkpoint or null']);
+    expect(
+      checkEvidenceBundle(
+        changed((copy) => {
+          (copy.genesis as { record: unknown }).record = '{"formatVersion":1}';
+          copy.records = [];
+          (copy as unknown as { consistency: unknown[] }).consistency = [
+            { reason: 'x', fromTreeSize: 0, fromRootHash: 'a'.repeat(64), proof: [] },
+          ];
+        }),
+        keys,
+      ).failures,
+    ).toContain(
+      'consistency[0]: the tree of size 0 (root ' + 'a'.repeat(64) + ") is not a prefix of the checkpoint's tree of size 11",
+    );
     expect(checkEvidenceBundle([], keys).failures).toEqual(['the bundle is not a JSON object']);
     expect(
       checkEvidenceBundle(

@@ -1,4 +1,6 @@
+import { isSignedCheckpoint } from '../ledger/chain-verifier.js';
 import { type CheckpointVerifier, checkpointOrigin, type SignedCheckpoint } from '../ledger/checkpoint-note.js';
+import { partitionOf } from '../ledger/partitioning.js';
 import { HASH_PATTERN, type Hash } from '../ledger/hashing.js';
 import { GENESIS_EVENT, type LedgerRecord } from '../ledger/ledger-record.js';
 import { verifyConsistency, verifyInclusion } from '../ledger/merkle-tree.js';
@@ -44,6 +46,11 @@ export interface BundleCheckOptions {
   readonly knownCheckpoint?: SignedCheckpoint;
   /** The partition's genesis hash as the auditor pinned it. */
   readonly genesisHash?: Hash;
+  /** The product the auditor asked about: the bundle must be about it. */
+  readonly subject?: string;
+  /** How old the attestation may be, and the time to measure it from. */
+  readonly maxAgeMs?: number;
+  readonly now?: Date;
 }
 
 export interface BundleCheck {
@@ -66,8 +73,19 @@ function shapeProblem(bundle: unknown): string | undefined {
   if (!isObject(signed) || !isObject(signed.attestation) || !isObject(signed.signature)) {
     return 'attestation: must hold an attestation and its signature';
   }
-  if (signed.attestation.attestationVersion !== ATTESTATION_VERSION) {
+  const attestation = signed.attestation;
+  if (attestation.attestationVersion !== ATTESTATION_VERSION) {
     return `attestation.attestation.attestationVersion: must be ${ATTESTATION_VERSION}`;
+  }
+  if (attestation.checkpoint !== null && !isSignedCheckpoint(attestation.checkpoint)) {
+    return 'attestation.attestation.checkpoint: must be a signed checkpoint or null';
+  }
+  if (
+    !Array.isArray(attestation.findings) ||
+    typeof attestation.subject !== 'string' ||
+    typeof attestation.ledgerId !== 'string'
+  ) {
+    return 'attestation.attestation: must name its subject and ledger and list its findings';
   }
   const records: unknown[] = Array.isArray(bundle.records) ? [...(bundle.records as unknown[])] : [null];
   if (bundle.genesis !== null) records.push(bundle.genesis);
@@ -103,6 +121,15 @@ function shapeProblem(bundle: unknown): string | undefined {
  * to its last, the genesis, and the consistency proofs. Shared by the offline CLI and the tests.
  */
 export function checkEvidenceBundle(input: unknown, options: BundleCheckOptions): BundleCheck {
+  try {
+    return checkBundle(input, options);
+  } catch (error) {
+    // A bundle shaped to trip the checker is a failed bundle, never an error of the caller's.
+    return { failures: [`the bundle is malformed: ${(error as Error).message}`], checked: [] };
+  }
+}
+
+function checkBundle(input: unknown, options: BundleCheckOptions): BundleCheck {
   const failures: string[] = [];
   const checked: string[] = [];
   const shape = shapeProblem(input);
@@ -113,6 +140,15 @@ export function checkEvidenceBundle(input: unknown, options: BundleCheckOptions)
   const signatureProblem = attestationSignatureProblem(bundle.attestation, options.attestationKey);
   if (signatureProblem) failures.push(`attestation.signature: ${signatureProblem}`);
   else checked.push(`attestation signed by ${options.attestationKey.keyName} (${options.attestationKey.keyId})`);
+  if (options.subject !== undefined && attestation.subject !== options.subject) {
+    failures.push(`attestation.subject: the bundle is about ${attestation.subject}, not ${options.subject}`);
+  }
+  if (options.maxAgeMs !== undefined) {
+    const age = (options.now ?? new Date()).getTime() - Date.parse(attestation.verifiedAt);
+    if (!(age <= options.maxAgeMs)) {
+      failures.push(`attestation.verifiedAt: ${attestation.verifiedAt} is older than ${Math.round(options.maxAgeMs / 1000)} s`);
+    }
+  }
   if (attestation.verdict !== 'verified') {
     const first = attestation.findings[0];
     failures.push(
@@ -161,8 +197,18 @@ export function checkEvidenceBundle(input: unknown, options: BundleCheckOptions)
   else {
     const genesis = proven('genesis', bundle.genesis);
     if (genesis) {
+      const payload = genesis.record.payload;
       if (genesis.record.sequence !== 0 || genesis.record.eventType !== GENESIS_EVENT) {
         failures.push('genesis.record: not a genesis record at sequence 0');
+      } else if (payload.checkpointKey !== options.ledgerKey.verifierKey) {
+        failures.push(
+          `genesis.record: names the checkpoint key ${JSON.stringify(payload.checkpointKey)}, not ${options.ledgerKey.verifierKey}`,
+        );
+      } else if (
+        typeof payload.partitions !== 'number' ||
+        partitionOf(attestation.subject, payload.partitions) !== attestation.partition
+      ) {
+        failures.push(`attestation.partition: ${attestation.subject} belongs to another partition than ${attestation.partition}`);
       }
       if (attestation.genesisHash !== genesis.hash) {
         failures.push(`genesis: hashes to ${genesis.hash}, the attestation names ${String(attestation.genesisHash)}`);

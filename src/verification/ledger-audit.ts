@@ -2,9 +2,16 @@ import type { EntityStateModel, StoredRecord } from '../ledger/ledger-record.js'
 import { CHECKPOINT_EVENT } from '../ledger/ledger-record.js';
 import type { Clock } from '../ledger/ports.js';
 import type { Finding, Verdict } from './attestation.js';
-import { checkAgainstWitness, type LedgerSource, ledgerFinding, scanPartition } from './partition-scan.js';
+import { checkAgainstWitness, readWitness, type LedgerSource, ledgerFinding, scanPartition } from './partition-scan.js';
 import { verdictOf } from './product-verifier.js';
-import { eventRowDifference, type ProductStateRow, productStateDifference, type ReadModelSource } from './read-model-check.js';
+import { historyRowsOf } from '../projection/read-model-changes.js';
+import {
+  eventRowDifference,
+  historyRowDifference,
+  ProductFacts,
+  productDifference,
+  type ReadModelSource,
+} from './read-model-check.js';
 import type { Witness } from './witness.js';
 
 /** How far a running audit got. */
@@ -84,21 +91,40 @@ export class LedgerAudit {
       let checkpoints = 0;
       let eventsCompared = 0;
       let batch: StoredRecord[] = [];
-      const states = new Map<string, unknown>();
-      const lastRecord = new Map<string, StoredRecord>();
+      const facts = new Map<string, ProductFacts>();
+      const witnessed = await readWitness(this.options.witness, source, partition);
       const projectedTo = readModel ? await readModel.projectedTo(partition) : 0;
+      // Rows are read in contiguous ranges of sequences, [comparedTo, upTo), so that a row at a
+      // sequence no custody record holds (a checkpoint's, say) is seen as well.
+      let comparedTo = 0;
+      const extra = (row: { sequence: number; kafka_offset?: string }, field: string, found: string, entityId?: string) => {
+        note({
+          source: 'read-model',
+          kind: 'read-model',
+          partition,
+          offset: row.kafka_offset ?? null,
+          sequence: row.sequence,
+          ...(entityId === undefined ? {} : { entityId }),
+          field,
+          expected: '(no row)',
+          found,
+          message: 'the read model shows a step the ledger does not hold',
+        });
+      };
 
-      const compare = async () => {
-        if (!readModel || batch.length === 0) return;
-        const from = batch[0]?.record.sequence as number;
-        const to = (batch.at(-1)?.record.sequence as number) + 1;
-        const rows = new Map(
-          (await readModel.events(partition, from, Math.min(to, projectedTo))).map((row) => [row.sequence, row]),
+      const compare = async (upTo: number) => {
+        if (!readModel) return;
+        upTo = Math.min(upTo, projectedTo);
+        if (upTo <= comparedTo) return;
+        const rows = new Map((await readModel.events(partition, comparedTo, upTo)).map((row) => [row.sequence, row]));
+        const history = new Map(
+          (await readModel.historyRows(partition, comparedTo, upTo)).map((row) => [`${row.entity_id}\n${row.sequence}`, row]),
         );
         for (const stored of batch) {
-          if (stored.record.sequence >= projectedTo) break;
-          const row = rows.get(stored.record.sequence);
-          rows.delete(stored.record.sequence);
+          const sequence = stored.record.sequence;
+          if (sequence >= upTo) break;
+          const row = rows.get(sequence);
+          rows.delete(sequence);
           eventsCompared += 1;
           const difference = row
             ? eventRowDifference(stored, row)
@@ -107,28 +133,24 @@ export class LedgerAudit {
                 kind: 'read-model',
                 partition,
                 offset: stored.offset,
-                sequence: stored.record.sequence,
+                sequence,
                 field: 'custody_events',
                 expected: stored.hash,
                 found: '(no row)',
                 message: 'the read model lacks this step',
               };
           if (difference) note(difference);
+          for (const expected of historyRowsOf(stored.record)) {
+            const key = `${expected.entity_id}\n${sequence}`;
+            const found = historyRowDifference(stored, expected, history.get(key));
+            history.delete(key);
+            if (found) note(found);
+          }
         }
-        for (const row of rows.values()) {
-          note({
-            source: 'read-model',
-            kind: 'read-model',
-            partition,
-            offset: row.kafka_offset,
-            sequence: row.sequence,
-            field: 'custody_events',
-            expected: '(no row)',
-            found: row.record_hash,
-            message: 'the read model shows a step the ledger does not hold at this sequence',
-          });
-        }
-        batch = [];
+        for (const row of rows.values()) extra(row, 'custody_events', row.record_hash ?? '(a row)');
+        for (const row of history.values()) extra(row, 'entity_history', row.event_type, row.entity_id);
+        batch = batch.filter((stored) => stored.record.sequence >= upTo);
+        comparedTo = upTo;
       };
 
       const scan = await scanPartition(
@@ -139,40 +161,42 @@ export class LedgerAudit {
           if (stored.record.eventType === CHECKPOINT_EVENT) checkpoints += 1;
           if (stored.record.entities.length === 0) return;
           for (const entity of stored.record.entities) {
-            states.set(entity.id, stateModel.evolve(states.get(entity.id), stored.record, entity.id));
-            lastRecord.set(entity.id, stored);
+            let known = facts.get(entity.id);
+            if (!known) facts.set(entity.id, (known = new ProductFacts(entity.id, stateModel)));
+            known.observe(stored);
           }
           batch.push(stored);
-          if (batch.length >= COMPARE_BATCH) await compare();
+          if (batch.length >= COMPARE_BATCH) await compare(stored.record.sequence + 1);
         },
         (recordsRead) => {
           onProgress({ partition, partitions: source.partitions, recordsRead, recordsVerified: verifiedSoFar });
         },
       );
-      await compare();
+      const readTo = scan.proofs.length;
+      if (!scan.problem) await compare(readTo);
       if (scan.problem) note(ledgerFinding(scan.problem));
-      const witness = await checkAgainstWitness(this.options.witness, source, scan);
+      const witness = checkAgainstWitness(witnessed, scan);
       for (const finding of witness.findings) note(finding);
 
       let productsCompared = 0;
       if (readModel && !scan.problem) {
         const rows = await readModel.products(partition);
-        for (const [id, state] of states) {
-          const last = lastRecord.get(id) as StoredRecord;
-          if ((state as { kind?: string } | undefined)?.kind !== 'product' || last.record.sequence >= projectedTo) continue;
-          productsCompared += 1;
-          const difference = productStateDifference(id, last, state as ProductStateRow, rows.get(id));
-          if (difference) note(difference);
+        for (const [id, known] of facts) {
+          const row = rows.get(id);
           rows.delete(id);
+          if (!known.isProduct || (known.last?.record.sequence ?? readTo) >= projectedTo) continue;
+          productsCompared += 1;
+          const difference = productDifference(known, row, readTo);
+          if (difference) note(difference);
         }
-        for (const id of rows.keys()) {
-          if (states.has(id)) continue;
+        for (const [id, row] of rows) {
+          if (row.last_sequence >= Math.min(readTo, projectedTo)) continue;
           note({
             source: 'read-model',
             kind: 'read-model',
             partition,
             offset: null,
-            sequence: null,
+            sequence: row.last_sequence,
             entityId: id,
             field: 'products',
             expected: '(no row)',

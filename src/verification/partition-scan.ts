@@ -1,5 +1,5 @@
-import { type ChainBreak, ChainVerifier } from '../ledger/chain-verifier.js';
-import type { CheckpointVerifier } from '../ledger/checkpoint-note.js';
+import { type ChainBreak, ChainVerifier, isSignedCheckpoint } from '../ledger/chain-verifier.js';
+import { type CheckpointVerifier, checkpointOrigin, type SignedCheckpoint } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import type { StoredRecord } from '../ledger/ledger-record.js';
 import { MerkleProofs } from '../ledger/merkle-tree.js';
@@ -90,23 +90,20 @@ export interface WitnessCheck {
   readonly witnessed: { readonly treeSize: number; readonly rootHash: Hash } | null;
 }
 
+/** What the witness held when asked: its latest checkpoint (verified), or why there is none to use. */
+export type WitnessReading = { readonly held: SignedCheckpoint | null } | { readonly findings: Finding[] };
+
 /**
- * Holds the verified ledger against the latest checkpoint the witness holds: the ledger must
- * reach the witnessed tree (else it was truncated) and have its root at that size (else it was
- * rewritten or forked since).
+ * The latest checkpoint the witness holds for the partition, checked. Ask before the ledger is
+ * read: a checkpoint the writer commits while the verifier reads would otherwise be witnessed
+ * beyond the end the verifier read to, and look like a truncation.
  */
-export async function checkAgainstWitness(
-  witness: Witness | null,
-  source: LedgerSource,
-  scan: PartitionScan,
-): Promise<WitnessCheck> {
-  if (!witness) return { findings: [], witnessed: null };
-  const partition = scan.partition;
-  const finding = (kind: string, rest: Omit<Finding, 'source' | 'kind' | 'partition'>): WitnessCheck => ({
+export async function readWitness(witness: Witness | null, source: LedgerSource, partition: number): Promise<WitnessReading> {
+  if (!witness) return { held: null };
+  const finding = (kind: string, rest: Omit<Finding, 'source' | 'kind' | 'partition'>): WitnessReading => ({
     findings: [{ source: 'witness', kind, partition, ...rest }],
-    witnessed: null,
   });
-  let held;
+  let held: unknown;
   try {
     held = await witness.latest(partition);
   } catch (error) {
@@ -116,8 +113,16 @@ export async function checkAgainstWitness(
       message: `the witness (${witness.description}) could not be read: ${(error as Error).message}`,
     });
   }
-  if (held === null) return { findings: [], witnessed: null };
-  const problem = source.ledgerKey.problemWith(held);
+  if (held === null) return { held: null };
+  if (!isSignedCheckpoint(held)) {
+    return finding('checkpoint', {
+      offset: null,
+      sequence: null,
+      message: 'the witness holds something that is not a signed checkpoint',
+    });
+  }
+  const origin = checkpointOrigin(source.ledgerId, partition);
+  const problem = held.origin !== origin ? `it is of ${held.origin}, not ${origin}` : source.ledgerKey.problemWith(held);
   if (problem) {
     return finding('checkpoint', {
       offset: null,
@@ -125,26 +130,55 @@ export async function checkAgainstWitness(
       message: `the witnessed checkpoint of tree size ${held.treeSize} does not verify: ${problem}`,
     });
   }
+  return { held };
+}
+
+/**
+ * Holds the verified ledger against the checkpoint the witness held: the ledger must reach the
+ * witnessed tree (else it was truncated) and have its root at that size (else it was rewritten
+ * or forked since).
+ */
+export function checkAgainstWitness(reading: WitnessReading, scan: PartitionScan): WitnessCheck {
+  if ('findings' in reading) return { findings: reading.findings, witnessed: null };
+  const held = reading.held;
+  if (held === null) return { findings: [], witnessed: null };
+  const partition = scan.partition;
   const size = scan.verifier.head().lastCheckpoint?.treeSize ?? 0;
   const verified = scan.proofs.length;
   if (held.treeSize > verified) {
-    return finding('truncated', {
-      offset: null,
-      sequence: verified,
-      expected: `a tree of size ${held.treeSize} or more (witnessed at ${held.time})`,
-      found: `a ledger that verifies up to tree size ${size}`,
-      message: `the witness saw a tree of size ${held.treeSize}; the ledger no longer reaches it: records from sequence ${verified} on were removed`,
-    });
+    return {
+      witnessed: null,
+      findings: [
+        {
+          source: 'witness',
+          kind: 'truncated',
+          partition,
+          offset: null,
+          sequence: verified,
+          expected: `a tree of size ${held.treeSize} or more (witnessed at ${held.time})`,
+          found: `a ledger that verifies up to tree size ${size}`,
+          message: `the witness saw a tree of size ${held.treeSize}; the ledger no longer reaches it: records from sequence ${verified} on were removed`,
+        },
+      ],
+    };
   }
   const root = scan.proofs.root(held.treeSize);
   if (root !== held.rootHash) {
-    return finding('fork', {
-      offset: null,
-      sequence: held.treeSize - 1,
-      expected: held.rootHash,
-      found: root,
-      message: `the ledger's first ${held.treeSize} records have another Merkle root than the witnessed checkpoint of ${held.time}: the ledger was rewritten or forked before sequence ${held.treeSize}`,
-    });
+    return {
+      witnessed: null,
+      findings: [
+        {
+          source: 'witness',
+          kind: 'fork',
+          partition,
+          offset: null,
+          sequence: held.treeSize - 1,
+          expected: held.rootHash,
+          found: root,
+          message: `the ledger's first ${held.treeSize} records have another Merkle root than the witnessed checkpoint of ${held.time}: the ledger was rewritten or forked before sequence ${held.treeSize}`,
+        },
+      ],
+    };
   }
   return { findings: [], witnessed: { treeSize: held.treeSize, rootHash: held.rootHash } };
 }

@@ -12,12 +12,24 @@ import {
   type Verdict,
 } from './attestation.js';
 import { BUNDLE_VERSION, type BundleConsistency, type BundleRecord, type EvidenceBundle } from './evidence-bundle.js';
-import { checkAgainstWitness, type LedgerSource, ledgerFinding, type PartitionScan, scanPartition } from './partition-scan.js';
-import { historyDifferences, type ProductStateRow, productStateDifference, type ReadModelSource } from './read-model-check.js';
+import {
+  checkAgainstWitness,
+  readWitness,
+  type LedgerSource,
+  ledgerFinding,
+  type PartitionScan,
+  scanPartition,
+} from './partition-scan.js';
+import { historyDifferences, ProductFacts, productDifference, type ReadModelSource } from './read-model-check.js';
 import type { Witness } from './witness.js';
 
 /** Findings of these kinds leave the history unproven rather than disproven. */
-const INCOMPLETE_KINDS = new Set(['read-model-behind', 'witness-unreachable']);
+const INCOMPLETE_KINDS = new Set(['read-model-behind', 'read-model-unavailable', 'witness-unreachable']);
+
+/** Too many attestations wait already: each reads a whole partition, so they are rationed. */
+export class VerifierBusyError extends Error {
+  override name = 'VerifierBusyError';
+}
 
 export function verdictOf(findings: readonly Finding[]): Verdict {
   if (findings.some((finding) => !INCOMPLETE_KINDS.has(finding.kind))) return 'tampered';
@@ -44,6 +56,9 @@ export interface ProductVerifierOptions {
   readonly clock: Clock;
   /** How long to wait for the projector to reach the ledger's end before comparing. */
   readonly readModelWaitMs: number;
+  /** Verifications that run at once (default 2), and that may wait for a turn (default 32). */
+  readonly maxConcurrent?: number;
+  readonly maxWaiting?: number;
 }
 
 export interface VerifyRequest {
@@ -68,11 +83,32 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * the read model against the records; and signs what it found.
  */
 export class ProductVerifier {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
   constructor(private readonly options: ProductVerifierOptions) {}
 
+  /** Verifies the product's history; throws VerifierBusyError when too many wait already. */
   async verify(subject: string, request: VerifyRequest): Promise<ProductVerification> {
+    if (this.running >= (this.options.maxConcurrent ?? 2)) {
+      if (this.waiting.length >= (this.options.maxWaiting ?? 32)) {
+        throw new VerifierBusyError(`${this.running} verifications run and ${this.waiting.length} wait; try again shortly`);
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.running += 1;
+    try {
+      return await this.verifyNow(subject, request);
+    } finally {
+      this.running -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async verifyNow(subject: string, request: VerifyRequest): Promise<ProductVerification> {
     const { source } = this.options;
     const partition = partitionOf(subject, source.partitions);
+    const witnessed = await readWitness(this.options.witness, source, partition);
     const history: StoredRecord[] = [];
     // A holder: TypeScript cannot see the callback assign a local.
     const first: { genesis: StoredRecord | null } = { genesis: null };
@@ -84,9 +120,23 @@ export class ProductVerifier {
     if (scan.problem) findings.push(ledgerFinding(scan.problem));
     else if (history.length === 0) throw new UnknownSubjectError(`the ledger holds no record of ${subject}`);
 
-    const witness = await checkAgainstWitness(this.options.witness, source, scan);
+    const witness = checkAgainstWitness(witnessed, scan);
     findings.push(...witness.findings);
-    if (findings.length === 0) findings.push(...(await this.readModelFindings(subject, partition, history, scan)));
+    if (findings.length === 0) {
+      try {
+        findings.push(...(await this.readModelFindings(subject, partition, history, scan)));
+      } catch (error) {
+        findings.push({
+          source: 'read-model',
+          kind: 'read-model-unavailable',
+          partition,
+          offset: null,
+          sequence: null,
+          entityId: subject,
+          message: `the read model could not be read: ${(error as Error).message}`,
+        });
+      }
+    }
 
     const checkpoint = scan.verifier.head().lastCheckpoint;
     const attestation: Attestation = {
@@ -149,6 +199,8 @@ export class ProductVerifier {
   ): Promise<Finding[]> {
     const readModel = this.options.readModel;
     if (!readModel) return [];
+    // The read model is compared up to what the verifier read, not past it: the projector may
+    // be further on by now.
     const end = scan.proofs.length;
     const deadline = Date.now() + this.options.readModelWaitMs;
     let projectedTo = await readModel.projectedTo(partition);
@@ -156,18 +208,14 @@ export class ProductVerifier {
       await sleep(50);
       projectedTo = await readModel.projectedTo(partition);
     }
+    projectedTo = Math.min(projectedTo, end);
     const rows = await readModel.historyOf(subject, partition);
     const findings = historyDifferences(subject, partition, history, rows, projectedTo);
     const last = history.at(-1);
     if (findings.length === 0 && last && last.record.sequence < projectedTo) {
-      let state: unknown;
-      for (const stored of history) state = this.options.stateModel.evolve(state, stored.record, subject);
-      const difference = productStateDifference(
-        subject,
-        last,
-        state as ProductStateRow | undefined,
-        await readModel.product(subject),
-      );
+      const facts = new ProductFacts(subject, this.options.stateModel);
+      for (const stored of history) facts.observe(stored);
+      const difference = productDifference(facts, await readModel.product(subject), end);
       if (difference) findings.push(difference);
     }
     return findings;

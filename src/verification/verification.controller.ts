@@ -3,12 +3,13 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import { AccessFor } from '../infrastructure/auth/access.js';
+import { ProblemException } from '../infrastructure/http/problem-details.js';
 import { invalidRequest, SchemaPipe } from '../infrastructure/http/request-validation.js';
 import type { CheckpointSigner } from '../ledger/checkpoint-note.js';
 import { lgtinPath, sgtinPath } from '../provenance/provenance.controller.js';
 import { AuditJobs } from './audit-jobs.js';
 import type { LedgerSource } from './partition-scan.js';
-import { BadConsistencyRequestError, ProductVerifier, UnknownSubjectError } from './product-verifier.js';
+import { BadConsistencyRequestError, ProductVerifier, UnknownSubjectError, VerifierBusyError } from './product-verifier.js';
 import { ATTESTATION_SIGNER, LEDGER_SOURCE } from './verification.tokens.js';
 
 const AttestationQuery = Type.Object(
@@ -69,9 +70,8 @@ export class VerificationController {
   @Get('verification/keys')
   @ApiOperation({ summary: 'The keys an auditor checks attestations and evidence bundles with, offline' })
   keys(): { ledgerKey: string; attestationKey: string } {
-    const ledger = this.source.ledgerKey;
     return {
-      ledgerKey: `${ledger.keyName}+${ledger.keyId}+${Buffer.concat([Buffer.of(1), ledger.publicKey]).toString('base64')}`,
+      ledgerKey: this.source.ledgerKey.verifierKey,
       attestationKey: this.signer.verifierKey,
     };
   }
@@ -106,6 +106,14 @@ export class VerificationController {
     } catch (error) {
       if (error instanceof UnknownSubjectError) throw new NotFoundException(error.message);
       if (error instanceof BadConsistencyRequestError) throw invalidRequest([{ pointer: '/since', detail: error.message }]);
+      if (error instanceof VerifierBusyError) {
+        throw new ProblemException({
+          type: '/problems/verifier-busy',
+          title: 'The verifier is busy',
+          status: 503,
+          detail: error.message,
+        });
+      }
       throw error;
     }
   }

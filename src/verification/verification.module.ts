@@ -162,6 +162,7 @@ export class WitnessPublisher implements OnApplicationBootstrap, OnApplicationSh
           stateModel: custodyStateModel,
           clock: systemClock,
           readModelWaitMs: config.projection.readWaitMs,
+          maxConcurrent: config.verification.maxConcurrent,
         }),
     },
     {

@@ -31,6 +31,8 @@ function behaviour(name: string, make: () => Witness) {
       await expect(witness.publish(0, checkpoint(3, 'a'))).rejects.toThrow(WitnessRefusedError);
       await expect(witness.publish(0, checkpoint(5, 'c'))).rejects.toThrow(/another root than the witnessed one/);
       await expect(witness.publish(0, checkpoint(9, 'd', intruder))).rejects.toThrow(/does not verify/);
+      const otherPartition = signer.sign({ ...checkpoint(9, 'd'), origin: checkpointOrigin('shop', 1) });
+      await expect(witness.publish(0, otherPartition)).rejects.toThrow(/is of custodian\/shop\/1, not custodian\/shop\/0/);
       const tampered = { ...checkpoint(9, 'd'), treeSize: 10 };
       await expect(witness.publish(0, tampered)).rejects.toThrow(WitnessRefusedError);
       expect(await witness.latest(0)).toEqual(checkpoint(5, 'b'));

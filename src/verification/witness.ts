@@ -1,6 +1,7 @@
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CheckpointVerifier, SignedCheckpoint } from '../ledger/checkpoint-note.js';
+import { isSignedCheckpoint } from '../ledger/chain-verifier.js';
+import { type CheckpointVerifier, checkpointOrigin, type SignedCheckpoint } from '../ledger/checkpoint-note.js';
 
 /**
  * A witness keeps the latest checkpoint of each partition outside Kafka and outside the
@@ -27,13 +28,16 @@ export class WitnessRefusedError extends Error {
 /** Why a witness must refuse `next` when it holds `held`, or undefined when it may keep it. */
 export function witnessRefusal(
   held: SignedCheckpoint | null,
-  next: SignedCheckpoint,
+  next: unknown,
   key: CheckpointVerifier,
+  origin: string,
 ): string | undefined {
+  if (!isSignedCheckpoint(next)) return 'not a signed checkpoint';
+  // Checkpoints are public: anyone may hand one in, so it must be this partition's own.
+  if (next.origin !== origin) return `the checkpoint is of ${next.origin}, not ${origin}`;
   const problem = key.problemWith(next);
   if (problem) return `the checkpoint does not verify: ${problem}`;
   if (held === null) return undefined;
-  if (next.origin !== held.origin) return `the checkpoint is of ${next.origin}, the witness holds ${held.origin}`;
   if (next.treeSize < held.treeSize) {
     return `the checkpoint's tree of size ${next.treeSize} is smaller than the witnessed ${held.treeSize}`;
   }
@@ -74,7 +78,7 @@ export class DirectoryWitness implements Witness {
 
   async publish(partition: number, checkpoint: SignedCheckpoint): Promise<void> {
     const held = await this.latest(partition);
-    const refusal = witnessRefusal(held, checkpoint, this.key);
+    const refusal = witnessRefusal(held, checkpoint, this.key, checkpointOrigin(this.ledgerId, partition));
     if (refusal) throw new WitnessRefusedError(refusal);
     if (held?.treeSize === checkpoint.treeSize) return;
     const folder = this.folder(partition);

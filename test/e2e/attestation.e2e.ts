@@ -290,6 +290,40 @@ describe('attestations, evidence bundles and audits through the API', () => {
     expect(report.report!.findings).toEqual([expect.objectContaining({ field: 'products.holder', entityId: product })]);
     await db.query('UPDATE products SET holder = $1 WHERE id = $2', [RETAILER, product]);
     expect((await attest()).attestation.verdict).toBe('verified');
+
+    // A step taken out of the product's history, and a step put in at a checkpoint's sequence.
+    const deleted: [Record<string, unknown>[], number] = await db.query(
+      'DELETE FROM entity_history WHERE entity_id = $1 AND sequence = $2 RETURNING *',
+      [product, handover.receipt.sequence],
+    );
+    const checkpointSequence = handover.receipt.checkpointSize;
+    await db.query(
+      `INSERT INTO custody_events (partition, sequence, kafka_offset, record_hash, event_id, event_type, occurred_at, occurred_at_text,
+                                   recorded_at, actor, subject, entity_ids, payload)
+       SELECT partition, $2, kafka_offset + 1, repeat('f', 64), gen_random_uuid(), event_type, occurred_at, occurred_at_text,
+              recorded_at, actor, subject, entity_ids, payload FROM custody_events WHERE event_id = $1`,
+      [handover.eventId, checkpointSequence],
+    );
+    try {
+      expect((await attest()).attestation.findings).toEqual([
+        expect.objectContaining({ field: 'entity_history', sequence: handover.receipt.sequence, found: '(no row)' }),
+      ]);
+      const job = await audit();
+      expect(job.report!.findings).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ field: 'entity_history', sequence: handover.receipt.sequence, entityId: product }),
+          expect.objectContaining({ field: 'custody_events', sequence: checkpointSequence, found: 'f'.repeat(64) }),
+        ]),
+      );
+    } finally {
+      await db.query('DELETE FROM custody_events WHERE sequence = $1', [checkpointSequence]);
+      const row = deleted[0][0]!;
+      await db.query(
+        'INSERT INTO entity_history (entity_id, partition, sequence, occurred_at, event_type, parties, via, previous_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        [row.entity_id, row.partition, row.sequence, row.occurred_at, row.event_type, row.parties, row.via, row.previous_hash],
+      );
+    }
+    expect((await attest()).attestation.verdict).toBe('verified');
   });
 
   it('runs a full audit for auditors only, over the API and as a command, and reports every record verified', async () => {

@@ -1,11 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Kafka } from 'kafkajs';
 import { readPartition } from '../../src/ledger/adapters/kafka-partition-reader.js';
 import { canonicalBytes } from '../../src/ledger/canonical-json.js';
-import { CheckpointVerifier, type SignedCheckpoint } from '../../src/ledger/checkpoint-note.js';
+import { CheckpointVerifier, checkpointOrigin, type SignedCheckpoint } from '../../src/ledger/checkpoint-note.js';
 import type { EntityStateModel, LedgerRecord } from '../../src/ledger/ledger-record.js';
 import { decodeRecord, encodeRecord } from '../../src/ledger/record-codec.js';
 import type { Attestation } from '../../src/verification/attestation.js';
@@ -56,7 +56,7 @@ describe('product attestations on tampered copies of a real ledger', () => {
 
   function verifierFor(
     topic: string,
-    options: { pin?: string | null; witness?: boolean; key?: CheckpointVerifier } = {},
+    options: { pin?: string | null; witness?: boolean | string; key?: CheckpointVerifier } = {},
   ): ProductVerifier {
     const signer = testSigner();
     const source: LedgerSource = {
@@ -69,7 +69,14 @@ describe('product attestations on tampered copies of a real ledger', () => {
     return new ProductVerifier({
       source,
       signer: testSigner(7),
-      witness: options.witness === false ? null : new DirectoryWitness(witnessDir, ledger.ledgerId, source.ledgerKey),
+      witness:
+        options.witness === false
+          ? null
+          : new DirectoryWitness(
+              typeof options.witness === 'string' ? options.witness : witnessDir,
+              ledger.ledgerId,
+              source.ledgerKey,
+            ),
       readModel: null,
       stateModel: noState,
       clock: { now: () => new Date('2026-11-26T12:00:00Z') },
@@ -130,6 +137,42 @@ describe('product attestations on tampered copies of a real ledger', () => {
     });
     expect(check.failures).toEqual([]);
     expect(bundle!.consistency.map((item) => item.fromTreeSize)).toEqual([13, 5]);
+  });
+
+  it('proves the ledger extends an earlier witnessed checkpoint, and refuses a witnessed checkpoint of another partition', async () => {
+    const signer = testSigner();
+    const key = new CheckpointVerifier(signer.keyName, signer.publicKey);
+    const earlier = mkdtempSync(join(tmpdir(), 'custodian-witness-'));
+    const checkpoint9 = record(9).payload as unknown as SignedCheckpoint;
+    await new DirectoryWitness(earlier, ledger.ledgerId, key).publish(0, checkpoint9);
+    const topic = await copyOf(original);
+    const { attestation, bundle } = await verifierFor(topic, { witness: earlier }).verify(PRODUCT, { evidence: true });
+    expect(attestation.attestation).toMatchObject({
+      verdict: 'verified',
+      witnessed: { treeSize: 9, rootHash: checkpoint9.rootHash },
+    });
+    expect(bundle!.consistency).toEqual([expect.objectContaining({ reason: 'witness', fromTreeSize: 9 })]);
+    expect(bundle!.consistency[0]!.proof.length).toBeGreaterThan(0);
+    const attestationKey = new CheckpointVerifier(testSigner(7).keyName, testSigner(7).publicKey);
+    expect(checkEvidenceBundle(bundle, { ledgerKey: key, attestationKey }).failures).toEqual([]);
+    const bent = JSON.parse(JSON.stringify(bundle)) as { consistency: { proof: string[] }[] };
+    bent.consistency[0]!.proof[0] = '0'.repeat(64);
+    expect(checkEvidenceBundle(bent, { ledgerKey: key, attestationKey }).failures).toEqual([
+      expect.stringContaining('consistency[0]: the tree of size 9'),
+    ]);
+
+    // Checkpoints are public: one of another partition, put where partition 0's belongs, is refused.
+    const foreign = mkdtempSync(join(tmpdir(), 'custodian-witness-'));
+    mkdirSync(join(foreign, ledger.ledgerId, '0'), { recursive: true });
+    const other = signer.sign({ ...checkpoint9, origin: checkpointOrigin(ledger.ledgerId, 1) });
+    writeFileSync(join(foreign, ledger.ledgerId, '0', 'latest.json'), JSON.stringify(other));
+    const refused = await attest(topic, { witness: foreign });
+    expect(refused.verdict).toBe('tampered');
+    expect(refused.findings[0]).toMatchObject({
+      source: 'witness',
+      kind: 'checkpoint',
+      message: expect.stringContaining('/1, not'),
+    });
   });
 
   it('names a modified record with the hash the chain links to and the one found', async () => {

@@ -59,6 +59,8 @@ export interface CustodianConfig {
     readonly witnessUrl: string | undefined;
     /** How often the latest checkpoints are published to the witness, in milliseconds. */
     readonly witnessIntervalMs: number;
+    /** Attestations verified at once; each reads a whole partition (more wait, up to 32). */
+    readonly maxConcurrent: number;
   };
   readonly auth: {
     /** The API key file: names, roles, parties and SHA-256 hashes of keys (docs/api.md). */
@@ -244,6 +246,7 @@ export function loadConfig(env: Environment): CustodianConfig {
       witnessDir: read.optional('WITNESS_DIR', /^[^\0]+$/, 'a directory path'),
       witnessUrl: read.optional('WITNESS_URL', /^https?:\/\/[^\s]+$/, 'an http(s) URL'),
       witnessIntervalMs: read.integer('WITNESS_INTERVAL_MS', 5000, 100, 3_600_000),
+      maxConcurrent: read.integer('VERIFIER_MAX_CONCURRENT', 2, 1, 64),
     },
     auth: {
       apiKeysFile: read.matching('API_KEYS_FILE', join(dataDir, 'api-keys.json'), /^[^\0]+$/, 'a file path'),

@@ -1,0 +1,232 @@
+/**
+ * Attestation latency, evidence bundle sizes and full-audit speed, in one run.
+ *
+ *   npm run bench:attestation [-- --background 20000 --runs 15]
+ *
+ * Writes a ledger through the Kafka writer: `background` records of other entities, with three
+ * products of 10, 100 and 1,000 steps spread through it. Then measures, against the real
+ * broker: attestations of each product (ProductVerifier, which reads and verifies the
+ * product's whole partition from Kafka), with and without the evidence bundle; the offline
+ * check of each bundle (what custodian-verify does); and a full audit of the ledger (no read
+ * model). Baselines in the same run: reading the partition from Kafka without verifying it,
+ * and the raw SHA-256 rate of @noble/hashes and node:crypto on inputs of the ledger's mean
+ * record size.
+ */
+import { ConsoleLogger } from '@nestjs/common';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { createHash, randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { createKafkaClient } from '../src/infrastructure/kafka/kafka-client.js';
+import { createKafkaLedgerWriter } from '../src/ledger/adapters/kafka-ledger-writer.js';
+import { readPartition } from '../src/ledger/adapters/kafka-partition-reader.js';
+import { CheckpointSigner, CheckpointVerifier } from '../src/ledger/checkpoint-note.js';
+import { systemClock } from '../src/ledger/ports.js';
+import { checkEvidenceBundle } from '../src/verification/evidence-bundle.js';
+import { LedgerAudit } from '../src/verification/ledger-audit.js';
+import type { LedgerSource } from '../src/verification/partition-scan.js';
+import { ProductVerifier } from '../src/verification/product-verifier.js';
+import { MemoryGenesisPins } from '../test/support/memory-ledger.js';
+import { machine, median, spread } from './support/report.js';
+
+const { values } = parseArgs({
+  options: {
+    background: { type: 'string', default: '20000' },
+    runs: { type: 'string', default: '15' },
+  },
+});
+const background = Number(values.background);
+const runs = Number(values.runs);
+const progress = (message: string) => process.stderr.write(`[bench:attestation] ${message}\n`);
+const percentile = (samples: number[], p: number) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+const fixed = (n: number, digits = 1) => n.toFixed(digits);
+
+async function main(): Promise<void> {
+  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+  const kafka = createKafkaClient({ brokers, clientId: 'bench-attestation' }, new ConsoleLogger({ logLevels: ['error'] }));
+  const topic = `bench.attestation.${randomUUID().slice(0, 8)}`;
+  const ledgerId = `bench-${randomUUID().slice(0, 8)}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  const ledgerSigner = new CheckpointSigner(`custodian/${ledgerId}`, CheckpointSigner.generateSecretKey());
+  const attestationSigner = new CheckpointSigner(`custodian-verifier/${ledgerId}`, CheckpointSigner.generateSecretKey());
+  const ledgerKey = new CheckpointVerifier(ledgerSigner.keyName, ledgerSigner.publicKey);
+  const writer = createKafkaLedgerWriter({ kafka, topic, ledgerId, partitions: 1, signer: ledgerSigner, pins: new MemoryGenesisPins() });
+  await writer.start();
+
+  // The three products' steps are spread evenly through the background records.
+  const sizes = [10, 100, 1000];
+  const steps = sizes.flatMap((size) => Array.from({ length: size }, (_, i) => ({ product: `/01/09506000134352/21/P${size}`, i, size })));
+  const total = background + steps.length;
+  const every = Math.max(1, Math.floor(total / steps.length));
+  const started = performance.now();
+  let written = 0;
+  let next = 0;
+  const order = [...steps].sort((a, b) => a.i / a.size - b.i / b.size);
+  while (written < total) {
+    const batch: Promise<unknown>[] = [];
+    for (let k = 0; k < 500 && written < total; k++, written++) {
+      const step = written % every === 0 ? order[next++] : undefined;
+      batch.push(
+        writer.append({
+          eventId: randomUUID(),
+          eventType: step ? 'custody.handover' : 'custody.inspect',
+          entityIds: [step ? step.product : `/01/09506000134352/21/B${written}`],
+          occurredAt: new Date(Date.UTC(2026, 0, 1) + written * 1000).toISOString(),
+          actor: 'bench',
+          payload: { party: '4012345000009', location: '4012345000016', note: 'bench record with a payload of typical size' },
+        }),
+      );
+    }
+    await Promise.all(batch);
+  }
+  // Steps the even spread did not place yet.
+  for (; next < order.length; next++) {
+    const step = order[next]!;
+    await writer.append({
+      eventId: randomUUID(),
+      eventType: 'custody.handover',
+      entityIds: [step.product],
+      occurredAt: '2026-06-01T00:00:00Z',
+      actor: 'bench',
+      payload: { party: '4012345000009', location: '4012345000016', note: 'bench record with a payload of typical size' },
+    });
+  }
+  await writer.close();
+  progress(`wrote ${total} records in ${fixed((performance.now() - started) / 1000)} s`);
+
+  const source: LedgerSource = {
+    ledgerId,
+    partitions: 1,
+    ledgerKey,
+    genesisPin: () => Promise.resolve(null),
+    read: (partition) => readPartition(kafka, topic, partition),
+  };
+  const verifier = new ProductVerifier({
+    source,
+    signer: attestationSigner,
+    witness: null,
+    readModel: null,
+    stateModel: { evolve: () => undefined },
+    clock: systemClock,
+    readModelWaitMs: 0,
+  });
+
+  // Baseline: the partition read from Kafka without verification.
+  let bytes = 0;
+  let records = 0;
+  const readTimes: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const t0 = performance.now();
+    bytes = 0;
+    records = 0;
+    for await (const entry of readPartition(kafka, topic, 0)) {
+      bytes += entry.value.length;
+      records += 1;
+    }
+    readTimes.push(performance.now() - t0);
+  }
+  const meanRecord = Math.round(bytes / records);
+
+  const attestations: { steps: number; p50: number; p99: number; evidenceP50: number; bundleBytes: number; checkMs: number }[] = [];
+  for (const size of sizes) {
+    const product = `/01/09506000134352/21/P${size}`;
+    const plain: number[] = [];
+    const withEvidence: number[] = [];
+    let bundleBytes = 0;
+    let checkMs = 0;
+    for (let run = 0; run < runs; run++) {
+      let t0 = performance.now();
+      const { attestation } = await verifier.verify(product, { evidence: false });
+      plain.push(performance.now() - t0);
+      if (attestation.attestation.verdict !== 'verified' || attestation.attestation.steps !== size) {
+        throw new Error(`P${size}: ${attestation.attestation.verdict}, ${attestation.attestation.steps} steps`);
+      }
+      t0 = performance.now();
+      const { bundle } = await verifier.verify(product, { evidence: true, since: 1 });
+      withEvidence.push(performance.now() - t0);
+      const text = JSON.stringify(bundle);
+      bundleBytes = Buffer.byteLength(text);
+      t0 = performance.now();
+      const check = checkEvidenceBundle(JSON.parse(text), {
+        ledgerKey,
+        attestationKey: new CheckpointVerifier(attestationSigner.keyName, attestationSigner.publicKey),
+      });
+      checkMs = performance.now() - t0;
+      if (check.failures.length > 0) throw new Error(check.failures.join('; '));
+    }
+    attestations.push({
+      steps: size,
+      p50: percentile(plain, 50),
+      p99: percentile(plain, 99),
+      evidenceP50: percentile(withEvidence, 50),
+      bundleBytes,
+      checkMs,
+    });
+    progress(`P${size}: p50 ${fixed(percentile(plain, 50))} ms, bundle ${bundleBytes} bytes`);
+  }
+
+  const audits: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const report = await new LedgerAudit({
+      source,
+      witness: null,
+      readModel: null,
+      stateModel: { evolve: () => undefined },
+      clock: systemClock,
+    }).run();
+    if (report.verdict !== 'verified') throw new Error(report.summary);
+    audits.push(report.partitions[0]!.recordsVerified / report.seconds);
+  }
+
+  // Raw SHA-256 over inputs of the mean record size: the hashing a verifier cannot avoid.
+  const input = new Uint8Array(meanRecord).fill(97);
+  const hashRate = (hash: () => void) => {
+    const rates: number[] = [];
+    for (let run = 0; run < 5; run++) {
+      const n = 50_000;
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) hash();
+      rates.push(n / ((performance.now() - t0) / 1000));
+    }
+    return rates;
+  };
+  const noble = hashRate(() => sha256(input));
+  const openssl = hashRate(() => createHash('sha256').update(input).digest());
+  const read = readTimes.map((ms) => records / (ms / 1000));
+
+  const out: string[] = [];
+  out.push('Command: `npm run bench:attestation' + (process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : '') + '`');
+  out.push(`Machine: ${machine()}; Kafka on the same machine`);
+  out.push(`Date: ${new Date().toISOString()}; ledger of ${records} records (${meanRecord} bytes each on average), one partition`);
+  out.push('');
+  out.push('| product steps | attestation p50 ms | p99 ms | with evidence p50 ms | bundle bytes | bytes per step | offline check ms |');
+  out.push('| ------------: | -----------------: | -----: | -------------------: | -----------: | -------------: | ---------------: |');
+  for (const a of attestations) {
+    out.push(
+      `| ${a.steps} | ${fixed(a.p50)} | ${fixed(a.p99)} | ${fixed(a.evidenceP50)} | ${a.bundleBytes} | ${Math.round(a.bundleBytes / a.steps)} | ${fixed(a.checkMs)} |`,
+    );
+  }
+  out.push('');
+  out.push('| what (records/s, median of runs, spread)                 | records/s | spread | ratio to @noble SHA-256 |');
+  out.push('| -------------------------------------------------------- | --------: | -----: | ----------------------: |');
+  const row = (what: string, rates: number[]) =>
+    out.push(`| ${what} | ${Math.round(median(rates))} | ${spread(rates)} | ${fixed(median(rates) / median(noble), 2)} |`);
+  row(`raw SHA-256, @noble/hashes, ${meanRecord}-byte inputs`, noble);
+  row(`raw SHA-256, node:crypto (OpenSSL), ${meanRecord}-byte inputs`, openssl);
+  row('read the partition from Kafka, no verification', read);
+  row('full audit (read, verify every record, link and checkpoint)', audits);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
