@@ -55,12 +55,21 @@ async function main(): Promise<void> {
   const ledgerSigner = new CheckpointSigner(`custodian/${ledgerId}`, CheckpointSigner.generateSecretKey());
   const attestationSigner = new CheckpointSigner(`custodian-verifier/${ledgerId}`, CheckpointSigner.generateSecretKey());
   const ledgerKey = new CheckpointVerifier(ledgerSigner.keyName, ledgerSigner.publicKey);
-  const writer = createKafkaLedgerWriter({ kafka, topic, ledgerId, partitions: 1, signer: ledgerSigner, pins: new MemoryGenesisPins() });
+  const writer = createKafkaLedgerWriter({
+    kafka,
+    topic,
+    ledgerId,
+    partitions: 1,
+    signer: ledgerSigner,
+    pins: new MemoryGenesisPins(),
+  });
   await writer.start();
 
   // The three products' steps are spread evenly through the background records.
   const sizes = [10, 100, 1000];
-  const steps = sizes.flatMap((size) => Array.from({ length: size }, (_, i) => ({ product: `/01/09506000134352/21/P${size}`, i, size })));
+  const steps = sizes.flatMap((size) =>
+    Array.from({ length: size }, (_, i) => ({ product: `/01/09506000134352/21/P${size}`, i, size })),
+  );
   const total = background + steps.length;
   const every = Math.max(1, Math.floor(total / steps.length));
   const started = performance.now();
@@ -132,7 +141,8 @@ async function main(): Promise<void> {
   }
   const meanRecord = Math.round(bytes / records);
 
-  const attestations: { steps: number; p50: number; p99: number; evidenceP50: number; bundleBytes: number; checkMs: number }[] = [];
+  const attestations: { steps: number; p50: number; p99: number; evidenceP50: number; bundleBytes: number; checkMs: number }[] =
+    [];
   for (const size of sizes) {
     const product = `/01/09506000134352/21/P${size}`;
     const plain: number[] = [];
@@ -200,12 +210,20 @@ async function main(): Promise<void> {
   const read = readTimes.map((ms) => records / (ms / 1000));
 
   const out: string[] = [];
-  out.push('Command: `npm run bench:attestation' + (process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : '') + '`');
+  out.push(
+    'Command: `npm run bench:attestation' + (process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : '') + '`',
+  );
   out.push(`Machine: ${machine()}; Kafka on the same machine`);
-  out.push(`Date: ${new Date().toISOString()}; ledger of ${records} records (${meanRecord} bytes each on average), one partition`);
+  out.push(
+    `Date: ${new Date().toISOString()}; ledger of ${records} records (${meanRecord} bytes each on average), one partition`,
+  );
   out.push('');
-  out.push('| product steps | attestation p50 ms | p99 ms | with evidence p50 ms | bundle bytes | bytes per step | offline check ms |');
-  out.push('| ------------: | -----------------: | -----: | -------------------: | -----------: | -------------: | ---------------: |');
+  out.push(
+    '| product steps | attestation p50 ms | p99 ms | with evidence p50 ms | bundle bytes | bytes per step | offline check ms |',
+  );
+  out.push(
+    '| ------------: | -----------------: | -----: | -------------------: | -----------: | -------------: | ---------------: |',
+  );
   for (const a of attestations) {
     out.push(
       `| ${a.steps} | ${fixed(a.p50)} | ${fixed(a.p99)} | ${fixed(a.evidenceP50)} | ${a.bundleBytes} | ${Math.round(a.bundleBytes / a.steps)} | ${fixed(a.checkMs)} |`,
