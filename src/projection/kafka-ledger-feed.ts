@@ -12,6 +12,12 @@ import type { LedgerFeed } from './projector.js';
 export class KafkaLedgerFeed implements LedgerFeed {
   private consumer: Consumer | null = null;
   private stopped: (() => void) | null = null;
+  /**
+   * Each run's "stopped" mark. kafkajs restarts a crashed consumer on a timer that disconnect()
+   * does not clear; the restart asks restartOnFailure first, which says no once stop() marked
+   * the run, so no consumer outlives a stop, however the two interleave.
+   */
+  private readonly runs = new Set<{ stopped: boolean }>();
   /** Where each partition is to be read from next: updated by seeks and by every fetched run. */
   private readonly positions = new Map<number, string>();
 
@@ -27,12 +33,15 @@ export class KafkaLedgerFeed implements LedgerFeed {
     onProgress?: (partition: number, fetchedTo: string) => void,
   ): Promise<void> {
     for (const [partition, offset] of from) this.positions.set(partition, offset);
+    const mark = { stopped: false };
+    this.runs.add(mark);
     const consumer = this.kafka.consumer({
       groupId: `${this.groupPrefix}-${randomUUID()}`,
       readUncommitted: false,
       allowAutoTopicCreation: false,
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxWaitTimeInMs: 200,
+      retry: { restartOnFailure: () => Promise.resolve(!mark.stopped) },
     });
     this.consumer = consumer;
     const finished = new Promise<void>((resolve, reject) => {
@@ -56,8 +65,14 @@ export class KafkaLedgerFeed implements LedgerFeed {
     try {
       await this.start(consumer, onBatch);
     } catch (error) {
+      this.runs.delete(mark);
       await consumer.disconnect().catch(() => undefined);
       throw error;
+    }
+    if (mark.stopped) {
+      // stop() came while the consumer was starting: it must not keep running.
+      await consumer.disconnect().catch(() => undefined);
+      return;
     }
     for (const [partition, offset] of from) consumer.seek({ topic: this.topic, partition, offset });
     return finished;
@@ -90,6 +105,8 @@ export class KafkaLedgerFeed implements LedgerFeed {
   }
 
   async stop(): Promise<void> {
+    for (const mark of this.runs) mark.stopped = true;
+    this.runs.clear();
     await this.consumer?.disconnect();
     this.consumer = null;
     this.stopped?.();

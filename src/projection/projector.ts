@@ -135,6 +135,8 @@ export class Projector {
       from.set(partition, state.nextOffset);
     }
     this.failure = null;
+    // stop() may have come while the state loaded: then nothing is to be followed.
+    if (this.stopping) return;
     this.running = this.options.feed
       .run(
         from,
