@@ -7,25 +7,12 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ChainVerifier } from '../src/ledger/chain-verifier.js';
 import { CheckpointSigner, CheckpointVerifier } from '../src/ledger/checkpoint-note.js';
-import { PartitionWriter } from '../src/ledger/partition-writer.js';
 import { decodeRecord } from '../src/ledger/record-codec.js';
-import { MemoryGenesisPins, MemoryPartitionLog, sequentialIds, steppingClock } from '../test/support/memory-ledger.js';
+import { sequentialIds, startMemoryWriter } from '../test/support/memory-ledger.js';
 
 const count = Number(process.argv[2] ?? '20000');
 const signer = new CheckpointSigner('custodian/cpu', new Uint8Array(32).fill(5));
-const log = new MemoryPartitionLog();
-const writer = new PartitionWriter({
-  ledgerId: 'cpu',
-  partition: 0,
-  partitions: 1,
-  signer,
-  log,
-  pins: new MemoryGenesisPins(),
-  clock: steppingClock(),
-  maxBatch: 500,
-  newEventId: sequentialIds(9),
-});
-await writer.start();
+const { writer, log } = await startMemoryWriter('cpu', signer, { maxBatch: 500 });
 const ids = sequentialIds(8);
 for (let i = 0; i < count; i += 500) {
   await Promise.all(

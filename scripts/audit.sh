@@ -7,9 +7,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-ensure_tools
-ensure_dependencies
-npm run -s build
-ensure_services
+prepare_to_run
 if [ -z "${WITNESS_DIR:-}" ] && [ -z "${WITNESS_URL:-}" ]; then export WITNESS_DIR="${CUSTODIAN_DATA_DIR:-.data}/witness"; fi
 exec node --enable-source-maps dist/src/tools/audit.js "$@"

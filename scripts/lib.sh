@@ -1,4 +1,4 @@
-# Shared by scripts/start.sh, scripts/test.sh and scripts/projection-rebuild.sh: make sure this machine can build and run
+# Shared by the scripts of the npm commands (start, test, projection:rebuild, audit): make sure this machine can build and run
 # Custodian. Installs only what is missing; safe to run again.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -38,4 +38,14 @@ ensure_services() {
     server_url="$(node "$ROOT/scripts/postgres.mjs" start)"
     export DATABASE_URL="${server_url%/postgres}/custodian"
   fi
+}
+
+# Everything a command that runs the built application needs: tools, dependencies, a fresh
+# build, Kafka and PostgreSQL.
+prepare_to_run() {
+  ensure_tools
+  ensure_dependencies
+  say "building"
+  npm run -s build
+  ensure_services
 }

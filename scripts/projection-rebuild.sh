@@ -7,8 +7,5 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-ensure_tools
-ensure_dependencies
-npm run -s build
-ensure_services
+prepare_to_run
 exec node --enable-source-maps dist/src/projection/projector-main.js --rebuild

@@ -10,12 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-ensure_tools
-ensure_dependencies
-say "building"
-npm run -s build
-
-ensure_services
+prepare_to_run
 
 # A first start has no API keys: create one operator key so the API can be tried at once.
 keys_file="${API_KEYS_FILE:-${CUSTODIAN_DATA_DIR:-.data}/api-keys.json}"

@@ -1,11 +1,10 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { MemoryGenesisPins, MemoryPartitionLog, sequentialIds, steppingClock } from '../../test/support/memory-ledger.js';
+import { sequentialIds, startMemoryWriter } from '../../test/support/memory-ledger.js';
 import { canonicalBytes } from './canonical-json.js';
 import { type ChainBreak, ChainVerifier } from './chain-verifier.js';
 import { checkpointEventId, CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
 import type { LedgerRecord } from './ledger-record.js';
 import { merkleRoot } from './merkle-tree.js';
-import { PartitionWriter } from './partition-writer.js';
 import type { StoredEntry } from './ports.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
 
@@ -22,20 +21,8 @@ let original: StoredEntry[];
  * a 9 + cp 10 | b 11, c 12, a 13 + cp 14.
  */
 beforeAll(async () => {
-  const log = new MemoryPartitionLog();
   const ids = sequentialIds(3);
-  const writer = new PartitionWriter({
-    ledgerId: 'unit',
-    partition: 0,
-    partitions: 1,
-    signer,
-    log,
-    pins: new MemoryGenesisPins(),
-    clock: steppingClock(),
-    maxBatch: 100,
-    newEventId: sequentialIds(4),
-  });
-  await writer.start();
+  const { writer, log } = await startMemoryWriter('unit', signer, { idPrefix: 4 });
   const append = (entity: string, n: number) =>
     writer.append({
       eventId: ids(),

@@ -1,11 +1,9 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { MemoryGenesisPins, MemoryPartitionLog, sequentialIds, steppingClock } from '../../test/support/memory-ledger.js';
+import { memoryProductVerifier, sequentialIds, startMemoryWriter } from '../../test/support/memory-ledger.js';
 import { CheckpointSigner, CheckpointVerifier } from '../ledger/checkpoint-note.js';
-import { PartitionWriter } from '../ledger/partition-writer.js';
 import type { StoredEntry } from '../ledger/ports.js';
 import { type Attestation, signAttestation } from './attestation.js';
 import { type BundleCheckOptions, checkEvidenceBundle, type EvidenceBundle } from './evidence-bundle.js';
-import { ProductVerifier } from './product-verifier.js';
 
 const ledgerSigner = new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(11));
 const attestationSigner = new CheckpointSigner('custodian-verifier/unit', new Uint8Array(32).fill(12));
@@ -17,21 +15,7 @@ let entries: StoredEntry[];
 let bundle: EvidenceBundle;
 
 async function bundleOf(subject: string, since?: number): Promise<EvidenceBundle> {
-  const verifier = new ProductVerifier({
-    source: {
-      ledgerId: 'unit',
-      partitions: 1,
-      ledgerKey: keys.ledgerKey,
-      genesisPin: () => Promise.resolve(null),
-      read: () => entries,
-    },
-    signer: attestationSigner,
-    witness: null,
-    readModel: null,
-    stateModel: { evolve: () => undefined },
-    clock: { now: () => new Date('2026-11-26T12:00:00Z') },
-    readModelWaitMs: 0,
-  });
+  const verifier = memoryProductVerifier('unit', keys.ledgerKey, attestationSigner, entries);
   return (await verifier.verify(subject, { evidence: true, ...(since === undefined ? {} : { since }) })).bundle!;
 }
 
@@ -43,19 +27,7 @@ function changed(change: (copy: { -readonly [K in keyof EvidenceBundle]: Evidenc
 }
 
 beforeAll(async () => {
-  const log = new MemoryPartitionLog();
-  const writer = new PartitionWriter({
-    ledgerId: 'unit',
-    partition: 0,
-    partitions: 1,
-    signer: ledgerSigner,
-    log,
-    pins: new MemoryGenesisPins(),
-    clock: steppingClock(),
-    maxBatch: 100,
-    newEventId: sequentialIds(4),
-  });
-  await writer.start();
+  const { writer, log } = await startMemoryWriter('unit', ledgerSigner, { idPrefix: 4 });
   const ids = sequentialIds(3);
   // genesis 0, cp 1 | a 2, cp 3 | b 4, cp 5 | a b 6, cp 7 | a 8, cp 9 | c 10, cp 11
   for (const entities of [['a'], ['b'], ['a', 'b'], ['a'], ['c']]) {

@@ -2,7 +2,10 @@
  * In-memory fakes of the ledger core's own ports (PartitionLog, GenesisPins, Clock), for unit
  * tests of the writer and the verifier. Integration tests use the Kafka and PostgreSQL adapters.
  */
+import type { CheckpointSigner, CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
 import type { Hash } from '../../src/ledger/hashing.js';
+import { PartitionWriter } from '../../src/ledger/partition-writer.js';
+import { ProductVerifier } from '../../src/verification/product-verifier.js';
 import type { Clock, GenesisPins, LogEntry, PartitionLog, StoredEntry } from '../../src/ledger/ports.js';
 
 export class MemoryPartitionLog implements PartitionLog {
@@ -94,4 +97,47 @@ export function sequentialIds(prefix = 0): () => string {
     const hex = (prefix * 1_000_000 + n).toString(16).padStart(12, '0');
     return `00000000-0000-4000-8000-${hex}`;
   };
+}
+
+/** A partition writer on a memory log, started, with a stepping clock and reproducible ids. */
+export async function startMemoryWriter(
+  ledgerId: string,
+  signer: CheckpointSigner,
+  options: { maxBatch?: number; idPrefix?: number } = {},
+): Promise<{ writer: PartitionWriter; log: MemoryPartitionLog }> {
+  const log = new MemoryPartitionLog();
+  const writer = new PartitionWriter({
+    ledgerId,
+    partition: 0,
+    partitions: 1,
+    signer,
+    log,
+    pins: new MemoryGenesisPins(),
+    clock: steppingClock(),
+    maxBatch: options.maxBatch ?? 100,
+    newEventId: sequentialIds(options.idPrefix ?? 9),
+  });
+  await writer.start();
+  return { writer, log };
+}
+
+/**
+ * A product verifier over entries in memory, with no witness and no read model, at a fixed
+ * time: what the unit tests and the attestation vectors check bundles of.
+ */
+export function memoryProductVerifier(
+  ledgerId: string,
+  ledgerKey: CheckpointVerifier,
+  attestationSigner: CheckpointSigner,
+  entries: readonly StoredEntry[],
+): ProductVerifier {
+  return new ProductVerifier({
+    source: { ledgerId, partitions: 1, ledgerKey, genesisPin: () => Promise.resolve(null), read: () => entries },
+    signer: attestationSigner,
+    witness: null,
+    readModel: null,
+    stateModel: { evolve: () => undefined },
+    clock: { now: () => new Date('2026-11-26T12:00:00.000Z') },
+    readModelWaitMs: 0,
+  });
 }

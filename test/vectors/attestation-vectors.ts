@@ -1,11 +1,9 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { CheckpointSigner, CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
-import { PartitionWriter } from '../../src/ledger/partition-writer.js';
 import type { StoredEntry } from '../../src/ledger/ports.js';
 import { ATTESTATION_DOMAIN } from '../../src/verification/attestation.js';
 import { checkEvidenceBundle, type EvidenceBundle } from '../../src/verification/evidence-bundle.js';
-import { ProductVerifier } from '../../src/verification/product-verifier.js';
-import { MemoryGenesisPins, MemoryPartitionLog, sequentialIds, steppingClock } from '../support/memory-ledger.js';
+import { memoryProductVerifier, sequentialIds, startMemoryWriter } from '../support/memory-ledger.js';
 import { VECTOR_SECRET_KEY } from './ledger-vectors.js';
 
 /** The published TEST attestation key: bytes 0x21..0x40. Never use it for a real verifier. */
@@ -34,19 +32,7 @@ export async function buildAttestationVectors(): Promise<AttestationVectors> {
   const attestationSigner = new CheckpointSigner('custodian-verifier/vectors', VECTOR_ATTESTATION_KEY);
   const ledgerKey = new CheckpointVerifier(ledgerSigner.keyName, ledgerSigner.publicKey);
   const attestationKey = new CheckpointVerifier(attestationSigner.keyName, attestationSigner.publicKey);
-  const log = new MemoryPartitionLog();
-  const writer = new PartitionWriter({
-    ledgerId: 'vectors',
-    partition: 0,
-    partitions: 1,
-    signer: ledgerSigner,
-    log,
-    pins: new MemoryGenesisPins(),
-    clock: steppingClock('2026-11-26T08:00:00.000Z'),
-    maxBatch: 100,
-    newEventId: sequentialIds(9),
-  });
-  await writer.start();
+  const { writer, log } = await startMemoryWriter('vectors', ledgerSigner);
   const ids = sequentialIds(8);
   const product = '/01/09506000134352/21/SN-1';
   const pallet = '/00/106141412345678902';
@@ -67,21 +53,7 @@ export async function buildAttestationVectors(): Promise<AttestationVectors> {
     });
   }
   const entries: StoredEntry[] = log.values();
-  const verifier = new ProductVerifier({
-    source: {
-      ledgerId: 'vectors',
-      partitions: 1,
-      ledgerKey,
-      genesisPin: () => Promise.resolve(null),
-      read: () => entries,
-    },
-    signer: attestationSigner,
-    witness: null,
-    readModel: null,
-    stateModel: { evolve: () => undefined },
-    clock: { now: () => new Date('2026-11-26T12:00:00.000Z') },
-    readModelWaitMs: 0,
-  });
+  const verifier = memoryProductVerifier('vectors', ledgerKey, attestationSigner, entries);
   const { bundle } = await verifier.verify(product, { evidence: true, since: 3 });
   if (!bundle) throw new Error('no bundle');
   const text = JSON.stringify(bundle);
