@@ -21,56 +21,76 @@ export class CanonicalJsonError extends Error {
   }
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function serializeString(value: string, path: string): string {
-  if (LONE_SURROGATE.test(value)) throw new CanonicalJsonError(path, 'string holds a lone UTF-16 surrogate');
+/**
+ * The keys and indexes from the root to the value being serialized. A JSON pointer is built
+ * from it only for an error: on the hot path (every record a verifier reads) no path strings
+ * are made.
+ */
+type Trail = (string | number)[];
+
+function fail(trail: Trail, problem: string): never {
+  const pointer = trail.map((step) => `/${String(step).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+  throw new CanonicalJsonError(pointer, problem);
+}
+
+function serializeString(value: string, trail: Trail): string {
+  // Most strings hold no surrogate at all; only those that do need the slower look-around test.
+  if (SURROGATE.test(value) && LONE_SURROGATE.test(value)) fail(trail, 'string holds a lone UTF-16 surrogate');
   return JSON.stringify(value);
 }
 
-function serialize(value: unknown, path: string, depth: number): string {
-  if (depth > 64) throw new CanonicalJsonError(path, 'nested deeper than 64 levels');
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function serialize(value: unknown, trail: Trail): string {
+  if (trail.length > 64) fail(trail, 'nested deeper than 64 levels');
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw new CanonicalJsonError(path, `${String(value)} is not a JSON number`);
+      if (!Number.isFinite(value)) fail(trail, `${String(value)} is not a JSON number`);
       return JSON.stringify(value);
     case 'string':
-      return serializeString(value, path);
+      return serializeString(value, trail);
     case 'object': {
       if (Array.isArray(value)) {
         // An indexed loop, not map(): map() skips the holes of a sparse array.
-        const items: string[] = [];
+        let text = '[';
         for (let index = 0; index < value.length; index++) {
           const item: unknown = value[index];
-          if (item === undefined) throw new CanonicalJsonError(`${path}/${index}`, 'undefined is not a JSON value');
-          items.push(serialize(item, `${path}/${index}`, depth + 1));
+          trail.push(index);
+          if (item === undefined) fail(trail, 'undefined is not a JSON value');
+          text += (index > 0 ? ',' : '') + serialize(item, trail);
+          trail.pop();
         }
-        return `[${items.join(',')}]`;
+        return `${text}]`;
       }
       const prototype = Object.getPrototypeOf(value) as unknown;
-      if (prototype !== Object.prototype && prototype !== null) {
-        throw new CanonicalJsonError(path, 'only plain objects are JSON objects');
+      if (prototype !== Object.prototype && prototype !== null) fail(trail, 'only plain objects are JSON objects');
+      const object = value as Record<string, unknown>;
+      const keys = Object.keys(object).sort(byCodeUnits);
+      let text = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as string;
+        const item = object[key];
+        trail.push(key);
+        if (item === undefined) fail(trail, 'undefined is not a JSON value');
+        text += `${i > 0 ? ',' : ''}${serializeString(key, trail)}:${serialize(item, trail)}`;
+        trail.pop();
       }
-      const entries = Object.entries(value as Record<string, unknown>);
-      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      const members = entries.map(([key, item]) => {
-        const memberPath = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-        if (item === undefined) throw new CanonicalJsonError(memberPath, 'undefined is not a JSON value');
-        return `${serializeString(key, memberPath)}:${serialize(item, memberPath, depth + 1)}`;
-      });
-      return `{${members.join(',')}}`;
+      return `${text}}`;
     }
     default:
-      throw new CanonicalJsonError(path, `a ${typeof value} is not a JSON value`);
+      return fail(trail, `a ${typeof value} is not a JSON value`);
   }
 }
 
 /** The canonical JSON text of a value. Paths in errors are JSON pointers. */
 export function canonicalize(value: unknown): string {
-  return serialize(value, '', 0);
+  return serialize(value, []);
 }
 
 const encoder = new TextEncoder();

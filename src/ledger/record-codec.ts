@@ -1,4 +1,4 @@
-import { canonicalBytes, CanonicalJsonError } from './canonical-json.js';
+import { canonicalBytes, CanonicalJsonError, canonicalize } from './canonical-json.js';
 import { HASH_PATTERN, type Hash, recordHash } from './hashing.js';
 import { FORMAT_VERSION, type LedgerRecord } from './ledger-record.js';
 
@@ -83,7 +83,9 @@ export function encodeRecord(record: LedgerRecord): { bytes: Uint8Array; hash: H
   return { bytes, hash: recordHash(bytes) };
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// fatal: malformed UTF-8 is refused; ignoreBOM: a byte-order mark stays in the text (and so
+// fails the canonical comparison) instead of being dropped silently.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Parses a stored record and recomputes its hash. Refuses bytes that are not exactly the
@@ -100,12 +102,14 @@ export function decodeRecord(bytes: Uint8Array): { record: LedgerRecord; hash: H
     throw new RecordFormatError('the value is not UTF-8 JSON');
   }
   assertLedgerRecord(parsed);
-  let canonical: Uint8Array;
+  let canonical: string;
   try {
-    canonical = canonicalBytes(parsed);
+    canonical = canonicalize(parsed);
   } catch (error) {
     throw new RecordFormatError(error instanceof CanonicalJsonError ? error.message : 'not canonicalizable');
   }
-  check(Buffer.compare(Buffer.from(canonical), Buffer.from(bytes)) === 0, 'the value is not in canonical JSON form (RFC 8785)');
+  // The text is the bytes decoded strictly (UTF-8 is one-to-one on valid text), so comparing
+  // texts compares the bytes, without encoding the canonical form again.
+  check(canonical === text, 'the value is not in canonical JSON form (RFC 8785)');
   return { record: parsed, hash: recordHash(bytes) };
 }
