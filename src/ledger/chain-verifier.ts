@@ -289,7 +289,7 @@ export class ChainVerifier {
       const wanted = link.record.previousHash;
       const found = wanted === null ? undefined : this.pendingByHash.get(wanted);
       if (!found || onPath.has(found)) return this.brokenLink(link, onPath);
-      path.unshift(found);
+      path.push(found); // walked backwards: reversed below (unshift would be quadratic in the batch)
       onPath.add(found);
       link = found;
     }
@@ -318,7 +318,7 @@ export class ChainVerifier {
       }
     }
 
-    const chain = [...path, checkpoint];
+    const chain = [...path.reverse(), checkpoint];
     const tree = this.tree.clone();
     const entityHeads = new Map<string, Hash>();
     let previous: Pending | null = null;
