@@ -14,6 +14,7 @@ const count = Number(process.argv[2] ?? '20000');
 const signer = new CheckpointSigner('custodian/cpu', new Uint8Array(32).fill(5));
 const { writer, log } = await startMemoryWriter('cpu', signer, { maxBatch: 500 });
 const ids = sequentialIds(8);
+const writeStart = performance.now();
 for (let i = 0; i < count; i += 500) {
   await Promise.all(
     Array.from({ length: 500 }, (_, k) =>
@@ -29,6 +30,9 @@ for (let i = 0; i < count; i += 500) {
   );
 }
 const values = log.values();
+process.stdout.write(
+  `PartitionWriter.append, 500 at a time, memory log: ${Math.round(values.length / ((performance.now() - writeStart) / 1000))} records/s\n`,
+);
 const time = (what: string, work: () => void) => {
   const t0 = performance.now();
   work();

@@ -112,7 +112,12 @@ class Draft {
   private nextSequence: number;
   private headHash: Hash | null;
   private tree: MerkleTree;
-  private entityHeads = new Map<string, Hash>();
+  private readonly entityHeads = new Map<string, Hash>();
+  /**
+   * Each change of entityHeads with the value it replaced, so that a mark is undone by walking
+   * back the changes since it (copying the map at every mark would cost O(batch) per append).
+   */
+  private readonly journal: { readonly id: string; readonly replaced: Hash | undefined }[] = [];
 
   constructor(
     private readonly base: ChainHead,
@@ -146,7 +151,10 @@ class Draft {
     };
     const { bytes, hash } = encodeRecord(record);
     this.bytes += bytes.length + RECORD_OVERHEAD_BYTES + (entityIds[0]?.length ?? 0);
-    for (const id of entityIds) this.entityHeads.set(id, hash);
+    for (const id of entityIds) {
+      this.journal.push({ id, replaced: this.entityHeads.get(id) });
+      this.entityHeads.set(id, hash);
+    }
     this.tree.append(hash);
     this.headHash = hash;
     this.nextSequence += 1;
@@ -159,14 +167,19 @@ class Draft {
   mark(): () => void {
     const { nextSequence, headHash, bytes } = this;
     const tree = this.tree.clone();
-    const entityHeads = new Map(this.entityHeads);
     const length = this.built.length;
+    const changes = this.journal.length;
     return () => {
       this.bytes = bytes;
       this.nextSequence = nextSequence;
       this.headHash = headHash;
       this.tree = tree;
-      this.entityHeads = entityHeads;
+      for (let i = this.journal.length - 1; i >= changes; i--) {
+        const { id, replaced } = this.journal[i] as { id: string; replaced: Hash | undefined };
+        if (replaced === undefined) this.entityHeads.delete(id);
+        else this.entityHeads.set(id, replaced);
+      }
+      if (this.journal.length > changes) this.journal.length = changes;
       this.built.length = length;
     };
   }
