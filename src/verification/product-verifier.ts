@@ -94,14 +94,15 @@ export class ProductVerifier {
       if (this.waiting.length >= (this.options.maxWaiting ?? 32)) {
         throw new VerifierBusyError(`${this.running} verifications run and ${this.waiting.length} wait; try again shortly`);
       }
+      // Woken by a verification that ends: it hands its place over (running stays the same).
       await new Promise<void>((resolve) => this.waiting.push(resolve));
-    }
-    this.running += 1;
+    } else this.running += 1;
     try {
       return await this.verifyNow(subject, request);
     } finally {
-      this.running -= 1;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
     }
   }
 
