@@ -12,11 +12,9 @@
  * and the raw SHA-256 rate of @noble/hashes and node:crypto on inputs of the ledger's mean
  * record size.
  */
-import { ConsoleLogger } from '@nestjs/common';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { createKafkaClient } from '../src/infrastructure/kafka/kafka-client.js';
 import { createKafkaLedgerWriter } from '../src/ledger/adapters/kafka-ledger-writer.js';
 import { readPartition } from '../src/ledger/adapters/kafka-partition-reader.js';
 import { CheckpointSigner, CheckpointVerifier } from '../src/ledger/checkpoint-note.js';
@@ -26,6 +24,7 @@ import { LedgerAudit } from '../src/verification/ledger-audit.js';
 import type { LedgerSource } from '../src/verification/partition-scan.js';
 import { ProductVerifier } from '../src/verification/product-verifier.js';
 import { MemoryGenesisPins } from '../test/support/memory-ledger.js';
+import { benchKafka, closeSettled, createBenchTopic } from './support/kafka.js';
 import { machine, median, spread } from './support/report.js';
 
 const { values } = parseArgs({
@@ -44,14 +43,10 @@ const percentile = (samples: number[], p: number) => {
 const fixed = (n: number, digits = 1) => n.toFixed(digits);
 
 async function main(): Promise<void> {
-  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
-  const kafka = createKafkaClient({ brokers, clientId: 'bench-attestation' }, new ConsoleLogger({ logLevels: ['error'] }));
+  const kafka = benchKafka('bench-attestation');
   const topic = `bench.attestation.${randomUUID().slice(0, 8)}`;
   const ledgerId = `bench-${randomUUID().slice(0, 8)}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
-  await admin.disconnect();
+  await createBenchTopic(kafka, topic);
   const ledgerSigner = new CheckpointSigner(`custodian/${ledgerId}`, CheckpointSigner.generateSecretKey());
   const attestationSigner = new CheckpointSigner(`custodian-verifier/${ledgerId}`, CheckpointSigner.generateSecretKey());
   const ledgerKey = new CheckpointVerifier(ledgerSigner.keyName, ledgerSigner.publicKey);
@@ -105,7 +100,7 @@ async function main(): Promise<void> {
       payload: { party: '4012345000009', location: '4012345000016', note: 'bench record with a payload of typical size' },
     });
   }
-  await writer.close();
+  await closeSettled(writer, kafka, topic);
   progress(`wrote ${total} records in ${fixed((performance.now() - started) / 1000)} s`);
 
   const source: LedgerSource = {

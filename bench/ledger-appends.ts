@@ -7,17 +7,16 @@
  * batches of 500, and kafkajs transactional produce with 500 records per transaction. Each
  * figure is the median of the runs; each run uses a fresh topic.
  */
-import { ConsoleLogger } from '@nestjs/common';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { createKafkaClient } from '../src/infrastructure/kafka/kafka-client.js';
 import { createKafkaLedgerWriter } from '../src/ledger/adapters/kafka-ledger-writer.js';
 import { WRITER_RETRY } from '../src/ledger/adapters/kafka-partition-log.js';
 import { CheckpointSigner } from '../src/ledger/checkpoint-note.js';
 import type { AppendRequest } from '../src/ledger/ledger-record.js';
 import { encodeRecord } from '../src/ledger/record-codec.js';
 import { MemoryGenesisPins } from '../test/support/memory-ledger.js';
+import { benchKafka, createBenchTopic } from './support/kafka.js';
 import { machine, median, spread } from './support/report.js';
 
 const { Partitioners } = kafkajs;
@@ -59,10 +58,7 @@ function recordBytes(): number {
 
 async function topic(kafka: Kafka): Promise<string> {
   const name = `bench.${randomUUID()}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: name, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
-  await admin.disconnect();
+  await createBenchTopic(kafka, name);
   return name;
 }
 
@@ -146,8 +142,7 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const seconds = Number(values.seconds);
 const callerCounts = values.callers.split(',').map(Number);
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
-const kafka = createKafkaClient({ brokers, clientId: 'custodian-bench' }, new ConsoleLogger({ logLevels: ['error'] }));
+const kafka = benchKafka('custodian-bench');
 const size = recordBytes();
 
 const raw = { acks: [] as number[], tx: [] as number[] };

@@ -5,26 +5,20 @@
  *
  *   npm run bench:recovery [-- --records 50000]
  */
-import { ConsoleLogger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { createKafkaClient } from '../src/infrastructure/kafka/kafka-client.js';
 import { createKafkaLedgerWriter } from '../src/ledger/adapters/kafka-ledger-writer.js';
 import { readPartition } from '../src/ledger/adapters/kafka-partition-reader.js';
 import { CheckpointSigner } from '../src/ledger/checkpoint-note.js';
 import { MemoryGenesisPins } from '../test/support/memory-ledger.js';
+import { benchKafka, closeSettled, createBenchTopic } from './support/kafka.js';
 import { machine } from './support/report.js';
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '50000' } } });
 const total = Number(values.records);
-const kafka = createKafkaClient(
-  { brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'custodian-bench' },
-  new ConsoleLogger({ logLevels: ['error'] }),
-);
+const kafka = benchKafka('custodian-bench');
 const topic = `bench.recovery.${randomUUID()}`;
-const admin = kafka.admin();
-await admin.connect();
-await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+await createBenchTopic(kafka, topic);
 const ledgerId = `bench-${randomUUID().slice(0, 8)}`;
 const signer = new CheckpointSigner('custodian/bench', CheckpointSigner.generateSecretKey());
 const make = () => createKafkaLedgerWriter({ kafka, topic, ledgerId, partitions: 1, signer, pins: new MemoryGenesisPins() });
@@ -53,14 +47,7 @@ await Promise.all(
   }),
 );
 const { batches } = writer.stats();
-const end = BigInt(writer.partitionStats()[0]?.committedEnd ?? '0');
-await writer.close();
-for (;;) {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  if (BigInt(offsets[0]?.offset ?? '0') >= end) break;
-  await new Promise((resolve) => setTimeout(resolve, 50));
-}
-await admin.disconnect();
+await closeSettled(writer, kafka, topic);
 
 let t0 = performance.now();
 let raw = 0;

@@ -9,14 +9,12 @@
  * other tables), the projector from the start of the ledger to its end, and the provenance
  * queries (src/provenance/provenance-queries.ts, in-process, no HTTP) on random products.
  */
-import { ConsoleLogger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { custodyStateModel } from '../src/custody/custody-state.js';
 import { dataSourceOptions } from '../src/infrastructure/database/data-source-options.js';
 import { prepareDatabase } from '../src/infrastructure/database/database-provisioning.js';
-import { createKafkaClient } from '../src/infrastructure/kafka/kafka-client.js';
 import { createKafkaLedgerWriter } from '../src/ledger/adapters/kafka-ledger-writer.js';
 import { readPartition } from '../src/ledger/adapters/kafka-partition-reader.js';
 import { CheckpointSigner, CheckpointVerifier } from '../src/ledger/checkpoint-note.js';
@@ -27,6 +25,7 @@ import { Projector } from '../src/projection/projector.js';
 import { ProvenanceQueries } from '../src/provenance/provenance-queries.js';
 import { PARTIES, productId, recordWorkload, WORKLOAD_GTIN } from '../test/fixtures/custody-workload.js';
 import { MemoryGenesisPins } from '../test/support/memory-ledger.js';
+import { benchKafka, closeSettled, createBenchTopic } from './support/kafka.js';
 import { machine } from './support/report.js';
 
 const { values } = parseArgs({
@@ -111,15 +110,10 @@ await prepareDatabase(databaseUrl.toString());
 const dataSource = new DataSource(dataSourceOptions(databaseUrl.toString()));
 await dataSource.initialize();
 
-const kafka = createKafkaClient(
-  { brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench' },
-  new ConsoleLogger({ logLevels: ['error'] }),
-);
+const kafka = benchKafka('bench');
 const topic = `custodian.bench.projection.${suffix}`;
 const ledgerId = `bench-${suffix}`;
-const admin = kafka.admin();
-await admin.connect();
-await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+await createBenchTopic(kafka, topic);
 const signer = new CheckpointSigner(`custodian/${ledgerId}`, randomBytes(32));
 const writer = createKafkaLedgerWriter({
   kafka,
@@ -136,14 +130,7 @@ progress(`writing ${events} custody events through the ledger writer (${LANES} l
 let t0 = performance.now();
 const written = await recordWorkload(writer, { events, lanes: LANES });
 const writeSeconds = (performance.now() - t0) / 1000;
-const end = BigInt(writer.partitionStats()[0]?.committedEnd ?? '0');
-await writer.close();
-for (;;) {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  if (BigInt(offsets[0]?.offset ?? '0') >= end) break;
-  await new Promise((resolve) => setTimeout(resolve, 50));
-}
-await admin.disconnect();
+const end = await closeSettled(writer, kafka, topic);
 progress(`${written} events written in ${writeSeconds.toFixed(1)} s`);
 
 // Baseline: the same event rows inserted raw, 1,000 per statement, into a copy of the table.
@@ -224,13 +211,10 @@ if (values['keep-database']) {
   await server.query(`DROP DATABASE "${databaseUrl.pathname.slice(1)}" WITH (FORCE)`);
   await server.destroy();
 }
-const admin2 = createKafkaClient(
-  { brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench' },
-  new ConsoleLogger({ logLevels: ['error'] }),
-).admin();
-await admin2.connect();
-await admin2.deleteTopics({ topics: [topic] });
-await admin2.disconnect();
+const admin = kafka.admin();
+await admin.connect();
+await admin.deleteTopics({ topics: [topic] });
+await admin.disconnect();
 
 const rate = (n: number, seconds: number) => Math.round(n / seconds);
 process.stdout.write(
