@@ -1,7 +1,6 @@
 /**
- * Attestation latency, evidence bundle sizes and full-audit speed, in one run.
- *
- *   npm run bench:attestation [-- --background 20000 --runs 15]
+ * Attestation latency, evidence bundle sizes and full-audit speed, in one run
+ * (`npm run bench -- --only attestation`).
  *
  * Writes a ledger through the Kafka writer: `background` records of other entities, with three
  * products of 10, 100 and 1,000 steps spread through it. Then measures, against the real
@@ -14,7 +13,6 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { createKafkaLedgerWriter } from '../src/ledger/adapters/kafka-ledger-writer.js';
 import { readPartition } from '../src/ledger/adapters/kafka-partition-reader.js';
 import { CheckpointSigner, CheckpointVerifier } from '../src/ledger/checkpoint-note.js';
@@ -24,40 +22,39 @@ import { LedgerAudit } from '../src/verification/ledger-audit.js';
 import type { LedgerSource } from '../src/verification/partition-scan.js';
 import { ProductVerifier } from '../src/verification/product-verifier.js';
 import { MemoryGenesisPins } from '../test/support/memory-ledger.js';
-import { benchKafka, closeSettled, createBenchTopic } from './support/kafka.js';
-import { machine, median, spread } from './support/report.js';
+import { closeSettled, createBenchTopic } from './support/kafka.js';
+import {
+  type BenchContext,
+  type Benchmark,
+  measure,
+  median,
+  ms,
+  percentile,
+  ratio,
+  rateWithSpread,
+  type Measured,
+  whole,
+} from './support/suite.js';
 
-const { values } = parseArgs({
-  options: {
-    background: { type: 'string', default: '20000' },
-    runs: { type: 'string', default: '15' },
-  },
-});
-const background = Number(values.background);
-const runs = Number(values.runs);
-const progress = (message: string) => process.stderr.write(`[bench:attestation] ${message}\n`);
-const percentile = (samples: number[], p: number) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+export const attestation: Benchmark = {
+  id: 'attestation',
+  title: 'Attestations, evidence bundles and the full audit',
+  run: measureAttestations,
 };
-const fixed = (n: number, digits = 1) => n.toFixed(digits);
 
-async function main(): Promise<void> {
-  const kafka = benchKafka('bench-attestation');
+async function measureAttestations({ quick, kafka, progress }: BenchContext): Promise<Measured> {
+  const background = quick ? 2_000 : 20_000;
+  const runs = quick ? 3 : 15;
+  const fixed = (n: number, digits = 1) => n.toFixed(digits);
   const topic = `bench.attestation.${randomUUID().slice(0, 8)}`;
   const ledgerId = `bench-${randomUUID().slice(0, 8)}`;
   await createBenchTopic(kafka, topic);
   const ledgerSigner = new CheckpointSigner(`custodian/${ledgerId}`, CheckpointSigner.generateSecretKey());
   const attestationSigner = new CheckpointSigner(`custodian-verifier/${ledgerId}`, CheckpointSigner.generateSecretKey());
   const ledgerKey = new CheckpointVerifier(ledgerSigner.keyName, ledgerSigner.publicKey);
-  const writer = createKafkaLedgerWriter({
-    kafka,
-    topic,
-    ledgerId,
-    partitions: 1,
-    signer: ledgerSigner,
-    pins: new MemoryGenesisPins(),
-  });
+  const newWriter = () =>
+    createKafkaLedgerWriter({ kafka, topic, ledgerId, partitions: 1, signer: ledgerSigner, pins: new MemoryGenesisPins() });
+  const writer = newWriter();
   await writer.start();
 
   // The three products' steps are spread evenly through the background records.
@@ -175,6 +172,16 @@ async function main(): Promise<void> {
     progress(`P${size}: p50 ${fixed(percentile(plain, 50))} ms, bundle ${bundleBytes} bytes`);
   }
 
+  const recoveries: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const t0 = performance.now();
+    const recovered = newWriter();
+    await recovered.start();
+    recoveries.push(records / ((performance.now() - t0) / 1000));
+    await recovered.close();
+  }
+  progress(`writer recovery ${Math.round(median(recoveries))} records/s`);
+
   const audits: number[] = [];
   for (let run = 0; run < 3; run++) {
     const report = await new LedgerAudit({
@@ -204,42 +211,69 @@ async function main(): Promise<void> {
   const openssl = hashRate(() => createHash('sha256').update(input).digest());
   const read = readTimes.map((ms) => records / (ms / 1000));
 
-  const out: string[] = [];
-  out.push(
-    'Command: `npm run bench:attestation' + (process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : '') + '`',
-  );
-  out.push(`Machine: ${machine()}; Kafka on the same machine`);
-  out.push(
-    `Date: ${new Date().toISOString()}; ledger of ${records} records (${meanRecord} bytes each on average), one partition`,
-  );
-  out.push('');
-  out.push(
-    '| product steps | attestation p50 ms | p99 ms | with evidence p50 ms | bundle bytes | bytes per step | offline check ms |',
-  );
-  out.push(
-    '| ------------: | -----------------: | -----: | -------------------: | -----------: | -------------: | ---------------: |',
-  );
+  const nobleRate = measure(noble);
+  const rateRow = (what: string, rates: number[]) => [
+    what,
+    rateWithSpread(measure(rates)),
+    ratio(median(rates) / nobleRate.median),
+  ];
+  const figures: Record<string, number> = {
+    ledgerRecords: records,
+    recordBytes: meanRecord,
+    nobleSha256PerSecond: nobleRate.median,
+    nodeSha256PerSecond: median(openssl),
+    rawReadPerSecond: median(read),
+    recoveryPerSecond: median(recoveries),
+    auditPerSecond: median(audits),
+  };
   for (const a of attestations) {
-    out.push(
-      `| ${a.steps} | ${fixed(a.p50)} | ${fixed(a.p99)} | ${fixed(a.evidenceP50)} | ${a.bundleBytes} | ${Math.round(a.bundleBytes / a.steps)} | ${fixed(a.checkMs)} |`,
-    );
+    figures[`attestation${a.steps}P50Ms`] = a.p50;
+    figures[`attestation${a.steps}P99Ms`] = a.p99;
+    figures[`bundle${a.steps}Bytes`] = a.bundleBytes;
   }
-  out.push('');
-  out.push('| what (records/s, median of runs, spread)                 | records/s | spread | ratio to @noble SHA-256 |');
-  out.push('| -------------------------------------------------------- | --------: | -----: | ----------------------: |');
-  const row = (what: string, rates: number[]) =>
-    out.push(`| ${what} | ${Math.round(median(rates))} | ${spread(rates)} | ${fixed(median(rates) / median(noble), 2)} |`);
-  row(`raw SHA-256, @noble/hashes, ${meanRecord}-byte inputs`, noble);
-  row(`raw SHA-256, node:crypto (OpenSSL), ${meanRecord}-byte inputs`, openssl);
-  row('read the partition from Kafka, no verification', read);
-  row('full audit (read, verify every record, link and checkpoint)', audits);
-  process.stdout.write(`${out.join('\n')}\n`);
+  return {
+    about:
+      'How long an attestation of a product takes (`ProductVerifier`, as `GET …/attestation` runs it, without a read model), ' +
+      'with and without its evidence bundle, for products of 10, 100 and 1,000 steps spread through a ledger of other ' +
+      "records; how large the bundles are and how long `custodian-verify`'s offline check takes. Then how fast the full " +
+      'audit verifies the whole partition from Kafka, and a writer recovers its head from it, against the raw SHA-256 rate ' +
+      "of `@noble/hashes` on inputs of the ledger's mean record size, with reading the partition from Kafka without " +
+      'verifying it as a second baseline.',
+    setting: `ledger of ${records} records (${meanRecord} bytes on average), one partition; ${runs} attestations per product`,
+    tables: [
+      {
+        head: [
+          'product steps',
+          'attestation p50 ms',
+          'p99 ms',
+          'with evidence p50 ms',
+          'bundle bytes',
+          'bytes per step',
+          'offline check ms',
+        ],
+        align: ['r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        rows: attestations.map((a) => [
+          String(a.steps),
+          ms(a.p50),
+          ms(a.p99),
+          ms(a.evidenceP50),
+          whole(a.bundleBytes),
+          whole(a.bundleBytes / a.steps),
+          ms(a.checkMs),
+        ]),
+      },
+      {
+        head: ['what', 'records/s (spread)', 'ratio to @noble SHA-256'],
+        align: ['l', 'r', 'r'],
+        rows: [
+          rateRow(`raw SHA-256, @noble/hashes, ${meanRecord}-byte inputs`, noble),
+          rateRow(`raw SHA-256, node:crypto (OpenSSL), ${meanRecord}-byte inputs`, openssl),
+          rateRow('read the partition from Kafka, no verification', read),
+          rateRow('writer recovery (fence, read and verify the partition)', recoveries),
+          rateRow('full audit (read, verify every record, link and checkpoint)', audits),
+        ],
+      },
+    ],
+    figures,
+  };
 }
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);

@@ -1,39 +1,28 @@
 /**
- * Ledger appends through the writer against the raw Kafka rates beneath it, in one run.
- *
- *   npm run bench:ledger [-- --runs 3 --seconds 5 --callers 1,10,16,100,128]
- *
- * Baselines, same broker, same record size: kafkajs idempotent produce with acks=all in
- * batches of 500, and kafkajs transactional produce with 500 records per transaction. Each
- * figure is the median of the runs; each run uses a fresh topic.
+ * Ledger appends through the writer against the raw Kafka rates beneath it, in one run
+ * (`npm run bench -- --only ledger`).
  */
 import kafkajs, { type Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { createKafkaLedgerWriter } from '../src/ledger/adapters/kafka-ledger-writer.js';
 import { WRITER_RETRY } from '../src/ledger/adapters/kafka-partition-log.js';
 import { CheckpointSigner } from '../src/ledger/checkpoint-note.js';
 import type { AppendRequest } from '../src/ledger/ledger-record.js';
 import { encodeRecord } from '../src/ledger/record-codec.js';
 import { MemoryGenesisPins } from '../test/support/memory-ledger.js';
-import { benchKafka, createBenchTopic } from './support/kafka.js';
-import { machine, median, spread } from './support/report.js';
+import { typicalStep } from './cpu.js';
+import { createBenchTopic } from './support/kafka.js';
+import { type Benchmark, measure, median, ms, percentile, ratio, rateWithSpread } from './support/suite.js';
 
 const { Partitioners } = kafkajs;
 
 function request(caller: number, n: number): AppendRequest {
   return {
     eventId: randomUUID(),
-    eventType: 'custody.handover',
-    entityIds: [`urn:epc:id:sgtin:9506000.134352.${caller}-${n % 50}`],
+    entityIds: [`/01/09506000134352/21/${caller}-${n % 50}`],
     occurredAt: '2026-11-26T08:30:00+01:00',
-    actor: 'urn:epc:id:pgln:9506000.13435.0',
-    payload: {
-      from: 'urn:epc:id:pgln:9506000134352.0',
-      to: 'urn:epc:id:pgln:9506000134369.0',
-      location: '9506000134376',
-      evidence: { documentHash: 'a'.repeat(64), url: 'https://example.com/delivery-note/4711.pdf' },
-    },
+    actor: 'acme-dock-1',
+    ...typicalStep(),
   };
 }
 
@@ -60,10 +49,6 @@ async function topic(kafka: Kafka): Promise<string> {
   const name = `bench.${randomUUID()}`;
   await createBenchTopic(kafka, name);
   return name;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 async function ledgerRun(kafka: Kafka, callers: number, seconds: number) {
@@ -93,7 +78,6 @@ async function ledgerRun(kafka: Kafka, callers: number, seconds: number) {
   const elapsed = (performance.now() - started) / 1000;
   const stats = writer.stats();
   await writer.close();
-  latencies.sort((a, b) => a - b);
   return {
     rate: latencies.length / elapsed,
     p50: percentile(latencies, 50),
@@ -132,54 +116,78 @@ async function rawRun(kafka: Kafka, transactional: boolean, size: number, second
   return rate;
 }
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '5' },
-    callers: { type: 'string', default: '1,10,16,100,128' },
+export const ledgerAppends: Benchmark = {
+  id: 'ledger',
+  title: 'Ledger appends',
+  async run({ quick, kafka, progress }) {
+    const runs = quick ? 1 : 3;
+    const seconds = quick ? 2 : 5;
+    const callerCounts = quick ? [1, 16] : [1, 16, 128];
+    const size = recordBytes();
+    const acks: number[] = [];
+    const tx: number[] = [];
+    const ledger = new Map<number, { rate: number[]; p50: number[]; p99: number[]; batch: number[] }>();
+    for (let run = 1; run <= runs; run++) {
+      acks.push(await rawRun(kafka, false, size, seconds));
+      tx.push(await rawRun(kafka, true, size, seconds));
+      progress(`run ${run}/${runs}: raw acks=all ${Math.round(acks.at(-1)!)}/s, raw transactional ${Math.round(tx.at(-1)!)}/s`);
+      for (const callers of callerCounts) {
+        const result = await ledgerRun(kafka, callers, seconds);
+        const entry = ledger.get(callers) ?? { rate: [], p50: [], p99: [], batch: [] };
+        entry.rate.push(result.rate);
+        entry.p50.push(result.p50);
+        entry.p99.push(result.p99);
+        entry.batch.push(result.batch);
+        ledger.set(callers, entry);
+        progress(`run ${run}/${runs}: ${callers} callers ${Math.round(result.rate)}/s, p99 ${result.p99.toFixed(1)} ms`);
+      }
+    }
+    const rawAcks = measure(acks);
+    const rawTx = measure(tx);
+    const figures: Record<string, number> = {
+      rawProducePerSecond: rawAcks.median,
+      rawTransactionalPerSecond: rawTx.median,
+      recordBytes: size,
+    };
+    const rows = [...ledger.entries()].map(([callers, e]) => {
+      const rate = measure(e.rate);
+      figures[`appends${callers}PerSecond`] = rate.median;
+      figures[`appends${callers}P99Ms`] = median(e.p99);
+      return [
+        `ledger appends, ${callers} caller${callers === 1 ? '' : 's'}`,
+        rateWithSpread(rate),
+        ms(median(e.p50)),
+        ms(median(e.p99)),
+        median(e.batch).toFixed(1),
+        ratio(rate.median / rawTx.median),
+      ];
+    });
+    return {
+      about:
+        'Appends through `LedgerWriter` (validation, canonical JSON, SHA-256, Merkle tree, an Ed25519 checkpoint per batch, ' +
+        'one Kafka transaction per batch with acks=all), each caller appending back to back and waiting for its receipt, ' +
+        'against raw kafkajs produce rates to the same broker with the same record size: idempotent produce with acks=all ' +
+        'in batches of 500, and transactional produce with 500 records per transaction. Each run uses fresh topics.',
+      setting: `records of ${size} bytes; ${seconds} s per case; median of ${runs} run(s)`,
+      tables: [
+        {
+          head: ['what', 'records/s (spread)', 'p50 ms', 'p99 ms', 'mean batch', 'ratio to raw transactional'],
+          align: ['l', 'r', 'r', 'r', 'r', 'r'],
+          rows: [
+            [
+              'raw kafkajs produce, acks=all, 500 per batch',
+              rateWithSpread(rawAcks),
+              '',
+              '',
+              '500',
+              ratio(rawAcks.median / rawTx.median),
+            ],
+            ['raw kafkajs transactional, 500 per transaction', rateWithSpread(rawTx), '', '', '500', '1.00'],
+            ...rows,
+          ],
+        },
+      ],
+      figures,
+    };
   },
-});
-const runs = Number(values.runs);
-const seconds = Number(values.seconds);
-const callerCounts = values.callers.split(',').map(Number);
-const kafka = benchKafka('custodian-bench');
-const size = recordBytes();
-
-const raw = { acks: [] as number[], tx: [] as number[] };
-const ledger = new Map<number, { rate: number[]; p50: number[]; p99: number[]; batch: number[] }>();
-for (let run = 1; run <= runs; run++) {
-  raw.acks.push(await rawRun(kafka, false, size, seconds));
-  raw.tx.push(await rawRun(kafka, true, size, seconds));
-  process.stderr.write(
-    `run ${run}/${runs}: raw acks=all ${Math.round(raw.acks.at(-1)!)}/s, raw transactional ${Math.round(raw.tx.at(-1)!)}/s\n`,
-  );
-  for (const callers of callerCounts) {
-    const result = await ledgerRun(kafka, callers, seconds);
-    const entry = ledger.get(callers) ?? { rate: [], p50: [], p99: [], batch: [] };
-    entry.rate.push(result.rate);
-    entry.p50.push(result.p50);
-    entry.p99.push(result.p99);
-    entry.batch.push(result.batch);
-    ledger.set(callers, entry);
-    process.stderr.write(
-      `run ${run}/${runs}: ${callers} callers ${Math.round(result.rate)}/s, batch ${result.batch.toFixed(1)}, p99 ${result.p99.toFixed(1)} ms\n`,
-    );
-  }
-}
-
-const txRate = median(raw.tx);
-const lines = [
-  `Command: \`npm run bench:ledger -- --runs ${runs} --seconds ${seconds} --callers ${callerCounts.join(',')}\``,
-  `Machine: ${machine()}; Kafka 3.9.1 (one KRaft node on the same machine)`,
-  `Date: ${new Date().toISOString()}; record size ${size} bytes`,
-  '',
-  '| what | records/s (median) | spread | p50 ms | p99 ms | mean batch | ratio to raw transactional |',
-  '| --- | ---: | --- | ---: | ---: | ---: | ---: |',
-  `| raw kafkajs produce, acks=all, 500/batch | ${Math.round(median(raw.acks))} | ${spread(raw.acks)} | | | 500 | ${(median(raw.acks) / txRate).toFixed(2)} |`,
-  `| raw kafkajs transactional, 500/transaction | ${Math.round(txRate)} | ${spread(raw.tx)} | | | 500 | 1.00 |`,
-  ...[...ledger.entries()].map(
-    ([callers, e]) =>
-      `| ledger appends, ${callers} caller(s) | ${Math.round(median(e.rate))} | ${spread(e.rate)} | ${median(e.p50).toFixed(1)} | ${median(e.p99).toFixed(1)} | ${median(e.batch).toFixed(1)} | ${(median(e.rate) / txRate).toFixed(2)} |`,
-  ),
-];
-process.stdout.write(`${lines.join('\n')}\n`);
+};

@@ -9,12 +9,28 @@ export function benchKafka(clientId: string): Kafka {
   return createKafkaClient({ brokers, clientId }, new ConsoleLogger({ logLevels: ['error'] }));
 }
 
-/** A fresh one-partition topic for a benchmark's ledger. */
+const created = new Set<string>();
+
+/** A fresh one-partition topic for a benchmark's ledger; deleteBenchTopics removes it. */
 export async function createBenchTopic(kafka: Kafka, topic: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    created.add(topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Deletes every topic the benchmarks created, so repeated runs do not fill the broker's disk. */
+export async function deleteBenchTopics(kafka: Kafka): Promise<void> {
+  if (created.size === 0) return;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: [...created] });
+    created.clear();
   } finally {
     await admin.disconnect();
   }

@@ -1,12 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 
-export function median(values: readonly number[]): number {
-  if (values.length === 0) throw new Error('median of no values');
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const upper = sorted[middle] ?? Number.NaN;
-  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? Number.NaN) + upper) / 2;
-}
+export { median } from './suite.js';
 
 /** min–max of the runs, rounded, so a reader sees how noisy a median is. */
 export function spread(values: readonly number[]): string {

@@ -1,0 +1,265 @@
+/**
+ * Custody steps recorded end to end over HTTP, while the projector follows: the app runs as a
+ * process of its own (bench/support/app-process.ts), autocannon drives it from this process.
+ */
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { readPartition } from '../src/ledger/adapters/kafka-partition-reader.js';
+import { decodeRecord } from '../src/ledger/record-codec.js';
+import { gs1CheckDigit } from '../src/gs1/gs1-keys.js';
+import { startAppProcess } from './support/app-process.js';
+import {
+  type BenchContext,
+  type Benchmark,
+  measure,
+  median,
+  ms,
+  percentile,
+  rateWithSpread,
+  type Measured,
+  sleep,
+  whole,
+} from './support/suite.js';
+
+const withCheckDigit = (digits: string) => digits + String(gs1CheckDigit(digits));
+const MAKER = withCheckDigit('401234500001');
+const SITE = withCheckDigit('401234500002');
+const GTIN = withCheckDigit('0950600004711');
+const BATCH_STEPS = 500;
+
+let serials = 0;
+function commission(tag: string): Record<string, unknown> {
+  serials += 1;
+  return {
+    gtin: GTIN,
+    serial: `${tag}-${serials}`,
+    lot: `LOT-${serials % 97}`,
+    name: 'Cold-chain vaccine, 10 doses',
+    owner: MAKER,
+    location: SITE,
+    occurredAt: new Date().toISOString(),
+    attributes: { expiry: '2027-11-30', doses: 10 },
+  };
+}
+
+interface LoadResult {
+  readonly steps: number;
+  readonly seconds: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+/** How long a recorded step takes to show in the read model, probed every 100 ms while `running()`. */
+async function probeLag(url: string, key: string, running: () => boolean): Promise<number[]> {
+  const lags: number[] = [];
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  while (running()) {
+    const body = commission('probe');
+    const response = await fetch(`${url}/products`, { method: 'POST', headers, body: JSON.stringify(body) });
+    if (response.status !== 201) throw new Error(`lag probe: ${response.status} ${await response.text()}`);
+    await response.arrayBuffer();
+    const acknowledged = performance.now();
+    for (;;) {
+      const read = await fetch(`${url}/products/01/${GTIN}/21/${String(body.serial)}`, { headers });
+      await read.arrayBuffer();
+      if (read.status === 200) break;
+      if (performance.now() - acknowledged > 30_000) throw new Error('lag probe: not projected within 30 s');
+      await sleep(5);
+    }
+    lags.push(performance.now() - acknowledged);
+    await sleep(100);
+  }
+  return lags;
+}
+
+async function load(
+  url: string,
+  key: string,
+  options: { path: string; body: () => unknown; stepsPerRequest: number; connections: number; seconds: number },
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    connections: options.connections,
+    duration: options.seconds,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    requests: [
+      {
+        method: 'POST',
+        path: options.path,
+        setupRequest: (request) => ({ ...request, body: JSON.stringify(options.body()) }),
+      },
+    ],
+  });
+  return {
+    steps: result['2xx'] * options.stepsPerRequest,
+    seconds: result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+export const httpLoad: Benchmark = {
+  id: 'http',
+  title: 'Custody steps over HTTP, with the projector following',
+  run: measureHttp,
+};
+
+async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext): Promise<Measured> {
+  const runs = quick ? 1 : 3;
+  const seconds = quick ? 3 : 10;
+  const connections = 64;
+  const batchConnections = 4;
+  const app = await startAppProcess({
+    serverUrl: databaseUrl,
+    brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
+    keys: [{ name: 'bench-maker', role: 'operator', party: MAKER }],
+  });
+  const key = app.keys['bench-maker']!;
+  const db = new pg.Client({ connectionString: app.databaseUrl });
+  await db.connect();
+  const projected = async () =>
+    Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM custody_events')).rows[0]?.n ?? 0);
+  const rssIdle = app.rss();
+  let rssPeak = rssIdle;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, app.rss())), 250);
+  try {
+    progress(`app pid ${app.pid} on ${app.url}, RSS ${whole(rssIdle / 2 ** 20)} MiB; warming up`);
+    const warm = await load(app.url, key, {
+      path: '/products',
+      body: () => commission('warm'),
+      stepsPerRequest: 1,
+      connections,
+      seconds: 2,
+    });
+
+    const single: LoadResult[] = [];
+    const batch: LoadResult[] = [];
+    const lags: number[] = [];
+    const projectionRates: number[] = [];
+    const measureWith = async (work: () => Promise<LoadResult>) => {
+      let running = true;
+      const before = await projected();
+      const probes = probeLag(app.url, key, () => running);
+      const t0 = performance.now();
+      const result = await work();
+      const seconds = (performance.now() - t0) / 1000;
+      const after = await projected();
+      running = false;
+      lags.push(...(await probes));
+      projectionRates.push((after - before) / seconds);
+      return result;
+    };
+    for (let run = 1; run <= runs; run++) {
+      single.push(
+        await measureWith(() =>
+          load(app.url, key, { path: '/products', body: () => commission('one'), stepsPerRequest: 1, connections, seconds }),
+        ),
+      );
+      const s = single.at(-1)!;
+      progress(`run ${run}/${runs}: single steps ${whole(s.steps / s.seconds)}/s, p99 ${s.p99} ms, errors ${s.errors}`);
+      batch.push(
+        await measureWith(() =>
+          load(app.url, key, {
+            path: '/custody/batch',
+            body: () => ({ steps: Array.from({ length: BATCH_STEPS }, () => ({ type: 'commission', ...commission('batch') })) }),
+            stepsPerRequest: BATCH_STEPS,
+            connections: batchConnections,
+            seconds,
+          }),
+        ),
+      );
+      const b = batch.at(-1)!;
+      progress(`run ${run}/${runs}: batches ${whole(b.steps / b.seconds)} steps/s, p99 ${b.p99} ms, errors ${b.errors}`);
+    }
+    clearInterval(sampler);
+
+    // Catch-up after the load, then what the ledger holds per recorded step.
+    const t0 = performance.now();
+    const recorded = [warm, ...single, ...batch].reduce((sum, r) => sum + r.steps, lags.length);
+    while ((await projected()) < recorded && performance.now() - t0 < 120_000) await sleep(50);
+    const catchUpMs = performance.now() - t0;
+    let bytes = 0;
+    let steps = 0;
+    let records = 0;
+    for await (const entry of readPartition(kafka, app.topic, 0)) {
+      records += 1;
+      bytes += entry.value.length;
+      if (!decodeRecord(entry.value).record.eventType.startsWith('ledger.')) steps += 1;
+    }
+    const singleRate = measure(single.map((r) => r.steps / r.seconds));
+    const batchRate = measure(batch.map((r) => r.steps / r.seconds));
+    const projection = measure(projectionRates);
+    const lagP50 = percentile(lags, 50);
+    const lagP99 = percentile(lags, 99);
+    const errors = [...single, ...batch].reduce((sum, r) => sum + r.errors, 0);
+    return {
+      about:
+        'Custody steps recorded through the REST API, end to end: the app runs as its own process (`dist/src/main.js`, as ' +
+        '`npm start` runs it) with the projector following the ledger into PostgreSQL; autocannon drives it over loopback ' +
+        `from the benchmark's process. Single steps: \`POST /products\` (a commissioning with lot, name and attributes), ` +
+        `${connections} connections. Batches: \`POST /custody/batch\` of ${BATCH_STEPS} commissionings, ${batchConnections} ` +
+        'connections. Every request carries an API key and is validated, decided against the ledger head, hashed, signed ' +
+        'into a checkpoint and committed in a Kafka transaction before its 201. Meanwhile a probe records a step every 100 ms ' +
+        'and polls the read model until it shows: that is the projection lag. RSS is read from /proc while it runs; ledger ' +
+        'bytes per step are the topic’s record bytes (checkpoints included) over the steps recorded.',
+      setting: `${seconds} s per case, median of ${runs} run(s); ${whole(recorded)} steps recorded in ${whole(records)} ledger records; ${lags.length} lag probes`,
+      tables: [
+        {
+          head: ['what', 'steps/s (spread)', 'p50 ms', 'p99 ms', 'errors'],
+          align: ['l', 'r', 'r', 'r', 'r'],
+          rows: [
+            [
+              `single steps, ${connections} connections`,
+              rateWithSpread(singleRate),
+              ms(median(single.map((r) => r.p50))),
+              ms(median(single.map((r) => r.p99))),
+              String(single.reduce((n, r) => n + r.errors, 0)),
+            ],
+            [
+              `batches of ${BATCH_STEPS}, ${batchConnections} connections`,
+              rateWithSpread(batchRate),
+              ms(median(batch.map((r) => r.p50))),
+              ms(median(batch.map((r) => r.p99))),
+              String(batch.reduce((n, r) => n + r.errors, 0)),
+            ],
+          ],
+        },
+        {
+          head: ['under that load', 'value'],
+          align: ['l', 'r'],
+          rows: [
+            ['projection rate while loaded, events/s (spread)', rateWithSpread(projection)],
+            ['projection lag p50 / p99, ms (201 to visible in the read model)', `${ms(lagP50)} / ${ms(lagP99)}`],
+            ['projection catch-up after the load ends, ms', ms(catchUpMs)],
+            ['app RSS idle / peak, MiB', `${whole(rssIdle / 2 ** 20)} / ${whole(rssPeak / 2 ** 20)}`],
+            ['ledger bytes per custody step (checkpoints included)', whole(bytes / steps)],
+          ],
+        },
+      ],
+      figures: {
+        singlePerSecond: singleRate.median,
+        singleP50Ms: median(single.map((r) => r.p50)),
+        singleP99Ms: median(single.map((r) => r.p99)),
+        batchPerSecond: batchRate.median,
+        batchP99Ms: median(batch.map((r) => r.p99)),
+        errors,
+        projectionPerSecond: projection.median,
+        lagP50Ms: lagP50,
+        lagP99Ms: lagP99,
+        catchUpMs,
+        rssIdleBytes: rssIdle,
+        rssPeakBytes: rssPeak,
+        ledgerBytesPerStep: bytes / steps,
+      },
+    };
+  } finally {
+    clearInterval(sampler);
+    await db.end();
+    await app.stop();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [app.topic] }).finally(() => admin.disconnect());
+  }
+}

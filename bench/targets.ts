@@ -1,0 +1,76 @@
+/**
+ * The targets of issue "Benchmarks" for this machine (2 cores, broker and database on the same
+ * box), each computed from the figures of the sections measured in the same run.
+ */
+import type { Section } from './support/suite.js';
+
+export interface TargetResult {
+  /** Anchor of the explanation in docs/PERFORMANCE.md when it is missed. */
+  readonly id: string;
+  readonly what: string;
+  readonly section: string;
+  readonly needed: string;
+  readonly measured: string;
+  /** null when the section was not measured. */
+  readonly met: boolean | null;
+}
+
+interface Target {
+  readonly id: string;
+  evaluate(sections: readonly Section[]): TargetResult;
+}
+
+function target(
+  id: string,
+  what: string,
+  section: string,
+  needed: { readonly atLeast?: number; readonly below?: number; readonly unit: string },
+  value: (figures: Readonly<Record<string, number>>) => number,
+): Target {
+  const show = (n: number) =>
+    needed.unit === 'ratio' ? n.toFixed(2) : `${Math.round(n).toLocaleString('en-US')} ${needed.unit}`;
+  return {
+    id,
+    evaluate(sections) {
+      const bound = needed.atLeast ?? needed.below ?? Number.NaN;
+      const base = { id, what, section, needed: `${needed.atLeast === undefined ? '<' : '≥'} ${show(bound)}` };
+      const figures = sections.find((s) => s.id === section)?.figures;
+      const measured = figures ? value(figures) : Number.NaN;
+      if (!Number.isFinite(measured)) return { ...base, measured: '', met: null };
+      const met = needed.atLeast === undefined ? measured < bound : measured >= bound;
+      return { ...base, measured: show(measured), met };
+    },
+  };
+}
+
+const f = (figures: Readonly<Record<string, number>>, name: string) => figures[name] ?? Number.NaN;
+
+export const TARGETS: readonly Target[] = [
+  target(
+    'appends',
+    'ledger appends at 128 callers, as a ratio to raw transactional produce',
+    'ledger',
+    { atLeast: 0.5, unit: 'ratio' },
+    (x) => f(x, 'appends128PerSecond') / f(x, 'rawTransactionalPerSecond'),
+  ),
+  target('http-single', 'single custody steps over HTTP', 'http', { atLeast: 3000, unit: 'steps/s' }, (x) =>
+    f(x, 'singlePerSecond'),
+  ),
+  target('http-single-p99', 'single custody steps over HTTP, p99 latency', 'http', { below: 100, unit: 'ms' }, (x) =>
+    f(x, 'singleP99Ms'),
+  ),
+  target('http-batch', 'custody steps in batches over HTTP', 'http', { atLeast: 20000, unit: 'steps/s' }, (x) =>
+    f(x, 'batchPerSecond'),
+  ),
+  target('lag', 'projection lag p99 under that HTTP load', 'http', { below: 1000, unit: 'ms' }, (x) => f(x, 'lagP99Ms')),
+  target(
+    'audit',
+    'full audit, records/s as a ratio to raw @noble SHA-256 records/s',
+    'attestation',
+    { atLeast: 0.5, unit: 'ratio' },
+    (x) => f(x, 'auditPerSecond') / f(x, 'nobleSha256PerSecond'),
+  ),
+  target('attestation', 'attestation of a 100-step product, p99', 'attestation', { below: 50, unit: 'ms' }, (x) =>
+    f(x, 'attestation100P99Ms'),
+  ),
+];

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `npm run bench [-- --only http,attestation] [--quick]`: every benchmark in one run against the
+# same local Kafka broker and embedded PostgreSQL the tests use (or KAFKA_BROKERS / DATABASE_URL),
+# written to docs/BENCHMARKS.md and docs/benchmarks.json (bench/run.ts). A full run takes about
+# 20 minutes on 2 cores, most of it writing and projecting 1M custody events; --quick runs
+# everything small in about 3 minutes and writes to .data/bench/ instead.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+prepare_to_run
+say "building the benchmarks"
+npm run -s build:tools
+KAFKAJS_NO_PARTITIONER_WARNING=1 exec node --enable-source-maps dist/bench/run.js "$@"
