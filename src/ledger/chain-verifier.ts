@@ -232,38 +232,51 @@ export class ChainVerifier {
     this.pending.push(entry);
     this.pendingByHash.set(hash, entry);
     if (record.eventType === CHECKPOINT_EVENT) return this.settle(entry);
-    if (this.pending.length > this.maxPending) return this.uncovered();
+    if (this.pending.length > this.maxPending) return this.fail(this.uncoveredProblem());
     return { verified: NONE };
   }
 
   /** The stream ended: records still waiting for a checkpoint are not part of the ledger. */
   end(): ChainBreak | null {
     if (this.broken) return this.broken;
-    if (this.deferred) return (this.fail(this.deferred.missing) as { break: ChainBreak }).break;
-    if (this.pending.length > 0) return (this.uncovered() as { break: ChainBreak }).break;
+    const problem = this.endProblem();
+    return problem ? (this.fail(problem) as { break: ChainBreak }).break : null;
+  }
+
+  /**
+   * What end() would find if the stream ended here, without ending it: a follower that has
+   * read to the end of the topic asks this, then reads on as the ledger grows.
+   */
+  peekEnd(): ChainBreak | null {
+    if (this.broken) return this.broken;
+    const problem = this.endProblem();
+    return problem ? { partition: this.options.partition, ...problem } : null;
+  }
+
+  private endProblem(): Omit<ChainBreak, 'partition'> | null {
+    if (this.deferred) return this.deferred.missing;
+    if (this.pending.length > 0) return this.uncoveredProblem();
     if (this.options.genesisHash && this.nextSequence === 0) {
-      return (
-        this.fail({
-          kind: 'genesis',
-          offset: '0',
-          sequence: null,
-          expected: this.options.genesisHash,
-          found: 'an empty partition',
-          message: 'the partition holds no verified record although its genesis is pinned: its history was deleted',
-        }) as { break: ChainBreak }
-      ).break;
+      return {
+        kind: 'genesis',
+        offset: '0',
+        sequence: null,
+        expected: this.options.genesisHash,
+        found: 'an empty partition',
+        message: 'the partition holds no verified record although its genesis is pinned: its history was deleted',
+      };
     }
     return null;
   }
 
-  private uncovered(): PushResult {
+  private uncoveredProblem(): Omit<ChainBreak, 'partition'> {
     const first = this.pending[0] as Pending;
-    return this.fail({
+    return {
       kind: 'uncovered',
       offset: first.offset,
       sequence: first.record.sequence,
       message: `${this.pending.length} record(s) from here on are covered by no signed checkpoint, so they are not part of the ledger`,
-    });
+    };
   }
 
   private settle(checkpoint: Pending): PushResult {

@@ -90,28 +90,68 @@ function largestPowerOfTwoBelow(n: number): number {
   return k;
 }
 
+/** The perfect subtree roots of one level of the tree, 32 bytes each, kept as they are hashed. */
+class NodeRow {
+  private bytes = new Uint8Array(32 * 64);
+  private present = new Uint8Array(64);
+
+  get(index: number): Uint8Array | undefined {
+    if (index >= this.present.length || this.present[index] === 0) return undefined;
+    return this.bytes.subarray(index * 32, index * 32 + 32);
+  }
+
+  set(index: number, node: Uint8Array): void {
+    if (index >= this.present.length) {
+      let capacity = this.present.length * 2;
+      while (capacity <= index) capacity *= 2;
+      const bytes = new Uint8Array(capacity * 32);
+      bytes.set(this.bytes);
+      const present = new Uint8Array(capacity);
+      present.set(this.present);
+      // Views handed out earlier keep the old buffer, whose bytes never change.
+      this.bytes = bytes;
+      this.present = present;
+    }
+    this.bytes.set(node, index * 32);
+    this.present[index] = 1;
+  }
+}
+
 /**
  * Roots and proofs (RFC 9162 sections 2.1.1, 2.1.3.1 and 2.1.4.1) over the record hashes of a
  * partition, for any tree size up to theirs. Every perfect subtree is hashed at most once and
- * kept, whatever the number of proofs and sizes asked for: a verifier that proves all the
- * records of a product pays O(n) hashes once, then O(log n) per proof.
+ * kept (32 bytes a node, about 64 MB for a million records), whatever the number of proofs and
+ * sizes asked for: a verifier that proves all the records of a product pays O(n) hashes once,
+ * then O(log n) per proof. A partition followed as it grows `grow`s it: the subtrees already
+ * hashed stay valid, because the records of a smaller tree never change.
  */
 export class MerkleProofs {
   /** levels[l][i]: the root of the perfect subtree of 2^l leaves starting at leaf i * 2^l. */
-  private readonly levels: Uint8Array[][] = [[]];
+  private readonly levels: NodeRow[] = [];
 
   constructor(
     private readonly recordHashAt: (index: number) => Hash | undefined,
-    readonly length: number,
+    private size: number,
   ) {}
 
   static of(recordHashes: readonly Hash[]): MerkleProofs {
     return new MerkleProofs((index) => recordHashes[index], recordHashes.length);
   }
 
+  /** How many record hashes the proofs reach. */
+  get length(): number {
+    return this.size;
+  }
+
+  /** More record hashes are there to prove: `recordHashAt` answers for the first `length`. */
+  grow(length: number): void {
+    if (length < this.size) throw new RangeError(`a tree of ${this.size} records does not shrink to ${length}`);
+    this.size = length;
+  }
+
   private perfect(level: number, index: number): Uint8Array {
-    const row = (this.levels[level] ??= []);
-    let node = row[index];
+    const row = (this.levels[level] ??= new NodeRow());
+    let node = row.get(index);
     if (node === undefined) {
       if (level === 0) {
         const hash = this.recordHashAt(index);
@@ -120,7 +160,7 @@ export class MerkleProofs {
       } else {
         node = nodeHash(this.perfect(level - 1, 2 * index), this.perfect(level - 1, 2 * index + 1));
       }
-      row[index] = node;
+      row.set(index, node);
     }
     return node;
   }

@@ -19,13 +19,27 @@ export interface LedgerSource {
   read(partition: number): AsyncIterable<StoredEntry> | Iterable<StoredEntry>;
 }
 
-export interface PartitionScan {
+/** What a verifier holds of a partition at one moment: enough to hold it against a witness. */
+export interface VerifiedPartition {
   readonly partition: number;
-  /** The first break in the partition, or null when every record verified. */
+  /** The first break, or null when every record read verified. */
   readonly problem: ChainBreak | null;
-  readonly verifier: ChainVerifier;
-  /** Proofs over every verified record hash. */
+  /** Records verified: the tree size the reading proves up to. */
+  readonly size: number;
+  /** Proofs over at least the first `size` record hashes (ask them with an explicit size). */
   readonly proofs: MerkleProofs;
+  readonly checkpoint: SignedCheckpoint | null;
+}
+
+/** A partition as read for one entity: the verified partition and the entity's records in it. */
+export interface LedgerReading extends VerifiedPartition {
+  readonly genesis: StoredRecord | null;
+  /** The verified records that name the entity, in order. */
+  readonly history: readonly StoredRecord[];
+}
+
+export interface PartitionScan extends VerifiedPartition {
+  readonly verifier: ChainVerifier;
   /** Records read from Kafka, verified or not (offsets, as a Kafka client counts them). */
   readonly recordsRead: number;
 }
@@ -66,7 +80,15 @@ export async function scanPartition(
   onProgress?.(recordsRead);
   problem ??= verifier.end();
   const hashes = verifier.recordHashes;
-  return { partition, problem, verifier, proofs: new MerkleProofs((i) => hashes.at(i), hashes.length), recordsRead };
+  return {
+    partition,
+    problem,
+    verifier,
+    size: hashes.length,
+    proofs: new MerkleProofs((i) => hashes.at(i), hashes.length),
+    checkpoint: verifier.head().lastCheckpoint,
+    recordsRead,
+  };
 }
 
 export function ledgerFinding(problem: ChainBreak): Finding {
@@ -138,13 +160,13 @@ export async function readWitness(witness: Witness | null, source: LedgerSource,
  * witnessed tree (else it was truncated) and have its root at that size (else it was rewritten
  * or forked since).
  */
-export function checkAgainstWitness(reading: WitnessReading, scan: PartitionScan): WitnessCheck {
+export function checkAgainstWitness(reading: WitnessReading, scan: VerifiedPartition): WitnessCheck {
   if ('findings' in reading) return { findings: reading.findings, witnessed: null };
   const held = reading.held;
   if (held === null) return { findings: [], witnessed: null };
   const partition = scan.partition;
-  const size = scan.verifier.head().lastCheckpoint?.treeSize ?? 0;
-  const verified = scan.proofs.length;
+  const size = scan.checkpoint?.treeSize ?? 0;
+  const verified = scan.size;
   if (held.treeSize > verified) {
     return {
       witnessed: null,

@@ -12,12 +12,13 @@ import {
   type Verdict,
 } from './attestation.js';
 import { BUNDLE_VERSION, type BundleConsistency, type BundleRecord, type EvidenceBundle } from './evidence-bundle.js';
+import type { LedgerFollower } from './ledger-follower.js';
 import {
   checkAgainstWitness,
-  readWitness,
+  type LedgerReading,
   type LedgerSource,
   ledgerFinding,
-  type PartitionScan,
+  readWitness,
   scanPartition,
 } from './partition-scan.js';
 import { historyDifferences, ProductFacts, productDifference, type ReadModelSource } from './read-model-check.js';
@@ -56,6 +57,11 @@ export interface ProductVerifierOptions {
   readonly clock: Clock;
   /** How long to wait for the projector to reach the ledger's end before comparing. */
   readonly readModelWaitMs: number;
+  /**
+   * A verified view of the ledger kept by following it: when it reaches the topic's end in time,
+   * an attestation reads only the tail written since instead of the whole partition.
+   */
+  readonly follower?: LedgerFollower | null;
   /** Verifications that run at once (default 2), and that may wait for a turn (default 32). */
   readonly maxConcurrent?: number;
   readonly maxWaiting?: number;
@@ -71,6 +77,8 @@ export interface VerifyRequest {
 export interface ProductVerification {
   readonly attestation: SignedAttestation;
   readonly bundle: EvidenceBundle | null;
+  /** How the ledger was read: the follower's verified view and its tail, or the whole partition. */
+  readonly ledgerRead: 'followed' | 'full';
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -110,22 +118,19 @@ export class ProductVerifier {
     const { source } = this.options;
     const partition = partitionOf(subject, source.partitions);
     const witnessed = await readWitness(this.options.witness, source, partition);
-    const history: StoredRecord[] = [];
-    // A holder: TypeScript cannot see the callback assign a local.
-    const first: { genesis: StoredRecord | null } = { genesis: null };
-    const scan = await scanPartition(source, partition, (stored) => {
-      if (stored.record.sequence === 0) first.genesis = stored;
-      if (stored.record.entities.some((entity) => entity.id === subject)) history.push(stored);
-    });
+    const followed = (await this.options.follower?.reading(partition, subject)) ?? null;
+    const reading = followed ?? (await this.readPartition(partition, subject));
+    const ledgerRead = followed ? 'followed' : 'full';
+    const { history } = reading;
     const findings: Finding[] = [];
-    if (scan.problem) findings.push(ledgerFinding(scan.problem));
+    if (reading.problem) findings.push(ledgerFinding(reading.problem));
     else if (history.length === 0) throw new UnknownSubjectError(`the ledger holds no record of ${subject}`);
 
-    const witness = checkAgainstWitness(witnessed, scan);
+    const witness = checkAgainstWitness(witnessed, reading);
     findings.push(...witness.findings);
     if (findings.length === 0) {
       try {
-        findings.push(...(await this.readModelFindings(subject, partition, history, scan)));
+        findings.push(...(await this.readModelFindings(subject, partition, history, reading.size)));
       } catch (error) {
         findings.push({
           source: 'read-model',
@@ -139,7 +144,7 @@ export class ProductVerifier {
       }
     }
 
-    const checkpoint = scan.verifier.head().lastCheckpoint;
+    const checkpoint = reading.checkpoint;
     const attestation: Attestation = {
       attestationVersion: ATTESTATION_VERSION,
       ledgerId: source.ledgerId,
@@ -150,7 +155,7 @@ export class ProductVerifier {
       steps: history.length,
       firstRecordHash: history[0]?.hash ?? null,
       lastRecordHash: history.at(-1)?.hash ?? null,
-      genesisHash: first.genesis?.hash ?? null,
+      genesisHash: reading.genesis?.hash ?? null,
       checkpoint,
       witnessed: witness.witnessed,
       verifiedAt: this.options.clock.now().toISOString(),
@@ -158,20 +163,20 @@ export class ProductVerifier {
       verifierKeyId: this.options.signer.keyId,
     };
     const signed = signAttestation(attestation, this.options.signer);
-    if (!request.evidence) return { attestation: signed, bundle: null };
+    if (!request.evidence) return { attestation: signed, bundle: null, ledgerRead };
 
     const size = checkpoint?.treeSize ?? 0;
     const evidence = (stored: StoredRecord): BundleRecord => ({
       offset: stored.offset,
       record: Buffer.from(encodeRecord(stored.record).bytes).toString('utf8'),
-      inclusionProof: stored.record.sequence < size ? scan.proofs.inclusionProof(stored.record.sequence, size) : [],
+      inclusionProof: stored.record.sequence < size ? reading.proofs.inclusionProof(stored.record.sequence, size) : [],
     });
     const consistency: BundleConsistency[] = [];
     const proofFrom = (reason: BundleConsistency['reason'], fromTreeSize: number): BundleConsistency => ({
       reason,
       fromTreeSize,
-      fromRootHash: scan.proofs.root(fromTreeSize),
-      proof: scan.proofs.consistencyProof(fromTreeSize, size),
+      fromRootHash: reading.proofs.root(fromTreeSize),
+      proof: reading.proofs.consistencyProof(fromTreeSize, size),
     });
     if (witness.witnessed && witness.witnessed.treeSize <= size)
       consistency.push(proofFrom('witness', witness.witnessed.treeSize));
@@ -184,11 +189,23 @@ export class ProductVerifier {
     const bundle: EvidenceBundle = {
       bundleVersion: BUNDLE_VERSION,
       attestation: signed,
-      genesis: first.genesis ? evidence(first.genesis) : null,
+      genesis: reading.genesis ? evidence(reading.genesis) : null,
       records: history.map(evidence),
       consistency,
     };
-    return { attestation: signed, bundle };
+    return { attestation: signed, bundle, ledgerRead };
+  }
+
+  /** The partition read from Kafka from offset 0 and verified, keeping the subject's records. */
+  private async readPartition(partition: number, subject: string): Promise<LedgerReading> {
+    const history: StoredRecord[] = [];
+    // A holder: TypeScript cannot see the callback assign a local.
+    const first: { genesis: StoredRecord | null } = { genesis: null };
+    const scan = await scanPartition(this.options.source, partition, (stored) => {
+      if (stored.record.sequence === 0) first.genesis = stored;
+      if (stored.record.entities.some((entity) => entity.id === subject)) history.push(stored);
+    });
+    return { ...scan, genesis: first.genesis, history };
   }
 
   /** The read model against the verified records, once it has projected the ledger's end. */
@@ -196,13 +213,13 @@ export class ProductVerifier {
     subject: string,
     partition: number,
     history: readonly StoredRecord[],
-    scan: PartitionScan,
+    verified: number,
   ): Promise<Finding[]> {
     const readModel = this.options.readModel;
     if (!readModel) return [];
     // The read model is compared up to what the verifier read, not past it: the projector may
     // be further on by now.
-    const end = scan.proofs.length;
+    const end = verified;
     const deadline = Date.now() + this.options.readModelWaitMs;
     let projectedTo = await readModel.projectedTo(partition);
     while (projectedTo < end && Date.now() < deadline) {

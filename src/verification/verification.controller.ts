@@ -51,8 +51,9 @@ export class VerificationController {
     @Param('gtin') gtin: string,
     @Param('serial') serial: string,
     @Query(new SchemaPipe(AttestationQuery)) query: Static<typeof AttestationQuery>,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.attest(sgtinPath(gtin, serial), query);
+    return this.attest(sgtinPath(gtin, serial), query, reply);
   }
 
   @AccessFor('read')
@@ -62,8 +63,9 @@ export class VerificationController {
     @Param('gtin') gtin: string,
     @Param('lot') lot: string,
     @Query(new SchemaPipe(AttestationQuery)) query: Static<typeof AttestationQuery>,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.attest(lgtinPath(gtin, lot), query);
+    return this.attest(lgtinPath(gtin, lot), query, reply);
   }
 
   @AccessFor('public')
@@ -96,12 +98,14 @@ export class VerificationController {
     return job;
   }
 
-  private async attest(subject: string, query: Static<typeof AttestationQuery>) {
+  private async attest(subject: string, query: Static<typeof AttestationQuery>, reply: FastifyReply) {
     try {
-      const { attestation, bundle } = await this.verifier.verify(subject, {
+      const { attestation, bundle, ledgerRead } = await this.verifier.verify(subject, {
         evidence: query.evidence === 'true' || query.since !== undefined,
         since: query.since === undefined ? undefined : Number(query.since),
       });
+      // How the ledger was read: the follower's verified view and the new tail, or the whole partition.
+      void reply.header('custodian-ledger-read', ledgerRead);
       return bundle ?? attestation;
     } catch (error) {
       if (error instanceof UnknownSubjectError) throw new NotFoundException(error.message);

@@ -13,13 +13,15 @@ import { loadSigningKey } from '../ledger/adapters/signing-key-file.js';
 import { CheckpointSigner, CheckpointVerifier } from '../ledger/checkpoint-note.js';
 import { LedgerWriter } from '../ledger/ledger-writer.js';
 import { systemClock } from '../ledger/ports.js';
+import { KafkaLedgerFeed } from '../projection/kafka-ledger-feed.js';
 import { AuditJobs } from './audit-jobs.js';
 import { LedgerAudit } from './ledger-audit.js';
+import { LedgerFollower, type LedgerFollowerOptions } from './ledger-follower.js';
 import type { LedgerSource } from './partition-scan.js';
 import { ProductVerifier } from './product-verifier.js';
 import { ReadModelSource } from './read-model-check.js';
 import { VerificationController } from './verification.controller.js';
-import { ATTESTATION_SIGNER, LEDGER_SOURCE, WITNESS } from './verification.tokens.js';
+import { ATTESTATION_SIGNER, LEDGER_FOLLOWER, LEDGER_SOURCE, WITNESS } from './verification.tokens.js';
 import { DirectoryWitness, HttpWitness, type Witness, WitnessRefusedError } from './witness.js';
 
 /** The file the attestation key lives in when it is not configured. */
@@ -115,6 +117,64 @@ export class WitnessPublisher implements OnApplicationBootstrap, OnApplicationSh
   }
 }
 
+/** A follower of a ledger topic: its own consumer group, and the end offsets from an admin client. */
+export function kafkaLedgerFollower(
+  kafka: Kafka,
+  topic: string,
+  source: LedgerSource,
+  options: Pick<LedgerFollowerOptions, 'spillDir' | 'catchUpWaitMs' | 'onError'>,
+): LedgerFollower {
+  const admin = kafka.admin();
+  let connected: Promise<void> | null = null;
+  return new LedgerFollower({
+    ...options,
+    source,
+    feed: new KafkaLedgerFeed(kafka, topic, `custodian-verifier-${source.ledgerId}`),
+    endOffset: async (partition) => {
+      connected ??= admin.connect().catch((error: unknown) => {
+        connected = null;
+        throw error;
+      });
+      await connected;
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.find((o) => o.partition === partition)?.offset ?? '0';
+    },
+    onStop: async () => {
+      if (connected) await admin.disconnect().catch(() => undefined);
+    },
+  });
+}
+
+/**
+ * The verified view of the ledger that attestations read (VERIFIER_FOLLOW), followed from the
+ * application's start to its shutdown; null when it is switched off.
+ */
+export function ledgerFollower(config: CustodianConfig, kafka: Kafka, source: LedgerSource): LedgerFollower | null {
+  if (!config.verification.follow) return null;
+  const logger = new Logger('Verification');
+  return kafkaLedgerFollower(kafka, config.ledger.topic, source, {
+    spillDir: join(config.dataDir, 'cache'),
+    catchUpWaitMs: config.verification.followWaitMs,
+    onError: (error) => {
+      logger.warn(`following the ledger failed, retrying: ${error.message}`);
+    },
+  });
+}
+
+/** Starts the ledger follower with the application and stops it on shutdown. */
+@Injectable()
+export class FollowerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(LEDGER_FOLLOWER) private readonly follower: LedgerFollower | null) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.follower?.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.follower?.stop();
+  }
+}
+
 /** Attestations, evidence bundles, full audits and the witness (docs/attestation-format.md). */
 @Module({
   controllers: [VerificationController],
@@ -145,14 +205,21 @@ export class WitnessPublisher implements OnApplicationBootstrap, OnApplicationSh
       useFactory: (dataSource: DataSource, config: CustodianConfig) => new ReadModelSource(dataSource, config.ledger.id),
     },
     {
+      provide: LEDGER_FOLLOWER,
+      inject: [CONFIG, KAFKA, LEDGER_SOURCE],
+      useFactory: ledgerFollower,
+    },
+    FollowerLifecycle,
+    {
       provide: ProductVerifier,
-      inject: [LEDGER_SOURCE, ATTESTATION_SIGNER, WITNESS, ReadModelSource, CONFIG],
+      inject: [LEDGER_SOURCE, ATTESTATION_SIGNER, WITNESS, ReadModelSource, CONFIG, LEDGER_FOLLOWER],
       useFactory: (
         source: LedgerSource,
         signer: CheckpointSigner,
         witness: Witness | null,
         readModel: ReadModelSource,
         config: CustodianConfig,
+        follower: LedgerFollower | null,
       ) =>
         new ProductVerifier({
           source,
@@ -163,6 +230,7 @@ export class WitnessPublisher implements OnApplicationBootstrap, OnApplicationSh
           clock: systemClock,
           readModelWaitMs: config.projection.readWaitMs,
           maxConcurrent: config.verification.maxConcurrent,
+          follower,
         }),
     },
     {

@@ -2,3 +2,4 @@
 export const ATTESTATION_SIGNER = Symbol('ATTESTATION_SIGNER');
 export const LEDGER_SOURCE = Symbol('LEDGER_SOURCE');
 export const WITNESS = Symbol('WITNESS');
+export const LEDGER_FOLLOWER = Symbol('LEDGER_FOLLOWER');

@@ -60,6 +60,8 @@ describe('attestations, evidence bundles and audits through the API', () => {
   const attest = async (query = '') => {
     const response = await app.client.request<SignedAttestation>('GET', `${attestationPath}${query}`, { key: app.keys.dc });
     expect(response.status === 200 ? 200 : response.body).toBe(200);
+    // The app follows the ledger (VERIFIER_FOLLOW): an attestation reads its verified view.
+    expect(response.headers.get('custodian-ledger-read')).toBe('followed');
     return response.body;
   };
 

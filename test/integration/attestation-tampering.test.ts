@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Kafka } from 'kafkajs';
 import { readPartition } from '../../src/ledger/adapters/kafka-partition-reader.js';
 import { canonicalBytes } from '../../src/ledger/canonical-json.js';
@@ -10,6 +10,8 @@ import type { EntityStateModel, LedgerRecord } from '../../src/ledger/ledger-rec
 import { decodeRecord, encodeRecord } from '../../src/ledger/record-codec.js';
 import type { Attestation } from '../../src/verification/attestation.js';
 import { checkEvidenceBundle, type EvidenceBundle } from '../../src/verification/evidence-bundle.js';
+import type { LedgerFollower } from '../../src/verification/ledger-follower.js';
+import { kafkaLedgerFollower } from '../../src/verification/verification.module.js';
 import type { LedgerSource } from '../../src/verification/partition-scan.js';
 import { ProductVerifier } from '../../src/verification/product-verifier.js';
 import { DirectoryWitness } from '../../src/verification/witness.js';
@@ -54,10 +56,17 @@ describe('product attestations on tampered copies of a real ledger', () => {
     });
   }
 
-  function verifierFor(
+  /** Each case runs twice: the verifier reading the whole partition, and the ledger follower's view. */
+  let reading: 'full' | 'followed' = 'full';
+  const followers: LedgerFollower[] = [];
+  afterEach(async () => {
+    for (const follower of followers.splice(0)) await follower.stop();
+  });
+
+  async function verifierFor(
     topic: string,
     options: { pin?: string | null; witness?: boolean | string; key?: CheckpointVerifier } = {},
-  ): ProductVerifier {
+  ): Promise<{ verify: ProductVerifier['verify'] }> {
     const signer = testSigner();
     const source: LedgerSource = {
       read: (partition) => readPartition(kafka, topic, partition),
@@ -66,7 +75,17 @@ describe('product attestations on tampered copies of a real ledger', () => {
       ledgerKey: options.key ?? new CheckpointVerifier(signer.keyName, signer.publicKey),
       genesisPin: () => Promise.resolve(options.pin === undefined ? genesisHash : options.pin),
     };
-    return new ProductVerifier({
+    let follower: LedgerFollower | null = null;
+    if (reading === 'followed') {
+      follower = kafkaLedgerFollower(kafka, topic, source, {
+        spillDir: join(tmpdir(), 'custodian-follower-test'),
+        catchUpWaitMs: 30_000,
+      });
+      await follower.start();
+      followers.push(follower);
+    }
+    const verifier = new ProductVerifier({
+      follower,
       source,
       signer: testSigner(7),
       witness:
@@ -82,6 +101,14 @@ describe('product attestations on tampered copies of a real ledger', () => {
       clock: { now: () => new Date('2026-11-26T12:00:00Z') },
       readModelWaitMs: 0,
     });
+    return {
+      // Every answer must come from the way this run of the cases reads the ledger.
+      verify: async (subject, request) => {
+        const result = await verifier.verify(subject, request);
+        expect(result.ledgerRead).toBe(reading);
+        return result;
+      },
+    };
   }
 
   async function copyOf(values: readonly Uint8Array[]): Promise<string> {
@@ -92,7 +119,7 @@ describe('product attestations on tampered copies of a real ledger', () => {
   }
 
   async function attest(topic: string, options: Parameters<typeof verifierFor>[1] = {}): Promise<Attestation> {
-    return (await verifierFor(topic, options).verify(PRODUCT, { evidence: false })).attestation.attestation;
+    return (await (await verifierFor(topic, options)).verify(PRODUCT, { evidence: false })).attestation.attestation;
   }
 
   beforeAll(async () => {
@@ -115,218 +142,225 @@ describe('product attestations on tampered copies of a real ledger', () => {
     );
   }, 120_000);
 
-  it('verifies the untouched ledger, and its bundle checks out offline, so every verdict below is the tampering', async () => {
-    expect(original).toHaveLength(14);
-    const topic = await copyOf(original);
-    const { attestation, bundle } = await verifierFor(topic).verify(PRODUCT, { evidence: true, since: 5 });
-    expect(attestation.attestation).toMatchObject({
-      verdict: 'verified',
-      findings: [],
-      steps: 4,
-      firstRecordHash: hashAt(2),
-      lastRecordHash: hashAt(10),
-      genesisHash,
-      checkpoint: latest,
-      witnessed: { treeSize: latest.treeSize, rootHash: latest.rootHash },
+  describe.each(['full', 'followed'] as const)('reading the ledger %s', (mode) => {
+    beforeAll(() => {
+      reading = mode;
     });
-    const signer = testSigner();
-    const check = checkEvidenceBundle(bundle, {
-      ledgerKey: new CheckpointVerifier(signer.keyName, signer.publicKey),
-      attestationKey: new CheckpointVerifier(testSigner(7).keyName, testSigner(7).publicKey),
-      genesisHash,
+
+    it('verifies the untouched ledger, and its bundle checks out offline, so every verdict below is the tampering', async () => {
+      expect(original).toHaveLength(14);
+      const topic = await copyOf(original);
+      const { attestation, bundle } = await (await verifierFor(topic)).verify(PRODUCT, { evidence: true, since: 5 });
+      expect(attestation.attestation).toMatchObject({
+        verdict: 'verified',
+        findings: [],
+        steps: 4,
+        firstRecordHash: hashAt(2),
+        lastRecordHash: hashAt(10),
+        genesisHash,
+        checkpoint: latest,
+        witnessed: { treeSize: latest.treeSize, rootHash: latest.rootHash },
+      });
+      const signer = testSigner();
+      const check = checkEvidenceBundle(bundle, {
+        ledgerKey: new CheckpointVerifier(signer.keyName, signer.publicKey),
+        attestationKey: new CheckpointVerifier(testSigner(7).keyName, testSigner(7).publicKey),
+        genesisHash,
+      });
+      expect(check.failures).toEqual([]);
+      expect(bundle!.consistency.map((item) => item.fromTreeSize)).toEqual([13, 5]);
     });
-    expect(check.failures).toEqual([]);
-    expect(bundle!.consistency.map((item) => item.fromTreeSize)).toEqual([13, 5]);
-  });
 
-  it('proves the ledger extends an earlier witnessed checkpoint, and refuses a witnessed checkpoint of another partition', async () => {
-    const signer = testSigner();
-    const key = new CheckpointVerifier(signer.keyName, signer.publicKey);
-    const earlier = mkdtempSync(join(tmpdir(), 'custodian-witness-'));
-    const checkpoint9 = record(9).payload as unknown as SignedCheckpoint;
-    await new DirectoryWitness(earlier, ledger.ledgerId, key).publish(0, checkpoint9);
-    const topic = await copyOf(original);
-    const { attestation, bundle } = await verifierFor(topic, { witness: earlier }).verify(PRODUCT, { evidence: true });
-    expect(attestation.attestation).toMatchObject({
-      verdict: 'verified',
-      witnessed: { treeSize: 9, rootHash: checkpoint9.rootHash },
+    it('proves the ledger extends an earlier witnessed checkpoint, and refuses a witnessed checkpoint of another partition', async () => {
+      const signer = testSigner();
+      const key = new CheckpointVerifier(signer.keyName, signer.publicKey);
+      const earlier = mkdtempSync(join(tmpdir(), 'custodian-witness-'));
+      const checkpoint9 = record(9).payload as unknown as SignedCheckpoint;
+      await new DirectoryWitness(earlier, ledger.ledgerId, key).publish(0, checkpoint9);
+      const topic = await copyOf(original);
+      const { attestation, bundle } = await (await verifierFor(topic, { witness: earlier })).verify(PRODUCT, { evidence: true });
+      expect(attestation.attestation).toMatchObject({
+        verdict: 'verified',
+        witnessed: { treeSize: 9, rootHash: checkpoint9.rootHash },
+      });
+      expect(bundle!.consistency).toEqual([expect.objectContaining({ reason: 'witness', fromTreeSize: 9 })]);
+      expect(bundle!.consistency[0]!.proof.length).toBeGreaterThan(0);
+      const attestationKey = new CheckpointVerifier(testSigner(7).keyName, testSigner(7).publicKey);
+      expect(checkEvidenceBundle(bundle, { ledgerKey: key, attestationKey }).failures).toEqual([]);
+      const bent = JSON.parse(JSON.stringify(bundle)) as { consistency: { proof: string[] }[] };
+      bent.consistency[0]!.proof[0] = '0'.repeat(64);
+      expect(checkEvidenceBundle(bent, { ledgerKey: key, attestationKey }).failures).toEqual([
+        expect.stringContaining('consistency[0]: the tree of size 9'),
+      ]);
+
+      // Checkpoints are public: one of another partition, put where partition 0's belongs, is refused.
+      const foreign = mkdtempSync(join(tmpdir(), 'custodian-witness-'));
+      mkdirSync(join(foreign, ledger.ledgerId, '0'), { recursive: true });
+      const other = signer.sign({ ...checkpoint9, origin: checkpointOrigin(ledger.ledgerId, 1) });
+      writeFileSync(join(foreign, ledger.ledgerId, '0', 'latest.json'), JSON.stringify(other));
+      const refused = await attest(topic, { witness: foreign });
+      expect(refused.verdict).toBe('tampered');
+      expect(refused.findings[0]).toMatchObject({
+        source: 'witness',
+        kind: 'checkpoint',
+        message: expect.stringContaining('/1, not'),
+      });
     });
-    expect(bundle!.consistency).toEqual([expect.objectContaining({ reason: 'witness', fromTreeSize: 9 })]);
-    expect(bundle!.consistency[0]!.proof.length).toBeGreaterThan(0);
-    const attestationKey = new CheckpointVerifier(testSigner(7).keyName, testSigner(7).publicKey);
-    expect(checkEvidenceBundle(bundle, { ledgerKey: key, attestationKey }).failures).toEqual([]);
-    const bent = JSON.parse(JSON.stringify(bundle)) as { consistency: { proof: string[] }[] };
-    bent.consistency[0]!.proof[0] = '0'.repeat(64);
-    expect(checkEvidenceBundle(bent, { ledgerKey: key, attestationKey }).failures).toEqual([
-      expect.stringContaining('consistency[0]: the tree of size 9'),
-    ]);
 
-    // Checkpoints are public: one of another partition, put where partition 0's belongs, is refused.
-    const foreign = mkdtempSync(join(tmpdir(), 'custodian-witness-'));
-    mkdirSync(join(foreign, ledger.ledgerId, '0'), { recursive: true });
-    const other = signer.sign({ ...checkpoint9, origin: checkpointOrigin(ledger.ledgerId, 1) });
-    writeFileSync(join(foreign, ledger.ledgerId, '0', 'latest.json'), JSON.stringify(other));
-    const refused = await attest(topic, { witness: foreign });
-    expect(refused.verdict).toBe('tampered');
-    expect(refused.findings[0]).toMatchObject({
-      source: 'witness',
-      kind: 'checkpoint',
-      message: expect.stringContaining('/1, not'),
+    it('names a modified record with the hash the chain links to and the one found', async () => {
+      const values = [...original];
+      const changed = encodeRecord({ ...record(6), payload: { ...record(6).payload, note: 'Lieferschein ✗' } });
+      values[6] = changed.bytes;
+      const attestation = await attest(await copyOf(values));
+      expect(attestation.verdict).toBe('tampered');
+      expect(attestation.findings[0]).toMatchObject({
+        source: 'ledger',
+        kind: 'modified',
+        partition: 0,
+        offset: '6',
+        sequence: 6,
+        expected: hashAt(6),
+        found: changed.hash,
+      });
     });
-  });
 
-  it('names a modified record with the hash the chain links to and the one found', async () => {
-    const values = [...original];
-    const changed = encodeRecord({ ...record(6), payload: { ...record(6).payload, note: 'Lieferschein ✗' } });
-    values[6] = changed.bytes;
-    const attestation = await attest(await copyOf(values));
-    expect(attestation.verdict).toBe('tampered');
-    expect(attestation.findings[0]).toMatchObject({
-      source: 'ledger',
-      kind: 'modified',
-      partition: 0,
-      offset: '6',
-      sequence: 6,
-      expected: hashAt(6),
-      found: changed.hash,
+    it('names a deleted record', async () => {
+      const values = [...original];
+      values.splice(6, 1);
+      expect((await attest(await copyOf(values))).findings[0]).toMatchObject({
+        kind: 'missing',
+        offset: '6',
+        sequence: 7,
+        expected: hashAt(6),
+      });
     });
-  });
 
-  it('names a deleted record', async () => {
-    const values = [...original];
-    values.splice(6, 1);
-    expect((await attest(await copyOf(values))).findings[0]).toMatchObject({
-      kind: 'missing',
-      offset: '6',
-      sequence: 7,
-      expected: hashAt(6),
+    it('names two swapped records', async () => {
+      const values = [...original];
+      [values[8], values[9]] = [values[9]!, values[8]!];
+      expect((await attest(await copyOf(values))).findings[0]).toMatchObject({ kind: 'out-of-order', offset: '8', sequence: 9 });
     });
-  });
 
-  it('names two swapped records', async () => {
-    const values = [...original];
-    [values[8], values[9]] = [values[9]!, values[8]!];
-    expect((await attest(await copyOf(values))).findings[0]).toMatchObject({ kind: 'out-of-order', offset: '8', sequence: 9 });
-  });
-
-  it('names a duplicated record', async () => {
-    const values = [...original];
-    values.splice(7, 0, original[6]!);
-    expect((await attest(await copyOf(values))).findings[0]).toMatchObject({ kind: 'duplicate', offset: '7', sequence: 6 });
-  });
-
-  it('names a record a raw producer injected with a correct-looking link', async () => {
-    // Between the writer's batches, linked to the checkpoint before it and to p1's last record.
-    const forgery: LedgerRecord = {
-      ...record(10),
-      eventId: crypto.randomUUID(),
-      sequence: 12,
-      previousHash: hashAt(11),
-      entities: [{ id: PRODUCT, previousHash: hashAt(10) }],
-      payload: { forged: true },
-    };
-    const forged = encodeRecord(forgery);
-    const values = [...original.slice(0, 12), forged.bytes, ...original.slice(12)];
-    const attestation = await attest(await copyOf(values));
-    expect(attestation.verdict).toBe('tampered');
-    expect(attestation.findings[0]).toMatchObject({ kind: 'injected', offset: '12', sequence: 12 });
-    // At the end of the topic, with no checkpoint after it, it is not part of the ledger either.
-    const atEnd = encodeRecord({ ...forgery, sequence: 14, previousHash: hashAt(13) });
-    expect((await attest(await copyOf([...original, atEnd.bytes]))).findings[0]).toMatchObject({
-      kind: 'uncovered',
-      offset: '14',
-      sequence: 14,
+    it('names a duplicated record', async () => {
+      const values = [...original];
+      values.splice(7, 0, original[6]!);
+      expect((await attest(await copyOf(values))).findings[0]).toMatchObject({ kind: 'duplicate', offset: '7', sequence: 6 });
     });
-  });
 
-  it('names a checkpoint with a bad signature', async () => {
-    const values = [...original];
-    const checkpoint = record(7);
-    values[7] = canonicalBytes({ ...checkpoint, payload: { ...checkpoint.payload, rootHash: '0'.repeat(64) } });
-    expect((await attest(await copyOf(values))).findings[0]).toMatchObject({ kind: 'checkpoint', offset: '7', sequence: 7 });
-  });
-
-  it('catches the tail truncated back to an earlier checkpoint through the witness (the shorter ledger verifies alone)', async () => {
-    const topic = await copyOf(original.slice(0, 10));
-    const alone = await attest(topic, { witness: false });
-    expect(alone.verdict).toBe('verified');
-    const attestation = await attest(topic);
-    expect(attestation.verdict).toBe('tampered');
-    expect(attestation.findings[0]).toMatchObject({
-      source: 'witness',
-      kind: 'truncated',
-      sequence: 10,
-      expected: expect.stringContaining(`tree of size ${latest.treeSize}`),
+    it('names a record a raw producer injected with a correct-looking link', async () => {
+      // Between the writer's batches, linked to the checkpoint before it and to p1's last record.
+      const forgery: LedgerRecord = {
+        ...record(10),
+        eventId: crypto.randomUUID(),
+        sequence: 12,
+        previousHash: hashAt(11),
+        entities: [{ id: PRODUCT, previousHash: hashAt(10) }],
+        payload: { forged: true },
+      };
+      const forged = encodeRecord(forgery);
+      const values = [...original.slice(0, 12), forged.bytes, ...original.slice(12)];
+      const attestation = await attest(await copyOf(values));
+      expect(attestation.verdict).toBe('tampered');
+      expect(attestation.findings[0]).toMatchObject({ kind: 'injected', offset: '12', sequence: 12 });
+      // At the end of the topic, with no checkpoint after it, it is not part of the ledger either.
+      const atEnd = encodeRecord({ ...forgery, sequence: 14, previousHash: hashAt(13) });
+      expect((await attest(await copyOf([...original, atEnd.bytes]))).findings[0]).toMatchObject({
+        kind: 'uncovered',
+        offset: '14',
+        sequence: 14,
+      });
     });
-  });
 
-  it('catches the topic rewritten from genesis: by the key with a new key, by the pin and by the witness with the leaked key', async () => {
-    // One after the other: writers of one ledger id share a transactional id and fence each other.
-    const rewrite = async (seed: number): Promise<KafkaLedger> => {
-      const rewritten = await startKafkaLedger({ ledgerId: ledger.ledgerId, signer: testSigner(seed) });
-      for (let n = 0; n < 7; n++) await step(rewritten, [PRODUCT], n);
-      await settled(rewritten);
-      await rewritten.writer.close();
-      return rewritten;
-    };
-    const withNewKey = await rewrite(99);
-    const withLeakedKey = await rewrite(42);
-    expect((await attest(withNewKey.topic)).findings[0]).toMatchObject({ source: 'ledger', kind: 'checkpoint', offset: '1' });
-    const rewrittenGenesis = decodeRecord((await rawValues(kafka, withLeakedKey.topic))[0]!).hash;
-    expect((await attest(withLeakedKey.topic)).findings[0]).toMatchObject({
-      source: 'ledger',
-      kind: 'genesis',
-      offset: '0',
-      expected: genesisHash,
-      found: rewrittenGenesis,
+    it('names a checkpoint with a bad signature', async () => {
+      const values = [...original];
+      const checkpoint = record(7);
+      values[7] = canonicalBytes({ ...checkpoint, payload: { ...checkpoint.payload, rootHash: '0'.repeat(64) } });
+      expect((await attest(await copyOf(values))).findings[0]).toMatchObject({ kind: 'checkpoint', offset: '7', sequence: 7 });
     });
-    // With no pin at hand, the witness still catches it: the first 13 records have another root.
-    const unpinned = await attest(withLeakedKey.topic, { pin: null });
-    expect(unpinned.findings).toEqual([
-      expect.objectContaining({ source: 'witness', kind: 'fork', sequence: latest.treeSize - 1, expected: latest.rootHash }),
-    ]);
-  });
 
-  it('catches a chain forked by a second writer with the leaked key: in its own topic by the witness, in the same topic as injected', async () => {
-    // The fork shares the ledger up to the checkpoint at sequence 9, then goes its own way.
-    const forkTopic = await copyOf(original.slice(0, 10));
-    const fork = await startKafkaLedger({ topic: forkTopic, ledgerId: ledger.ledgerId, signer: testSigner() });
-    for (let n = 0; n < 3; n++) await step(fork, [PRODUCT], 100 + n);
-    await settled(fork);
-    const forkCheckpoint = fork.writer.heads()[0]!.lastCheckpoint!;
-    await fork.writer.close();
-    const forked = await attest(forkTopic);
-    expect(forked.verdict).toBe('tampered');
-    expect(forked.findings[0]).toMatchObject({ source: 'witness', kind: 'fork', expected: latest.rootHash });
+    it('catches the tail truncated back to an earlier checkpoint through the witness (the shorter ledger verifies alone)', async () => {
+      const topic = await copyOf(original.slice(0, 10));
+      const alone = await attest(topic, { witness: false });
+      expect(alone.verdict).toBe('verified');
+      const attestation = await attest(topic);
+      expect(attestation.verdict).toBe('tampered');
+      expect(attestation.findings[0]).toMatchObject({
+        source: 'witness',
+        kind: 'truncated',
+        sequence: 10,
+        expected: expect.stringContaining(`tree of size ${latest.treeSize}`),
+      });
+    });
 
-    const branch = (await rawValues(kafka, forkTopic)).slice(10);
-    const both = await attest(await copyOf([...original, ...branch]));
-    expect(both.findings[0]).toMatchObject({ kind: 'injected', offset: '14', sequence: 10, expected: hashAt(10) });
+    it('catches the topic rewritten from genesis: by the key with a new key, by the pin and by the witness with the leaked key', async () => {
+      // One after the other: writers of one ledger id share a transactional id and fence each other.
+      const rewrite = async (seed: number): Promise<KafkaLedger> => {
+        const rewritten = await startKafkaLedger({ ledgerId: ledger.ledgerId, signer: testSigner(seed) });
+        for (let n = 0; n < 7; n++) await step(rewritten, [PRODUCT], n);
+        await settled(rewritten);
+        await rewritten.writer.close();
+        return rewritten;
+      };
+      const withNewKey = await rewrite(99);
+      const withLeakedKey = await rewrite(42);
+      expect((await attest(withNewKey.topic)).findings[0]).toMatchObject({ source: 'ledger', kind: 'checkpoint', offset: '1' });
+      const rewrittenGenesis = decodeRecord((await rawValues(kafka, withLeakedKey.topic))[0]!).hash;
+      expect((await attest(withLeakedKey.topic)).findings[0]).toMatchObject({
+        source: 'ledger',
+        kind: 'genesis',
+        offset: '0',
+        expected: genesisHash,
+        found: rewrittenGenesis,
+      });
+      // With no pin at hand, the witness still catches it: the first 13 records have another root.
+      const unpinned = await attest(withLeakedKey.topic, { pin: null });
+      expect(unpinned.findings).toEqual([
+        expect.objectContaining({ source: 'witness', kind: 'fork', sequence: latest.treeSize - 1, expected: latest.rootHash }),
+      ]);
+    });
 
-    // Two signed checkpoints that are not consistent: an auditor holding the fork's checkpoint
-    // of size 11 checks the real ledger's bundle against it and is told so.
-    const original11 = decodeRecord(original[11]!).record.payload as unknown as SignedCheckpoint;
-    const forkCheckpoint11 = decodeRecord((await rawValues(kafka, forkTopic))[11]!).record.payload as unknown as SignedCheckpoint;
-    expect(forkCheckpoint11.treeSize).toBe(11);
-    expect(forkCheckpoint11.rootHash).not.toBe(original11.rootHash);
-    const { bundle } = await verifierFor(await copyOf(original)).verify(PRODUCT, { evidence: true, since: 11 });
-    const signer = testSigner();
-    const keys = {
-      ledgerKey: new CheckpointVerifier(signer.keyName, signer.publicKey),
-      attestationKey: new CheckpointVerifier(testSigner(7).keyName, testSigner(7).publicKey),
-    };
-    expect(checkEvidenceBundle(bundle, { ...keys, knownCheckpoint: original11 }).failures).toEqual([]);
-    expect(checkEvidenceBundle(bundle, { ...keys, knownCheckpoint: forkCheckpoint11 }).failures).toEqual([
-      expect.stringContaining('no proof that the known checkpoint of tree size 11'),
-    ]);
-    expect(checkEvidenceBundle(bundle, { ...keys, knownCheckpoint: forkCheckpoint }).failures).toEqual([
-      expect.stringMatching(/known checkpoint: of tree size 15, larger than the attestation's 13: the ledger was truncated/),
-    ]);
-    // And a bundle whose consistency proof is bent to the fork's root does not pass either.
-    const bent = JSON.parse(JSON.stringify(bundle)) as EvidenceBundle & { consistency: { fromRootHash: string }[] };
-    bent.consistency[1]!.fromRootHash = forkCheckpoint11.rootHash;
-    expect(checkEvidenceBundle(bent, { ...keys, knownCheckpoint: forkCheckpoint11 }).failures).toEqual([
-      expect.stringContaining('consistency[1]: the tree of size 11'),
-    ]);
+    it('catches a chain forked by a second writer with the leaked key: in its own topic by the witness, in the same topic as injected', async () => {
+      // The fork shares the ledger up to the checkpoint at sequence 9, then goes its own way.
+      const forkTopic = await copyOf(original.slice(0, 10));
+      const fork = await startKafkaLedger({ topic: forkTopic, ledgerId: ledger.ledgerId, signer: testSigner() });
+      for (let n = 0; n < 3; n++) await step(fork, [PRODUCT], 100 + n);
+      await settled(fork);
+      const forkCheckpoint = fork.writer.heads()[0]!.lastCheckpoint!;
+      await fork.writer.close();
+      const forked = await attest(forkTopic);
+      expect(forked.verdict).toBe('tampered');
+      expect(forked.findings[0]).toMatchObject({ source: 'witness', kind: 'fork', expected: latest.rootHash });
+
+      const branch = (await rawValues(kafka, forkTopic)).slice(10);
+      const both = await attest(await copyOf([...original, ...branch]));
+      expect(both.findings[0]).toMatchObject({ kind: 'injected', offset: '14', sequence: 10, expected: hashAt(10) });
+
+      // Two signed checkpoints that are not consistent: an auditor holding the fork's checkpoint
+      // of size 11 checks the real ledger's bundle against it and is told so.
+      const original11 = decodeRecord(original[11]!).record.payload as unknown as SignedCheckpoint;
+      const forkCheckpoint11 = decodeRecord((await rawValues(kafka, forkTopic))[11]!).record
+        .payload as unknown as SignedCheckpoint;
+      expect(forkCheckpoint11.treeSize).toBe(11);
+      expect(forkCheckpoint11.rootHash).not.toBe(original11.rootHash);
+      const { bundle } = await (await verifierFor(await copyOf(original))).verify(PRODUCT, { evidence: true, since: 11 });
+      const signer = testSigner();
+      const keys = {
+        ledgerKey: new CheckpointVerifier(signer.keyName, signer.publicKey),
+        attestationKey: new CheckpointVerifier(testSigner(7).keyName, testSigner(7).publicKey),
+      };
+      expect(checkEvidenceBundle(bundle, { ...keys, knownCheckpoint: original11 }).failures).toEqual([]);
+      expect(checkEvidenceBundle(bundle, { ...keys, knownCheckpoint: forkCheckpoint11 }).failures).toEqual([
+        expect.stringContaining('no proof that the known checkpoint of tree size 11'),
+      ]);
+      expect(checkEvidenceBundle(bundle, { ...keys, knownCheckpoint: forkCheckpoint }).failures).toEqual([
+        expect.stringMatching(/known checkpoint: of tree size 15, larger than the attestation's 13: the ledger was truncated/),
+      ]);
+      // And a bundle whose consistency proof is bent to the fork's root does not pass either.
+      const bent = JSON.parse(JSON.stringify(bundle)) as EvidenceBundle & { consistency: { fromRootHash: string }[] };
+      bent.consistency[1]!.fromRootHash = forkCheckpoint11.rootHash;
+      expect(checkEvidenceBundle(bent, { ...keys, knownCheckpoint: forkCheckpoint11 }).failures).toEqual([
+        expect.stringContaining('consistency[1]: the tree of size 11'),
+      ]);
+    });
   });
 });

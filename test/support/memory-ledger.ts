@@ -5,6 +5,7 @@
 import type { CheckpointSigner, CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
 import type { Hash } from '../../src/ledger/hashing.js';
 import { PartitionWriter } from '../../src/ledger/partition-writer.js';
+import type { LedgerFeed } from '../../src/projection/projector.js';
 import { ProductVerifier } from '../../src/verification/product-verifier.js';
 import type { Clock, GenesisPins, LogEntry, PartitionLog, StoredEntry } from '../../src/ledger/ports.js';
 
@@ -140,4 +141,48 @@ export function memoryProductVerifier(
     clock: { now: () => new Date('2026-11-26T12:00:00.000Z') },
     readModelWaitMs: 0,
   });
+}
+
+/**
+ * A LedgerFeed over a memory log: delivers what the log holds beyond each partition's position,
+ * polling every millisecond, until stopped. `paused` holds deliveries back.
+ */
+export class MemoryLedgerFeed implements LedgerFeed {
+  paused = false;
+  private running: { stop: () => void } | null = null;
+
+  constructor(private readonly log: MemoryPartitionLog) {}
+
+  async run(
+    from: ReadonlyMap<number, string>,
+    onBatch: (partition: number, entries: readonly StoredEntry[]) => Promise<void>,
+    onProgress?: (partition: number, fetchedTo: string) => void,
+  ): Promise<void> {
+    let position = Number(from.get(this.log.partition) ?? '0');
+    const run = { stopped: false };
+    const stopped = () => run.stopped;
+    this.running = {
+      stop: () => {
+        run.stopped = true;
+      },
+    };
+    while (!stopped()) {
+      const values = this.log.values();
+      if (!this.paused && values.length > position) {
+        await onBatch(this.log.partition, values.slice(position));
+        position = values.length;
+        onProgress?.(this.log.partition, String(position));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  seek(): void {
+    throw new Error('MemoryLedgerFeed does not seek');
+  }
+
+  stop(): Promise<void> {
+    this.running?.stop();
+    return Promise.resolve();
+  }
 }

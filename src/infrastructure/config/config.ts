@@ -59,8 +59,12 @@ export interface CustodianConfig {
     readonly witnessUrl: string | undefined;
     /** How often the latest checkpoints are published to the witness, in milliseconds. */
     readonly witnessIntervalMs: number;
-    /** Attestations verified at once; each reads a whole partition (more wait, up to 32). */
+    /** Attestations verified at once (more wait, up to 32). */
     readonly maxConcurrent: number;
+    /** Keep a verified view of the ledger by following it, so attestations read only the new tail. */
+    readonly follow: boolean;
+    /** How long an attestation waits for that view to reach the topic's end before reading the partition itself. */
+    readonly followWaitMs: number;
   };
   readonly auth: {
     /** The API key file: names, roles, parties and SHA-256 hashes of keys (docs/api.md). */
@@ -247,6 +251,8 @@ export function loadConfig(env: Environment): CustodianConfig {
       witnessUrl: read.optional('WITNESS_URL', /^https?:\/\/[^\s]+$/, 'an http(s) URL'),
       witnessIntervalMs: read.integer('WITNESS_INTERVAL_MS', 5000, 100, 3_600_000),
       maxConcurrent: read.integer('VERIFIER_MAX_CONCURRENT', 2, 1, 64),
+      follow: read.oneOf('VERIFIER_FOLLOW', 'true', ['true', 'false']) === 'true',
+      followWaitMs: read.integer('VERIFIER_FOLLOW_WAIT_MS', 5000, 0, 600_000),
     },
     auth: {
       apiKeysFile: read.matching('API_KEYS_FILE', join(dataDir, 'api-keys.json'), /^[^\0]+$/, 'a file path'),
