@@ -1,5 +1,5 @@
 // Jest runs in native ESM mode (node --experimental-vm-modules, see package.json "jest"):
-// NestJS 12, @noble/hashes 2 and @noble/curves 2 are ESM-only packages, and loading them as
+// NestJS 12 and @noble/hashes 2 are ESM-only packages, and loading them as
 // ESM is simpler and more faithful than transpiling them to CommonJS. @swc/jest compiles our
 // TypeScript to ESM with legacy decorators and decorator metadata (what NestJS needs).
 const swc = [
