@@ -11,8 +11,7 @@
  * and the raw SHA-256 rate of @noble/hashes and node:crypto on inputs of the ledger's mean
  * record size.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafkaLedgerWriter } from '../src/ledger/adapters/kafka-ledger-writer.js';
@@ -26,6 +25,7 @@ import type { LedgerFollower } from '../src/verification/ledger-follower.js';
 import { ProductVerifier, type VerifyRequest } from '../src/verification/product-verifier.js';
 import { kafkaLedgerFollower } from '../src/verification/verification.module.js';
 import { MemoryGenesisPins } from '../test/support/memory-ledger.js';
+import { sha256Rates } from './cpu.js';
 import { closeSettled, createBenchTopic } from './support/kafka.js';
 import {
   type BenchContext,
@@ -230,19 +230,7 @@ async function measureAttestations({ quick, kafka, progress }: BenchContext): Pr
   }
 
   // Raw SHA-256 over inputs of the mean record size: the hashing a verifier cannot avoid.
-  const input = new Uint8Array(meanRecord).fill(97);
-  const hashRate = (hash: () => void) => {
-    const rates: number[] = [];
-    for (let run = 0; run < 5; run++) {
-      const n = 50_000;
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) hash();
-      rates.push(n / ((performance.now() - t0) / 1000));
-    }
-    return rates;
-  };
-  const noble = hashRate(() => sha256(input));
-  const openssl = hashRate(() => createHash('sha256').update(input).digest());
+  const { noble, openssl } = sha256Rates(meanRecord, 5);
   const read = readTimes.map((ms) => records / (ms / 1000));
 
   const nobleRate = measure(noble);

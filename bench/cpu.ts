@@ -26,6 +26,24 @@ export function typicalStep(): Pick<AppendRequest, 'eventType' | 'payload'> {
   };
 }
 
+/** Records per second that `work` handles, `n` at a time, in each of `runs` runs. */
+export function ratesOf(work: () => void, n: number, runs: number): number[] {
+  return Array.from({ length: runs }, () => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) work();
+    return n / ((performance.now() - t0) / 1000);
+  });
+}
+
+/** The hashing baselines: raw SHA-256 of @noble/hashes and of node:crypto on inputs of `bytes`. */
+export function sha256Rates(bytes: number, runs: number): { noble: number[]; openssl: number[] } {
+  const input = new Uint8Array(bytes).fill(97);
+  return {
+    noble: ratesOf(() => sha256(input), 100_000, runs),
+    openssl: ratesOf(() => createHash('sha256').update(input).digest(), 100_000, runs),
+  };
+}
+
 export const cpu: Benchmark = {
   id: 'cpu',
   title: 'Hashing baselines and CPU cost per record',
@@ -57,19 +75,11 @@ export const cpu: Benchmark = {
     });
     progress(`wrote ${values.length} records to memory ${runs} times`);
     const meanBytes = Math.round(values.reduce((sum, { value }) => sum + value.length, 0) / values.length);
-    const input = new Uint8Array(meanBytes).fill(97);
-    const rate = async (work: () => void, n: number): Promise<Measure> =>
-      measure(
-        await repeat(runs, () => {
-          const t0 = performance.now();
-          for (let i = 0; i < n; i++) work();
-          return Promise.resolve(n / ((performance.now() - t0) / 1000));
-        }),
-      );
-    const noble = await rate(() => sha256(input), 100_000);
-    const openssl = await rate(() => createHash('sha256').update(input).digest(), 100_000);
+    const hashes = sha256Rates(meanBytes, runs);
+    const noble = measure(hashes.noble);
+    const openssl = measure(hashes.openssl);
     let i = 0;
-    const decode = await rate(() => decodeRecord(values[i++ % values.length]!.value), values.length);
+    const decode = measure(ratesOf(() => decodeRecord(values[i++ % values.length]!.value), values.length, runs));
     const verify = measure(
       await repeat(runs, () => {
         const verifier = new ChainVerifier({

@@ -2,14 +2,19 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryLedgerFeed, type MemoryPartitionLog, startMemoryWriter } from '../../test/support/memory-ledger.js';
+import {
+  MemoryLedgerFeed,
+  type MemoryPartitionLog,
+  memoryProductVerifier,
+  startMemoryWriter,
+} from '../../test/support/memory-ledger.js';
 import { CheckpointSigner, CheckpointVerifier } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import type { PartitionWriter } from '../ledger/partition-writer.js';
 import { checkEvidenceBundle } from './evidence-bundle.js';
 import { LedgerFollower } from './ledger-follower.js';
 import type { LedgerSource } from './partition-scan.js';
-import { ProductVerifier } from './product-verifier.js';
+import type { ProductVerifier } from './product-verifier.js';
 
 const signer = new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(31));
 const attestationSigner = new CheckpointSigner('custodian-verifier/unit', new Uint8Array(32).fill(32));
@@ -69,16 +74,7 @@ async function setUp(catchUpWaitMs = 2000): Promise<Setup> {
     onError: (error) => errors.push(error),
   });
   const verifier = (withFollower: boolean) =>
-    new ProductVerifier({
-      source,
-      signer: attestationSigner,
-      witness: null,
-      readModel: null,
-      stateModel: { evolve: () => undefined },
-      clock: { now: () => new Date('2026-11-26T12:00:00.000Z') },
-      readModelWaitMs: 0,
-      follower: withFollower ? follower : null,
-    });
+    memoryProductVerifier('unit', ledgerKey, attestationSigner, [], { source, follower: withFollower ? follower : null });
   await follower.start();
   running.push(follower);
   return Object.assign(setup, { log, writer, feed, follower, followed: verifier(true), full: verifier(false), spillDir, errors });

@@ -6,6 +6,8 @@ import type { CheckpointSigner, CheckpointVerifier } from '../../src/ledger/chec
 import type { Hash } from '../../src/ledger/hashing.js';
 import { PartitionWriter } from '../../src/ledger/partition-writer.js';
 import type { LedgerFeed } from '../../src/projection/projector.js';
+import type { LedgerFollower } from '../../src/verification/ledger-follower.js';
+import type { LedgerSource } from '../../src/verification/partition-scan.js';
 import { ProductVerifier } from '../../src/verification/product-verifier.js';
 import type { Clock, GenesisPins, LogEntry, PartitionLog, StoredEntry } from '../../src/ledger/ports.js';
 
@@ -131,9 +133,17 @@ export function memoryProductVerifier(
   ledgerKey: CheckpointVerifier,
   attestationSigner: CheckpointSigner,
   entries: readonly StoredEntry[],
+  options: { readonly source?: LedgerSource; readonly follower?: LedgerFollower | null } = {},
 ): ProductVerifier {
   return new ProductVerifier({
-    source: { ledgerId, partitions: 1, ledgerKey, genesisPin: () => Promise.resolve(null), read: () => entries },
+    source: options.source ?? {
+      ledgerId,
+      partitions: 1,
+      ledgerKey,
+      genesisPin: () => Promise.resolve(null),
+      read: () => entries,
+    },
+    follower: options.follower ?? null,
     signer: attestationSigner,
     witness: null,
     readModel: null,
