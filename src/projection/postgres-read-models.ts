@@ -102,6 +102,11 @@ export class PostgresReadModels {
   /** Writes a batch and moves the position from `from` to `to`, in one transaction. */
   async apply(partition: number, changes: ReadModelChanges, from: string | null, to: ChainHead): Promise<void> {
     await this.transaction(async (runner) => {
+      // The read models are derived from the ledger, and the position commits with the rows it
+      // belongs to: a commit lost in a crash of PostgreSQL (at most wal_writer_delay's worth) is
+      // projected again from the ledger, never half-applied. So the projector does not wait for
+      // each batch's WAL flush (docs/projection.md, "Durability").
+      await runner.query('SET LOCAL synchronous_commit TO OFF');
       await this.movePosition(runner, partition, from, to);
       const json = (rows: unknown) => JSON.stringify(rows);
       if (changes.events.length) {
