@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -127,6 +127,27 @@ describe('LedgerFollower', () => {
     expect(attestation.attestation.findings).toEqual(
       (await s.full.verify(PRODUCT, { evidence: false })).attestation.attestation.findings,
     );
+  });
+
+  it('deletes the spill files a killed process left behind, and its own when it stops', async () => {
+    const s = await setUp();
+    const [own] = readdirSync(s.spillDir);
+    mkdirSync(join(s.spillDir, 'verifier-unit-killed'));
+    writeFileSync(join(s.spillDir, 'verifier-unit-killed', 'partition-0.records'), 'left behind');
+    const next = new LedgerFollower({
+      source: { ledgerId: 'unit', partitions: 1, ledgerKey, genesisPin: () => Promise.resolve(null), read: () => [] },
+      feed: new MemoryLedgerFeed(s.log),
+      endOffset: () => Promise.resolve(String(s.log.entries.length)),
+      spillDir: s.spillDir,
+      catchUpWaitMs: 2000,
+    });
+    await next.start();
+    // The other follower's directory goes too; its open file keeps answering.
+    expect(readdirSync(s.spillDir)).toHaveLength(1);
+    expect((await s.followed.verify(PRODUCT, { evidence: false })).ledgerRead).toBe('followed');
+    expect(readdirSync(s.spillDir)).not.toContain(own);
+    await next.stop();
+    expect(readdirSync(s.spillDir)).toEqual([]);
   });
 
   it('leaves the attestation to a full read when it does not reach the end in time', async () => {

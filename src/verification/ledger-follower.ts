@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ChainBreak, ChainVerifier } from '../ledger/chain-verifier.js';
 import type { Hash } from '../ledger/hashing.js';
@@ -170,7 +170,13 @@ export class LedgerFollower {
   async start(): Promise<void> {
     const { source, spillDir } = this.options;
     mkdirSync(spillDir, { recursive: true, mode: 0o700 });
-    const directory = mkdtempSync(join(spillDir, `verifier-${source.ledgerId}-`));
+    // Spill files of an earlier process that was killed before it could delete them. (A process
+    // still running keeps reading its own: an open file outlives its name.)
+    const prefix = `verifier-${source.ledgerId}-`;
+    for (const stale of readdirSync(spillDir).filter((name) => name.startsWith(prefix))) {
+      rmSync(join(spillDir, stale), { recursive: true, force: true });
+    }
+    const directory = mkdtempSync(join(spillDir, prefix));
     this.directory = directory;
     for (let partition = 0; partition < source.partitions; partition++) {
       const pin = await source.genesisPin(partition);
