@@ -27,7 +27,7 @@ import type { Witness } from './witness.js';
 /** Findings of these kinds leave the history unproven rather than disproven. */
 const INCOMPLETE_KINDS = new Set(['read-model-behind', 'read-model-unavailable', 'witness-unreachable']);
 
-/** Too many attestations wait already: each reads a whole partition, so they are rationed. */
+/** Too many attestations wait already: they are rationed (a full read of a partition is costly). */
 export class VerifierBusyError extends Error {
   override name = 'VerifierBusyError';
 }
