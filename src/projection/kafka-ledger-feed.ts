@@ -20,6 +20,12 @@ export class KafkaLedgerFeed implements LedgerFeed {
   private readonly runs = new Set<{ stopped: boolean }>();
   /** Where each partition is to be read from next: updated by seeks and by every fetched run. */
   private readonly positions = new Map<number, string>();
+  /**
+   * Batches eachBatch skipped as stale (a seek came meanwhile), as "partition:lastOffset".
+   * kafkajs reports the end of such a batch like any other; it must not count as progress, or a
+   * reader waiting for that offset would go on without records it never got.
+   */
+  private readonly skipped = new Set<string>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -58,6 +64,7 @@ export class KafkaLedgerFeed implements LedgerFeed {
     // Runs that hold only transaction markers deliver no entry, but still move the read on.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       if (payload.topic !== this.topic) return;
+      if (this.skipped.delete(`${payload.partition}:${payload.lastOffset}`)) return;
       const next = (BigInt(payload.lastOffset) + 1n).toString();
       if (BigInt(next) > BigInt(this.positions.get(payload.partition) ?? '0')) this.positions.set(payload.partition, next);
       onProgress?.(payload.partition, next);
@@ -88,7 +95,10 @@ export class KafkaLedgerFeed implements LedgerFeed {
       autoCommit: false,
       eachBatch: async (payload) => {
         const { batch } = payload;
-        if (!payload.isRunning() || payload.isStale()) return;
+        if (!payload.isRunning() || payload.isStale()) {
+          this.skipped.add(`${batch.partition}:${batch.lastOffset()}`);
+          return;
+        }
         const entries: StoredEntry[] = [];
         for (const message of batch.messages) {
           if (message.value) entries.push({ offset: message.offset, value: new Uint8Array(message.value) });
