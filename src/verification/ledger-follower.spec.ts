@@ -44,6 +44,8 @@ interface Setup {
   readonly spillDir: string;
   readonly errors: Error[];
   pin: Hash | null;
+  /** Offsets deleted from the start of the topic (Kafka's log start offset). */
+  start: number;
 }
 
 const running: LedgerFollower[] = [];
@@ -57,7 +59,7 @@ async function setUp(catchUpWaitMs = 2000): Promise<Setup> {
   const feed = new MemoryLedgerFeed(log);
   const spillDir = mkdtempSync(join(tmpdir(), 'custodian-follower-'));
   const errors: Error[] = [];
-  const setup = { pin: null } as Setup;
+  const setup = { pin: null, start: 0 } as Setup;
   const source: LedgerSource = {
     ledgerId: 'unit',
     partitions: 1,
@@ -68,7 +70,7 @@ async function setUp(catchUpWaitMs = 2000): Promise<Setup> {
   const follower = new LedgerFollower({
     source,
     feed,
-    endOffset: () => Promise.resolve(String(log.entries.length)),
+    offsets: () => Promise.resolve({ start: String(setup.start), end: String(log.entries.length) }),
     spillDir,
     catchUpWaitMs,
     onError: (error) => errors.push(error),
@@ -113,41 +115,69 @@ describe('LedgerFollower', () => {
     const followed = await s.followed.verify(PRODUCT, { evidence: false });
     expect(followed.ledgerRead).toBe('followed');
     expect(followed.attestation.attestation.verdict).toBe('tampered');
-    expect(followed.attestation.attestation.findings).toEqual(
-      (await s.full.verify(PRODUCT, { evidence: false })).attestation.attestation.findings,
-    );
+    expect(followed.attestation).toEqual((await s.full.verify(PRODUCT, { evidence: false })).attestation);
   });
 
-  it('holds the genesis against a pin that appeared after it started', async () => {
+  it('pushes a batch Kafka delivers again only once', async () => {
     const s = await setUp();
-    s.pin = 'f'.repeat(64);
-    const { attestation, ledgerRead } = await s.followed.verify(PRODUCT, { evidence: false });
-    expect(ledgerRead).toBe('followed');
-    expect(attestation.attestation.findings[0]).toMatchObject({ kind: 'genesis', offset: '0', expected: s.pin });
-    expect(attestation.attestation.findings).toEqual(
-      (await s.full.verify(PRODUCT, { evidence: false })).attestation.attestation.findings,
-    );
+    s.feed.redeliver = true;
+    await step(s.writer, [PRODUCT]);
+    await step(s.writer, ['other']);
+    const followed = await s.followed.verify(PRODUCT, { evidence: true });
+    expect(followed.ledgerRead).toBe('followed');
+    expect(followed.attestation.attestation).toMatchObject({ verdict: 'verified', steps: 3 });
+    expect(followed.bundle).toEqual((await s.full.verify(PRODUCT, { evidence: true })).bundle);
+  });
+
+  it('takes a genesis pin that appeared after it started when it is its genesis, and leaves another pin to a full read', async () => {
+    const s = await setUp();
+    const genesis = (await s.full.verify(PRODUCT, { evidence: false })).attestation.attestation.genesisHash;
+    s.pin = genesis;
+    const same = await s.followed.verify(PRODUCT, { evidence: false });
+    expect(same.ledgerRead).toBe('followed');
+    expect(same.attestation.attestation).toMatchObject({ verdict: 'verified', genesisHash: genesis });
+
+    const other = await setUp();
+    other.pin = 'f'.repeat(64);
+    const followed = await other.followed.verify(PRODUCT, { evidence: false });
+    expect(followed.ledgerRead).toBe('full');
+    expect(followed.attestation.attestation.findings[0]).toMatchObject({ kind: 'genesis', offset: '0', expected: other.pin });
+    expect(followed.attestation).toEqual((await other.full.verify(PRODUCT, { evidence: false })).attestation);
+  });
+
+  it('leaves the attestation to a full read when records were deleted from the topic or it got shorter', async () => {
+    const s = await setUp();
+    expect((await s.followed.verify(PRODUCT, { evidence: false })).ledgerRead).toBe('followed');
+    s.start = 2;
+    expect((await s.followed.verify(PRODUCT, { evidence: false })).ledgerRead).toBe('full');
+    s.start = 0;
+    const removed = s.log.entries.splice(6);
+    expect(removed.length).toBeGreaterThan(0);
+    const shorter = await s.followed.verify(PRODUCT, { evidence: false });
+    expect(shorter.ledgerRead).toBe('full');
+    expect(shorter.attestation.attestation.steps).toBe(1);
   });
 
   it('deletes the spill files a killed process left behind, and its own when it stops', async () => {
     const s = await setUp();
-    const [own] = readdirSync(s.spillDir);
-    mkdirSync(join(s.spillDir, 'verifier-unit-killed'));
-    writeFileSync(join(s.spillDir, 'verifier-unit-killed', 'partition-0.records'), 'left behind');
+    const ledgerDir = join(s.spillDir, 'verifier', 'unit');
+    const [own] = readdirSync(ledgerDir);
+    mkdirSync(join(ledgerDir, 'run-killed'));
+    writeFileSync(join(ledgerDir, 'run-killed', 'partition-0.records'), 'left behind');
     const next = new LedgerFollower({
       source: { ledgerId: 'unit', partitions: 1, ledgerKey, genesisPin: () => Promise.resolve(null), read: () => [] },
       feed: new MemoryLedgerFeed(s.log),
-      endOffset: () => Promise.resolve(String(s.log.entries.length)),
+      offsets: () => Promise.resolve({ start: '0', end: String(s.log.entries.length) }),
       spillDir: s.spillDir,
       catchUpWaitMs: 2000,
     });
     await next.start();
     // The other follower's directory goes too; its open file keeps answering.
-    expect(readdirSync(s.spillDir)).toHaveLength(1);
+    expect(readdirSync(ledgerDir)).toHaveLength(1);
+    expect(readdirSync(ledgerDir)).not.toContain(own);
     expect((await s.followed.verify(PRODUCT, { evidence: false })).ledgerRead).toBe('followed');
-    expect(readdirSync(s.spillDir)).not.toContain(own);
     await next.stop();
-    expect(readdirSync(s.spillDir)).toEqual([]);
+    expect(readdirSync(ledgerDir)).toEqual([]);
   });
 
   it('leaves the attestation to a full read when it does not reach the end in time', async () => {
@@ -163,8 +193,9 @@ describe('LedgerFollower', () => {
   it('leaves the attestation to a full read when its spill file no longer holds what it verified', async () => {
     const s = await setUp();
     await s.followed.verify(PRODUCT, { evidence: false });
-    const [directory] = readdirSync(s.spillDir);
-    const file = join(s.spillDir, directory!, 'partition-0.records');
+    const ledgerDir = join(s.spillDir, 'verifier', 'unit');
+    const [directory] = readdirSync(ledgerDir);
+    const file = join(ledgerDir, directory!, 'partition-0.records');
     writeFileSync(file, readFileSync(file, 'utf8').replace('21/F1', '21/F9'));
     const { attestation, ledgerRead } = await s.followed.verify(PRODUCT, { evidence: false });
     expect(ledgerRead).toBe('full');

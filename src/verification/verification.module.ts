@@ -130,14 +130,14 @@ export function kafkaLedgerFollower(
     ...options,
     source,
     feed: new KafkaLedgerFeed(kafka, topic, `custodian-verifier-${source.ledgerId}`),
-    endOffset: async (partition) => {
+    offsets: async (partition) => {
       connected ??= admin.connect().catch((error: unknown) => {
         connected = null;
         throw error;
       });
       await connected;
-      const offsets = await admin.fetchTopicOffsets(topic);
-      return offsets.find((o) => o.partition === partition)?.offset ?? '0';
+      const offsets = (await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition);
+      return { start: offsets?.low ?? '0', end: offsets?.high ?? '0' };
     },
     onStop: async () => {
       if (connected) await admin.disconnect().catch(() => undefined);
@@ -167,7 +167,12 @@ export class FollowerLifecycle implements OnApplicationBootstrap, OnApplicationS
   constructor(@Inject(LEDGER_FOLLOWER) private readonly follower: LedgerFollower | null) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.follower?.start();
+    try {
+      await this.follower?.start();
+    } catch (error) {
+      // Attestations then read their partition in full, as with VERIFIER_FOLLOW=false.
+      new Logger('Verification').warn(`the ledger follower did not start: ${(error as Error).message}`);
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -155,10 +155,13 @@ export function memoryProductVerifier(
 
 /**
  * A LedgerFeed over a memory log: delivers what the log holds beyond each partition's position,
- * polling every millisecond, until stopped. `paused` holds deliveries back.
+ * polling every millisecond, until stopped. `paused` holds deliveries back; `redeliver` sends each
+ * batch twice.
  */
 export class MemoryLedgerFeed implements LedgerFeed {
   paused = false;
+  /** Deliver every batch twice, as Kafka may after a rebalance or a failed batch. */
+  redeliver = false;
   private running: { stop: () => void } | null = null;
 
   constructor(private readonly log: MemoryPartitionLog) {}
@@ -180,6 +183,7 @@ export class MemoryLedgerFeed implements LedgerFeed {
       const values = this.log.values();
       if (!this.paused && values.length > position) {
         await onBatch(this.log.partition, values.slice(position));
+        if (this.redeliver) await onBatch(this.log.partition, values.slice(position));
         position = values.length;
         onProgress?.(this.log.partition, String(position));
       }
