@@ -96,7 +96,8 @@ async function load(
     seconds: result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    errors: result.errors + result.timeouts + result.non2xx,
+    // autocannon counts timeouts among its errors.
+    errors: result.errors + result.non2xx,
   };
 }
 
@@ -179,7 +180,10 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
     const t0 = performance.now();
     const allLags = [...lags.single, ...lags.batch];
     const recorded = [warm, ...single, ...batch].reduce((sum, r) => sum + r.steps, allLags.length);
-    while ((await projected()) < recorded && performance.now() - t0 < 120_000) await sleep(50);
+    while ((await projected()) < recorded) {
+      if (performance.now() - t0 > 300_000) throw new Error(`the projector did not catch up with ${recorded} steps in 300 s`);
+      await sleep(50);
+    }
     const catchUpMs = performance.now() - t0;
     let bytes = 0;
     let steps = 0;

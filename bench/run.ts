@@ -130,14 +130,19 @@ function render(results: Results): string {
     '## Targets',
     '',
     ...renderTable({
-      head: ['target', 'needed', 'measured', 'met', 'section'],
+      head: ['target', 'needed', 'measured', 'met', 'section, measured at'],
       align: ['l', 'r', 'r', 'l', 'l'],
       rows: results.targets.map((t) => [
         t.what,
         t.needed,
         t.measured,
         t.met === null ? 'not measured' : t.met ? 'yes' : `**no**: [why](PERFORMANCE.md#${t.id})`,
-        `[${t.section}](#${t.section})`,
+        `[${t.section}](#${t.section}), ${
+          results.sections
+            .find((s) => s.id === t.section)
+            ?.date.slice(0, 16)
+            .replace('T', ' ') ?? '–'
+        }`,
       ]),
     }),
   ];

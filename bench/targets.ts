@@ -73,4 +73,11 @@ export const TARGETS: readonly Target[] = [
   target('attestation', 'attestation of a 100-step product, p99', 'attestation', { below: 50, unit: 'ms' }, (x) =>
     f(x, 'attestation100P99Ms'),
   ),
+  target(
+    'attestation-writing',
+    'the same while a writer appends to its partition',
+    'attestation',
+    { below: 50, unit: 'ms' },
+    (x) => f(x, 'attestation100WritingP99Ms'),
+  ),
 ];
