@@ -79,149 +79,157 @@ async function measureProjection({ quick, kafka, databaseUrl: serverUrl, progres
   await prepareDatabase(databaseUrl.toString());
   const dataSource = new DataSource(dataSourceOptions(databaseUrl.toString()));
   await dataSource.initialize();
-
-  const topic = `custodian.bench.projection.${suffix}`;
-  const ledgerId = `bench-${suffix}`;
-  await createBenchTopic(kafka, topic);
-  const signer = new CheckpointSigner(`custodian/${ledgerId}`, randomBytes(32));
-  const writer = createKafkaLedgerWriter({
-    kafka,
-    topic,
-    ledgerId,
-    partitions: 1,
-    signer,
-    pins: new MemoryGenesisPins(),
-    stateModel: custodyStateModel,
-  });
-  await writer.start();
-
-  progress(`writing ${events} custody events through the ledger writer (${LANES} lanes)`);
-  let t0 = performance.now();
-  const written = await recordWorkload(writer, { events, lanes: LANES });
-  const writeSeconds = (performance.now() - t0) / 1000;
-  const end = await closeSettled(writer, kafka, topic);
-  progress(`${written} events written in ${writeSeconds.toFixed(1)} s`);
-
-  // Baseline: the same event rows inserted raw, 1,000 per statement, into a copy of the table.
-  await dataSource.query('CREATE TABLE raw_events (LIKE custody_events INCLUDING ALL)');
-  let rawSeconds = 0;
-  let rawRows = 0;
-  let batch: Record<string, unknown>[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const start = performance.now();
-    await dataSource.query(
-      `INSERT INTO raw_events SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(partition integer, sequence bigint, kafka_offset bigint,
-       record_hash text, event_id uuid, event_type text, occurred_at timestamptz, occurred_at_text text, recorded_at timestamptz,
-       actor text, subject text, entity_ids text[], payload jsonb)`,
-      [JSON.stringify(batch)],
-    );
-    rawSeconds += (performance.now() - start) / 1000;
-    rawRows += batch.length;
-    batch = [];
+  const dropDatabase = async () => {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    const server = new DataSource({ ...dataSourceOptions(maintenanceUrl(serverUrl)), migrations: [] });
+    await server.initialize();
+    await server.query(`DROP DATABASE "${databaseUrl.pathname.slice(1)}" WITH (FORCE)`);
+    await server.destroy();
   };
-  progress('baseline: raw insert of the event rows');
-  for await (const entry of readPartition(kafka, topic, 0)) {
-    const { record, hash } = decodeRecord(entry.value);
-    if (record.eventType.startsWith('ledger.')) continue;
-    batch.push({
-      partition: 0,
-      sequence: record.sequence,
-      kafka_offset: entry.offset,
-      record_hash: hash,
-      event_id: record.eventId,
-      event_type: record.eventType,
-      occurred_at: record.occurredAt,
-      occurred_at_text: record.occurredAt,
-      recorded_at: record.recordedAt,
-      actor: record.actor,
-      subject: record.entities[0]?.id ?? '',
-      entity_ids: record.entities.map((e) => e.id),
-      payload: record.payload,
+  let projector: Projector | null = null;
+  try {
+    const topic = `custodian.bench.projection.${suffix}`;
+    const ledgerId = `bench-${suffix}`;
+    await createBenchTopic(kafka, topic);
+    const signer = new CheckpointSigner(`custodian/${ledgerId}`, randomBytes(32));
+    const writer = createKafkaLedgerWriter({
+      kafka,
+      topic,
+      ledgerId,
+      partitions: 1,
+      signer,
+      pins: new MemoryGenesisPins(),
+      stateModel: custodyStateModel,
     });
-    if (batch.length === 1000) await flush();
-  }
-  await flush();
-  await dataSource.query('DROP TABLE raw_events');
+    await writer.start();
 
-  progress('projecting the ledger from its start');
-  const projector = new Projector({
-    ledgerId,
-    partitions: 1,
-    verifier: new CheckpointVerifier(signer.keyName, signer.publicKey),
-    genesisOf: () => Promise.resolve(null),
-    store: new PostgresReadModels(dataSource, ledgerId),
-    feed: new KafkaLedgerFeed(kafka, topic, 'bench-projector'),
-  });
-  t0 = performance.now();
-  await projector.start();
-  for (;;) {
-    const [status] = projector.status();
-    if (status && BigInt(status.nextOffset) >= end) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const projectSeconds = (performance.now() - t0) / 1000;
-  await projector.stop();
-  const [{ n: projected }] = await dataSource.query<[{ n: number }]>('SELECT count(*)::int AS n FROM custody_events');
-  progress(`projected ${projected} events in ${projectSeconds.toFixed(1)} s`);
+    progress(`writing ${events} custody events through the ledger writer (${LANES} lanes)`);
+    let t0 = performance.now();
+    const written = await recordWorkload(writer, { events, lanes: LANES });
+    const writeSeconds = (performance.now() - t0) / 1000;
+    const end = await closeSettled(writer, kafka, topic);
+    progress(`${written} events written in ${writeSeconds.toFixed(1)} s`);
 
-  const results = await timeQueries(dataSource, Math.ceil(events / 73 / LANES), queries, progress);
-  const [{ size }] = await dataSource.query<[{ size: string }]>('SELECT pg_database_size(current_database())::text AS size');
-  await dataSource.destroy();
-  const server = new DataSource({ ...dataSourceOptions(maintenanceUrl(serverUrl)), migrations: [] });
-  await server.initialize();
-  await server.query(`DROP DATABASE "${databaseUrl.pathname.slice(1)}" WITH (FORCE)`);
-  await server.destroy();
+    // Baseline: the same event rows inserted raw, 1,000 per statement, into a copy of the table.
+    await dataSource.query('CREATE TABLE raw_events (LIKE custody_events INCLUDING ALL)');
+    let rawSeconds = 0;
+    let rawRows = 0;
+    let batch: Record<string, unknown>[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const start = performance.now();
+      await dataSource.query(
+        `INSERT INTO raw_events SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(partition integer, sequence bigint, kafka_offset bigint,
+         record_hash text, event_id uuid, event_type text, occurred_at timestamptz, occurred_at_text text, recorded_at timestamptz,
+         actor text, subject text, entity_ids text[], payload jsonb)`,
+        [JSON.stringify(batch)],
+      );
+      rawSeconds += (performance.now() - start) / 1000;
+      rawRows += batch.length;
+      batch = [];
+    };
+    progress('baseline: raw insert of the event rows');
+    for await (const entry of readPartition(kafka, topic, 0)) {
+      const { record, hash } = decodeRecord(entry.value);
+      if (record.eventType.startsWith('ledger.')) continue;
+      batch.push({
+        partition: 0,
+        sequence: record.sequence,
+        kafka_offset: entry.offset,
+        record_hash: hash,
+        event_id: record.eventId,
+        event_type: record.eventType,
+        occurred_at: record.occurredAt,
+        occurred_at_text: record.occurredAt,
+        recorded_at: record.recordedAt,
+        actor: record.actor,
+        subject: record.entities[0]?.id ?? '',
+        entity_ids: record.entities.map((e) => e.id),
+        payload: record.payload,
+      });
+      if (batch.length === 1000) await flush();
+    }
+    await flush();
+    await dataSource.query('DROP TABLE raw_events');
 
-  const rawRate = rawRows / rawSeconds;
-  const projectorRate = projected / projectSeconds;
-  const figures: Record<string, number> = {
-    events: written,
-    writePerSecond: written / writeSeconds,
-    rawInsertPerSecond: rawRate,
-    projectorPerSecond: projectorRate,
-    readModelBytes: Number(size),
-  };
-  for (const { key, p50, p99 } of results) {
-    figures[`${key}P50Ms`] = p50;
-    figures[`${key}P99Ms`] = p99;
-  }
-  return {
-    about:
-      'How fast the projector builds the read models from a ledger of custody events, against a raw insert of the same event ' +
-      "rows in the same run (the projector's own write path for one table, 1,000 rows per statement, no verification), and " +
-      'how fast the provenance queries answer on the database it built. The workload is `test/fixtures/custody-workload.ts`: ' +
-      '50 lanes of products commissioned, packed into pallets, dispatched, handed to a carrier, received, unpacked, handed ' +
-      'to retailers, inspected, transformed and decommissioned, written through the ledger writer. Queries run in-process ' +
-      '(`src/provenance/provenance-queries.ts`, without HTTP) on random products.',
-    setting: `${whole(written)} custody events, written through the writer at ${whole(written / writeSeconds)}/s; read models ${whole(Number(size) / 2 ** 20)} MiB; ${queries} queries of each kind`,
-    tables: [
-      {
-        head: ['what', 'events', 'seconds', 'events/s', 'ratio to raw insert'],
-        align: ['l', 'r', 'r', 'r', 'r'],
-        rows: [
-          [
-            'raw insert of the event rows (one table, 1,000 per statement)',
-            whole(rawRows),
-            rawSeconds.toFixed(1),
-            whole(rawRate),
-            '1.00',
+    progress('projecting the ledger from its start');
+    projector = new Projector({
+      ledgerId,
+      partitions: 1,
+      verifier: new CheckpointVerifier(signer.keyName, signer.publicKey),
+      genesisOf: () => Promise.resolve(null),
+      store: new PostgresReadModels(dataSource, ledgerId),
+      feed: new KafkaLedgerFeed(kafka, topic, 'bench-projector'),
+    });
+    t0 = performance.now();
+    await projector.start();
+    for (;;) {
+      const [status] = projector.status();
+      if (status && BigInt(status.nextOffset) >= end) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const projectSeconds = (performance.now() - t0) / 1000;
+    await projector.stop();
+    projector = null;
+    const [{ n: projected }] = await dataSource.query<[{ n: number }]>('SELECT count(*)::int AS n FROM custody_events');
+    progress(`projected ${projected} events in ${projectSeconds.toFixed(1)} s`);
+
+    const results = await timeQueries(dataSource, Math.ceil(events / 73 / LANES), queries, progress);
+    const [{ size }] = await dataSource.query<[{ size: string }]>('SELECT pg_database_size(current_database())::text AS size');
+
+    const rawRate = rawRows / rawSeconds;
+    const projectorRate = projected / projectSeconds;
+    const figures: Record<string, number> = {
+      events: written,
+      writePerSecond: written / writeSeconds,
+      rawInsertPerSecond: rawRate,
+      projectorPerSecond: projectorRate,
+      readModelBytes: Number(size),
+    };
+    for (const { key, p50, p99 } of results) {
+      figures[`${key}P50Ms`] = p50;
+      figures[`${key}P99Ms`] = p99;
+    }
+    return {
+      about:
+        'How fast the projector builds the read models from a ledger of custody events, against a raw insert of the same event ' +
+        "rows in the same run (the projector's own write path for one table, 1,000 rows per statement, no verification), and " +
+        'how fast the provenance queries answer on the database it built. The workload is `test/fixtures/custody-workload.ts`: ' +
+        '50 lanes of products commissioned, packed into pallets, dispatched, handed to a carrier, received, unpacked, handed ' +
+        'to retailers, inspected, transformed and decommissioned, written through the ledger writer. Queries run in-process ' +
+        '(`src/provenance/provenance-queries.ts`, without HTTP) on random products.',
+      setting: `${whole(written)} custody events, written through the writer at ${whole(written / writeSeconds)}/s; read models ${whole(Number(size) / 2 ** 20)} MiB; ${queries} queries of each kind`,
+      tables: [
+        {
+          head: ['what', 'events', 'seconds', 'events/s', 'ratio to raw insert'],
+          align: ['l', 'r', 'r', 'r', 'r'],
+          rows: [
+            [
+              'raw insert of the event rows (one table, 1,000 per statement)',
+              whole(rawRows),
+              rawSeconds.toFixed(1),
+              whole(rawRate),
+              '1.00',
+            ],
+            [
+              'projector (verify, fold, 9 tables and the position per batch)',
+              whole(projected),
+              projectSeconds.toFixed(1),
+              whole(projectorRate),
+              ratio(projectorRate / rawRate),
+            ],
           ],
-          [
-            'projector (verify, fold, 9 tables and the position per batch)',
-            whole(projected),
-            projectSeconds.toFixed(1),
-            whole(projectorRate),
-            ratio(projectorRate / rawRate),
-          ],
-        ],
-      },
-      {
-        head: ['query (random products)', 'p50 ms', 'p99 ms'],
-        align: ['l', 'r', 'r'],
-        rows: results.map(({ name, p50, p99 }) => [name, ms(p50), ms(p99)]),
-      },
-    ],
-    figures,
-  };
+        },
+        {
+          head: ['query (random products)', 'p50 ms', 'p99 ms'],
+          align: ['l', 'r', 'r'],
+          rows: results.map(({ name, p50, p99 }) => [name, ms(p50), ms(p99)]),
+        },
+      ],
+      figures,
+    };
+  } finally {
+    await projector?.stop();
+    await dropDatabase();
+  }
 }

@@ -85,6 +85,13 @@ export async function startAppProcess(options: {
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const dropDatabase = async () => {
+    const server = new pg.Client({ connectionString: maintenanceUrl(options.serverUrl) });
+    await server.connect();
+    await server.query(`DROP DATABASE IF EXISTS "${database.pathname.slice(1)}" WITH (FORCE)`);
+    await server.end();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {
       resolve();
@@ -99,6 +106,8 @@ export async function startAppProcess(options: {
   ) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
+      await exited;
+      await dropDatabase();
       throw new Error(`Custodian did not become ready:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -115,11 +124,7 @@ export async function startAppProcess(options: {
     async stop() {
       child.kill('SIGTERM');
       await exited;
-      const server = new pg.Client({ connectionString: maintenanceUrl(options.serverUrl) });
-      await server.connect();
-      await server.query(`DROP DATABASE IF EXISTS "${database.pathname.slice(1)}" WITH (FORCE)`);
-      await server.end();
-      rmSync(dataDir, { recursive: true, force: true });
+      await dropDatabase();
     },
   };
 }
