@@ -121,8 +121,9 @@ export class StepLoad {
           ...(typeof problemType === 'string' ? { problemType } : {}),
         });
       }
-      // A refused connection (the process is down) answers at once: do not spin on it.
-      const pause = status === 'network' ? Math.max(100, this.options.pauseMs ?? 0) : (this.options.pauseMs ?? 0);
+      // A refused connection (the process is down) or a 503 answers at once: do not spin on it.
+      const failed = status === 'network' || status === 503;
+      const pause = failed ? Math.max(100, this.options.pauseMs ?? 0) : (this.options.pauseMs ?? 0);
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
