@@ -68,8 +68,12 @@ async function readLoop(url: string, key: string, load: StepLoad, running: () =>
         headers: { authorization: `Bearer ${key}` },
         signal: AbortSignal.timeout(30_000),
       }).catch(() => null);
-      const status = response ? String(response.status) : 'network';
-      await response?.arrayBuffer();
+      let status = response ? String(response.status) : 'network';
+      const text = await response?.text();
+      // Which check failed, when readiness is down.
+      if (response?.status === 503 && path === '/health/ready') {
+        status += ` (${Object.keys((JSON.parse(text ?? '{}') as { error?: object }).error ?? {}).join(', ')} down)`;
+      }
       const kind = `${path.split('?')[0]!.replace(/\/01\/\d+\/21\/[^/]+/, '/01/{gtin}/21/{serial}')} ${status}`;
       counts.set(kind, (counts.get(kind) ?? 0) + 1);
     }
