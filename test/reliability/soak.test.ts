@@ -23,10 +23,14 @@ const WARM_UP_SECONDS = Math.min(15, Math.max(5, SECONDS / 5));
 const SAMPLE_EVERY_MS = 2_000;
 /**
  * Most growth allowed of the resident set's floor (its lowest sample: the garbage collector
- * makes RSS a sawtooth) from the first third of the warm run to its last third; see
+ * makes RSS a sawtooth) from the first third of the warm run to its last third: RSS_GROWTH_MB,
+ * and RSS_MB_PER_10K_STEPS for every 10,000 steps recorded meanwhile. The writer keeps an index
+ * of the ledger in memory by design (each entity's head and state, the event ids of idempotent
+ * requests), about 1.2 KB a step as measured; a leak per request grows faster. See
  * docs/RELIABILITY.md.
  */
-const RSS_GROWTH_MB = Number(process.env.RELIABILITY_SOAK_RSS_GROWTH_MB ?? '96');
+const RSS_GROWTH_MB = Number(process.env.RELIABILITY_SOAK_RSS_GROWTH_MB ?? '32');
+const RSS_MB_PER_10K_STEPS = Number(process.env.RELIABILITY_SOAK_RSS_MB_PER_10K_STEPS ?? '20');
 /** Most RSS at any time. */
 const RSS_CEILING_MB = Number(process.env.RELIABILITY_SOAK_RSS_CEILING_MB ?? '512');
 /** Most records the projection may be behind the ledger at any sample. */
@@ -173,6 +177,7 @@ describe(`a soak of ${SECONDS} s of mixed load`, () => {
       const rssFloor = (window: Sample[]) => Math.min(...window.map((s) => s.rssMb));
       const rssFloorEarly = rssFloor(warm.slice(0, third));
       const rssFloorLate = rssFloor(warm.slice(-third));
+      const rssGrowthAllowed = RSS_GROWTH_MB + (RSS_MB_PER_10K_STEPS * (last.steps - first.steps)) / 10_000;
       const figures = {
         seconds: SECONDS,
         requests: load.requests,
@@ -187,6 +192,7 @@ describe(`a soak of ${SECONDS} s of mixed load`, () => {
           max: Math.max(...samples.map((s) => s.rssMb)),
           floorFirstThird: rssFloorEarly,
           floorLastThird: rssFloorLate,
+          growthAllowed: Math.round(rssGrowthAllowed),
         },
         fds: { afterWarmUp: first.fds, end: last.fds, max: Math.max(...samples.map((s) => s.fds)) },
         sockets: { afterWarmUp: first.sockets, end: last.sockets, max: Math.max(...samples.map((s) => s.sockets)) },
@@ -204,9 +210,9 @@ describe(`a soak of ${SECONDS} s of mixed load`, () => {
       expect(load.summary()).toEqual({ 201: load.requests });
       expect([...reads.keys()].filter((kind) => !/ (200|404)$/.test(kind))).toEqual([]);
       expect(warm.length).toBeGreaterThanOrEqual(3);
-      // Memory: under the ceiling throughout, and its floor no more than RSS_GROWTH_MB higher at the end.
+      // Memory: under the ceiling throughout, and its floor grown no more than allowed at the end.
       expect(figures.rssMb.max).toBeLessThanOrEqual(RSS_CEILING_MB);
-      expect(rssFloorLate - rssFloorEarly).toBeLessThanOrEqual(RSS_GROWTH_MB);
+      expect(rssFloorLate - rssFloorEarly).toBeLessThanOrEqual(rssGrowthAllowed);
       // Handles and connections: what the warm process had, give or take a few in flight.
       expect(last.fds - first.fds).toBeLessThanOrEqual(10);
       expect(last.sockets - first.sockets).toBeLessThanOrEqual(10);
