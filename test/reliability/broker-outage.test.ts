@@ -10,11 +10,17 @@ import { freePort, startKafka, stopKafka } from '../support/test-stack.mjs';
 const MAKER = gln(91);
 const SITE = gln(92);
 const CARRIER = gln(93, '405432');
+/**
+ * How long the broker stays down, at least; and at least KNOWN_OUTAGE_MS after the first 503,
+ * so that there is a phase in which the writer knows the broker is gone (the requests in flight
+ * when it went away take the producer's retries, 10 to 15 s, to fail).
+ */
 const OUTAGE_MS = Number(process.env.RELIABILITY_BROKER_OUTAGE_MS ?? '10000');
+const KNOWN_OUTAGE_MS = 5_000;
 /**
  * How long a request may take once the writer found the broker gone: it must fail fast. The
- * requests in flight when the broker went away wait out the producer's retries first (about
- * 10 s, WRITER_RETRY in src/ledger/adapters/kafka-partition-log.ts), or in the worst case the
+ * requests in flight when the broker went away wait out the producer's retries first (10 to
+ * 15 s, WRITER_RETRY in src/ledger/adapters/kafka-partition-log.ts), or in the worst case the
  * Kafka client's request timeout (30 s, seen once in a 60 s outage): none may take longer than
  * NEVER_HANG_MS.
  */
@@ -82,6 +88,9 @@ describe('a Kafka broker outage under load', () => {
       await stopKafka(env);
       const from = Date.now();
       await sleep(OUTAGE_MS);
+      const firstRefusal = () => load.answers.find((answer) => answer.at > from && answer.status === 503)?.at;
+      while (firstRefusal() === undefined && Date.now() - from < NEVER_HANG_MS) await sleep(100);
+      await sleep(Math.max(0, (firstRefusal() ?? 0) + KNOWN_OUTAGE_MS - Date.now()));
       const to = Date.now();
       await startKafka(env);
       const started = Date.now();
