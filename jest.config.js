@@ -43,5 +43,15 @@ export default {
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
     },
+    {
+      // Faults, load and hostile input (docs/RELIABILITY.md): crashes, broker and database
+      // outages, fuzzing, authorization and a soak, each bounded in time.
+      ...common,
+      displayName: 'reliability',
+      testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/slow-test-timeout.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+    },
   ],
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { commission, handover, holderModel, NotTheHolder } from '../../test/support/holder-model.js';
-import { MemoryGenesisPins, MemoryPartitionLog, steppingClock } from '../../test/support/memory-ledger.js';
+import { MemoryGenesisPins, MemoryPartitionLog, steppingClock, untilOpen } from '../../test/support/memory-ledger.js';
 import { ChainVerifier } from './chain-verifier.js';
 import { CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
 import { EventIdConflictError, EventInFlightError } from './ledger-errors.js';
@@ -24,6 +24,7 @@ async function ledger(log: MemoryPartitionLog, maxBatch = 100, maxBatchBytes?: n
     maxPayloadBytes: 1024,
     openPartition: () => log,
     stateModel: holderModel,
+    readBackDelayMs: 5,
   });
   await writer.start();
   return writer;
@@ -134,10 +135,12 @@ describe('the bounds of a transaction', () => {
     const log = new MemoryPartitionLog();
     const writer = await ledger(log);
     log.failNext = new Error('broker down');
-    await expect(writer.append(commission('p-1', 'maker'))).rejects.toThrow(/broker down/);
     log.failNextRead = new Error('still down');
-    await expect(writer.append(commission('p-1', 'maker'))).rejects.toThrow(/still down/);
+    await expect(writer.append(commission('p-1', 'maker'))).rejects.toThrow(/broker down/);
+    // While the partition cannot be read back, a request is answered at once.
+    await expect(writer.append(commission('p-1', 'maker'))).rejects.toThrow(/cannot be reached/);
     // And once Kafka is back, the writer recovers and records again.
+    expect(await untilOpen(() => writer.statuses()[0])).toBe('open');
     expect((await writer.append(commission('p-1', 'maker'))).sequence).toBe(2);
   });
 });

@@ -24,6 +24,8 @@ export interface LedgerWriterOptions {
   readonly configuredGenesis?: ReadonlyMap<number, Hash>;
   readonly newEventId?: () => string;
   readonly stateModel?: EntityStateModel;
+  /** PartitionWriterOptions.readBackDelayMs. */
+  readonly readBackDelayMs?: number;
 }
 
 /** Writers for every partition of one ledger; routes each append by its first entity. */
@@ -47,6 +49,7 @@ export class LedgerWriter {
           configuredGenesis: options.configuredGenesis?.get(partition),
           newEventId: options.newEventId,
           stateModel: options.stateModel,
+          readBackDelayMs: options.readBackDelayMs,
         }),
     );
   }

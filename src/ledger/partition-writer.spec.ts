@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { MemoryGenesisPins, MemoryPartitionLog, sequentialIds, steppingClock } from '../../test/support/memory-ledger.js';
+import {
+  MemoryGenesisPins,
+  MemoryPartitionLog,
+  sequentialIds,
+  steppingClock,
+  untilOpen,
+} from '../../test/support/memory-ledger.js';
 import { ChainVerifier } from './chain-verifier.js';
 import { CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
 import { AppendOutcomeUnknownError, LedgerIntegrityError, LedgerUnavailableError, WriterFencedError } from './ledger-errors.js';
@@ -35,6 +41,7 @@ function writer(log: MemoryPartitionLog, pins = new MemoryGenesisPins(), start?:
     clock: steppingClock(start),
     maxBatch: 100,
     newEventId: sequentialIds(1),
+    readBackDelayMs: 5,
   });
 }
 
@@ -120,9 +127,59 @@ describe('PartitionWriter', () => {
     await w.start();
     log.failNext = new Error('broker down');
     await expect(w.append(request('product-a', 1))).rejects.toBeInstanceOf(LedgerUnavailableError);
+    expect(await untilOpen(() => w.status)).toBe('open');
     const receipt = await w.append(request('product-a', 2));
     expect(receipt.sequence).toBe(2);
     expect(verify(log)).toMatchObject({ nextSequence: 4 });
+  });
+
+  it('refuses appends at once, recording nothing, while Kafka cannot be reached, and takes them again once it reads back', async () => {
+    const log = new MemoryPartitionLog();
+    const w = writer(log);
+    await w.start();
+    const before = log.entries.length;
+    log.failNext = new Error('broker down');
+    log.failNextRead = new Error('broker still down');
+    await expect(w.append(request('product-a', 1))).rejects.toBeInstanceOf(LedgerUnavailableError);
+    expect(w.status).toBe('unavailable');
+    // Refused without waiting for the log: nothing is queued behind an outage.
+    const transactions = log.transactions;
+    await expect(w.append(request('product-a', 2))).rejects.toThrow(/partition 0 cannot be reached .*nothing was recorded/);
+    expect(log.transactions).toBe(transactions);
+    expect(log.entries).toHaveLength(before);
+    // The first read back failed (failNextRead); the next one succeeds and the writer goes on on the same chain.
+    expect(await untilOpen(() => w.status)).toBe('open');
+    const receipt = await w.append(request('product-a', 3));
+    expect(receipt.sequence).toBe(2);
+    expect(verify(log)).toMatchObject({ nextSequence: 4 });
+  });
+
+  it('refuses appends at once after a commit whose outcome it could not read back', async () => {
+    const log = new MemoryPartitionLog();
+    const w = writer(log);
+    await w.start();
+    log.loseAnswerNext = { committed: true, error: new AppendOutcomeUnknownError('EndTxn answer lost') };
+    log.failNextRead = new Error('broker down');
+    await expect(w.append(request('product-a', 1))).rejects.toBeInstanceOf(AppendOutcomeUnknownError);
+    expect(w.status).toBe('unavailable');
+    await expect(w.append(request('product-a', 2))).rejects.toBeInstanceOf(LedgerUnavailableError);
+    // Read back, the landed record is part of the chain the writer goes on with.
+    expect(await untilOpen(() => w.status)).toBe('open');
+    const receipt = await w.append(request('product-a', 3));
+    expect(receipt.sequence).toBe(4);
+    expect(verify(log)).toMatchObject({ nextSequence: 6 });
+  });
+
+  it('closes while Kafka cannot be reached, and stops reading back', async () => {
+    const log = new MemoryPartitionLog();
+    const w = writer(log);
+    await w.start();
+    log.failNext = new Error('broker down');
+    log.failNextRead = new Error('broker still down');
+    await expect(w.append(request('product-a', 1))).rejects.toBeInstanceOf(LedgerUnavailableError);
+    await w.close();
+    expect(w.status).toBe('closed');
+    await expect(w.append(request('product-a', 2))).rejects.toThrow(/is closed/);
   });
 
   it('answers the callers of a commit whose answer was lost from what the log holds', async () => {

@@ -57,6 +57,8 @@ export interface PartitionWriterOptions {
   readonly newEventId?: () => string;
   /** How entity state follows from records, for preconditions; none keeps no state. */
   readonly stateModel?: EntityStateModel;
+  /** While Kafka is unreachable, the pause between two attempts to read the partition back (default 1000 ms). */
+  readonly readBackDelayMs?: number;
 }
 
 /** Requests appended together: all of them in one transaction, in order, or none. */
@@ -244,8 +246,13 @@ function describeBreak(problem: ChainBreak): string {
 export class PartitionWriter {
   private head: ChainHead | null = null;
   private needsRecovery = true;
-  private state: 'new' | 'open' | 'fenced' | 'failed' | 'closed' = 'new';
+  /** unavailable: Kafka could not be reached; appends are refused at once until the partition is read back. */
+  private state: 'new' | 'open' | 'unavailable' | 'fenced' | 'failed' | 'closed' = 'new';
   private failure: LedgerError | null = null;
+  /** Why the partition is unavailable, while it is. */
+  private outage: LedgerUnavailableError | null = null;
+  /** The loop that reads the partition back while it is unavailable. */
+  private readingBack: Promise<void> = Promise.resolve();
   private readonly queue: Waiting[] = [];
   private pumping = false;
   private drained: Promise<void> = Promise.resolve();
@@ -346,14 +353,17 @@ export class PartitionWriter {
 
   /** Takes no more appends, lets the batch in flight finish, and rejects what still waits. */
   async close(): Promise<void> {
-    if (this.state === 'open' || this.state === 'new') this.state = 'closed';
+    if (this.state === 'open' || this.state === 'new' || this.state === 'unavailable') this.state = 'closed';
+    this.outage = null;
     await this.drained;
+    await this.readingBack;
     for (const waiting of this.queue.splice(0)) waiting.reject(this.unavailable());
     await this.options.log.close();
   }
 
   private unavailable(): LedgerError {
     if (this.failure) return this.failure;
+    if (this.outage) return this.outage;
     return new WriterClosedError(`the writer of partition ${this.options.partition} is ${this.state}`);
   }
 
@@ -531,6 +541,7 @@ export class PartitionWriter {
       } else {
         // Not committed, but re-read the head before the next batch all the same.
         this.needsRecovery = true;
+        this.unreachable(failure);
       }
       for (const group of waiting) if (!settled.has(group)) group.reject(failure);
       accepted = [];
@@ -663,9 +674,52 @@ export class PartitionWriter {
         `partition ${this.options.partition}: the transaction was not committed (${unknown.message})`,
       );
       for (const { waiting } of accepted) waiting.reject(notCommitted);
-    } catch {
+    } catch (error) {
       this.needsRecovery = true;
       for (const { waiting } of accepted) waiting.reject(unknown);
+      this.unreachable(this.classify(error));
+    }
+  }
+
+  /**
+   * Kafka did not take a transaction, or could not be read: every later append would wait out
+   * the same retries (seconds each) only to fail too. Until the partition is read back, refuse
+   * appends at once (nothing is recorded, a retry is safe) and read it back in the background.
+   */
+  private unreachable(cause: LedgerError): void {
+    if (this.state !== 'open' || !(cause instanceof LedgerUnavailableError || cause instanceof AppendOutcomeUnknownError)) return;
+    this.state = 'unavailable';
+    this.outage = new LedgerUnavailableError(
+      `partition ${this.options.partition} cannot be reached (${cause.message}); nothing was recorded`,
+    );
+    this.readingBack = this.readBack();
+  }
+
+  /** Reads the partition back until it can, then takes appends again on the chain it found. */
+  private async readBack(): Promise<void> {
+    // A method, not `this.state` itself: close() may change the state during every await.
+    const unavailable = () => this.state === 'unavailable';
+    while (unavailable()) {
+      try {
+        const recovered = await this.recover(this.head?.genesisHash ?? undefined);
+        if (!unavailable()) return;
+        this.head = recovered.head;
+        this.entityStates = recovered.states;
+        this.events = recovered.events;
+        this.needsRecovery = false;
+        this.outage = null;
+        this.state = 'open';
+      } catch (error) {
+        const failure = this.classify(error);
+        if (failure instanceof WriterFencedError || failure instanceof LedgerIntegrityError) {
+          if (!unavailable()) return;
+          this.state = failure instanceof WriterFencedError ? 'fenced' : 'failed';
+          this.failure = failure;
+          this.outage = null;
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.options.readBackDelayMs ?? 1000));
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { commission, handover, holderModel, NotTheHolder } from '../../test/support/holder-model.js';
-import { MemoryGenesisPins, MemoryPartitionLog, steppingClock } from '../../test/support/memory-ledger.js';
+import { MemoryGenesisPins, MemoryPartitionLog, steppingClock, untilOpen } from '../../test/support/memory-ledger.js';
 import { CheckpointSigner } from './checkpoint-note.js';
 import { LedgerWriter } from './ledger-writer.js';
 import { decodeRecord } from './record-codec.js';
@@ -18,6 +18,7 @@ async function ledger(log = new MemoryPartitionLog(), pins = new MemoryGenesisPi
     maxPayloadBytes: 1024,
     openPartition: () => log,
     stateModel: holderModel,
+    readBackDelayMs: 5,
   });
   await writer.start();
   return writer;
@@ -72,6 +73,7 @@ describe('preconditions decided by the writer against the ledger', () => {
     await writer.append(commission('p', 'maker'));
     log.failNext = new Error('broker down');
     await expect(writer.append(handover('p', 'maker', 'carrier'))).rejects.toThrow(/not acknowledged/);
+    expect(await untilOpen(() => writer.statuses()[0])).toBe('open');
     await expect(writer.append(handover('p', 'carrier', 'shop'))).rejects.toThrow(/held by maker, not carrier/);
     await expect(writer.append(handover('p', 'maker', 'carrier'))).resolves.toBeDefined();
   });

@@ -1,25 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { collect, exited, MAIN } from '../support/custodian-process.js';
 import { reserveTestDatabase, type TestDatabase, testDataDir, testKafkaBrokers, uniqueName } from '../support/environment.js';
-import { ROOT } from '../support/test-stack.mjs';
-
-const MAIN = join(ROOT, 'dist/src/main.js');
-
-function collect(child: ChildProcess): { output: () => string } {
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { output: () => output };
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
-      resolve({ code, signal });
-    });
-  });
-}
 
 // The built artefact, started as the start command starts it: a real process with real signals.
 describe('the custodian process', () => {

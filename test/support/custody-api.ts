@@ -160,7 +160,8 @@ export async function startCustodyApp(keys: readonly TestKey[], env: Record<stri
   const app: CustodyApp = {
     config,
     keys: apiKeys.keys,
-    kafka: testKafka(),
+    // The application's own brokers: a test may give it a broker of its own (KAFKA_BROKERS).
+    kafka: testKafka('custodian-test', config.kafka.brokers),
     running,
     client: new CustodyClient(running.url),
     async restart() {

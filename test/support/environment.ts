@@ -82,3 +82,28 @@ export function testConfig(database: TestDatabase, env: Record<string, string> =
     ...env,
   });
 }
+
+/**
+ * Opens or closes one test database to connections, as a database outage looks to the
+ * application: closing also ends every connection it has. Only this database is touched, never
+ * the server, which other tests and benchmarks share.
+ */
+export async function setDatabaseReachable(name: string, reachable: boolean): Promise<void> {
+  await onServer(async (client) => {
+    await client.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS ${reachable ? 'true' : 'false'}`);
+    if (!reachable) {
+      await client.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [name],
+      );
+    }
+  });
+}
+
+/** How many server connections are open to a database (a connection leak shows here). */
+export async function databaseConnections(name: string): Promise<number> {
+  return onServer(async (client) => {
+    const result = await client.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+    return Number(result.rows[0]?.n ?? 0);
+  });
+}

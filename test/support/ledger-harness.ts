@@ -16,8 +16,8 @@ import { MemoryGenesisPins } from './memory-ledger.js';
 
 const { Partitioners } = kafkajs;
 
-export function testKafka(clientId = 'custodian-test'): Kafka {
-  return createKafkaClient({ brokers: testKafkaBrokers().split(','), clientId }, new ConsoleLogger({ logLevels: ['error'] }));
+export function testKafka(clientId = 'custodian-test', brokers: readonly string[] = testKafkaBrokers().split(',')): Kafka {
+  return createKafkaClient({ brokers, clientId }, new ConsoleLogger({ logLevels: ['error'] }));
 }
 
 export async function createTopic(kafka: Kafka, topic: string, partitions = 1): Promise<void> {

@@ -80,6 +80,16 @@ export class MemoryGenesisPins implements GenesisPins {
   }
 }
 
+/**
+ * Waits until a writer's status is 'open' again (after an outage it reads its partition back
+ * in the background) and returns the status; gives up after `timeoutMs`.
+ */
+export async function untilOpen(status: () => string | undefined, timeoutMs = 2000): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (status() !== 'open' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  return status();
+}
+
 /** A clock that advances one second per reading, from a fixed start. */
 export function steppingClock(start = '2026-11-26T08:00:00.000Z'): Clock {
   let t = Date.parse(start);

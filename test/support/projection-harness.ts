@@ -1,4 +1,5 @@
 /** Running the projector in tests, and reading the read models back for comparison. */
+import type { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/infrastructure/database/data-source-options.js';
 import { prepareDatabase } from '../../src/infrastructure/database/database-provisioning.js';
@@ -6,6 +7,7 @@ import { CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
 import { KafkaLedgerFeed } from '../../src/projection/kafka-ledger-feed.js';
 import { PostgresReadModels, READ_MODEL_TABLES } from '../../src/projection/postgres-read-models.js';
 import { Projector } from '../../src/projection/projector.js';
+import { reserveTestDatabase } from './environment.js';
 import type { KafkaLedger } from './ledger-harness.js';
 
 export async function openDatabase(url: string): Promise<DataSource> {
@@ -16,15 +18,63 @@ export async function openDatabase(url: string): Promise<DataSource> {
 }
 
 export function projectorFor(ledger: KafkaLedger, dataSource: DataSource, genesis: string | null = null): Projector {
+  const verifier = new CheckpointVerifier(ledger.signer.keyName, ledger.signer.publicKey);
+  return projectorOf({ ...ledger, verifier }, dataSource, genesis);
+}
+
+/** What a projector needs to know of a ledger: where it is and the key its checkpoints verify with. */
+export interface LedgerSource {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  readonly ledgerId: string;
+  readonly verifier: CheckpointVerifier;
+}
+
+export function projectorOf(ledger: LedgerSource, dataSource: DataSource, genesis: string | null = null): Projector {
   return new Projector({
     ledgerId: ledger.ledgerId,
     partitions: 1,
-    verifier: new CheckpointVerifier(ledger.signer.keyName, ledger.signer.publicKey),
+    verifier: ledger.verifier,
     genesisOf: () => Promise.resolve(genesis),
     store: new PostgresReadModels(dataSource, ledger.ledgerId),
     feed: new KafkaLedgerFeed(ledger.kafka, ledger.topic, 'custodian-projector-test'),
     retryDelayMs: 100,
   });
+}
+
+/**
+ * The read models of an application's database once its projection reached `end` (the offset
+ * after the last record), and those a rebuild makes: the same ledger projected from genesis
+ * into a fresh database. A projection that survived faults must equal its rebuild.
+ */
+export async function projectionAndRebuild(
+  ledger: LedgerSource,
+  databaseUrl: string,
+  end: bigint,
+): Promise<{ live: Record<string, string[]>; rebuilt: Record<string, string[]> }> {
+  const liveSource = await openDatabase(databaseUrl);
+  let live: Record<string, string[]>;
+  try {
+    await projectedTo(liveSource, ledger.ledgerId, end);
+    live = await dumpReadModels(liveSource);
+  } finally {
+    await liveSource.destroy();
+  }
+  const fresh = reserveTestDatabase();
+  const freshSource = await openDatabase(fresh.url);
+  try {
+    const projector = projectorOf(ledger, freshSource);
+    await projector.start();
+    try {
+      await projectedTo(freshSource, ledger.ledgerId, end);
+    } finally {
+      await projector.stop();
+    }
+    return { live, rebuilt: await dumpReadModels(freshSource) };
+  } finally {
+    await freshSource.destroy();
+    await fresh.drop();
+  }
 }
 
 /** Waits until the projection stored a position at or past `offset` (or gives up after `timeoutMs`). */

@@ -48,6 +48,18 @@ describe('toProblem', () => {
     expect(problem.detail).not.toContain('cannot read');
   });
 
+  it('answers an unreachable database with a retryable 503, not a 500', () => {
+    const error = Object.assign(new Error('database "x" is not currently accepting connections'), { code: '55000' });
+    expect(toProblem(error, '/products/01/09506000134352/21/A', incident)).toEqual({
+      type: '/problems/database-unavailable',
+      title: 'The read models cannot be reached right now',
+      status: 503,
+      detail: 'PostgreSQL did not answer. Steps are still recorded in the ledger; retry the read later.',
+      retryable: true,
+      instance: '/products/01/09506000134352/21/A',
+    });
+  });
+
   it('answers a broken custody rule with 409 naming the rule', () => {
     expect(toProblem(new RuleViolation('not-holder', '/01/x is held by A, not by B'), '/custody/handovers', incident)).toEqual({
       type: '/problems/rule-violated',

@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { RuleViolation } from '../../custody/custody-decider.js';
+import { isDatabaseUnavailable } from '../database/database-errors.js';
 import {
   AppendOutcomeUnknownError,
   AppendRejectedError,
@@ -82,7 +83,8 @@ export const RETRY_AFTER_SECONDS = 2;
 /**
  * Custodian's own problem types (docs/problems.md). A broken custody rule is a 409 naming the
  * rule; a request the ledger cannot record as it is, a 422; a ledger that cannot take appends
- * right now, a 503 the client may retry (with the same Idempotency-Key).
+ * right now, a 503 the client may retry (with the same Idempotency-Key); a database that cannot
+ * be reached, a 503 too (reads answer from it; the ledger does not need it).
  */
 function domainProblem(exception: unknown): ProblemDetails | undefined {
   if (exception instanceof RuleViolation) {
@@ -122,6 +124,15 @@ function domainProblem(exception: unknown): ProblemDetails | undefined {
       title: 'The ledger cannot take steps right now',
       status: 503,
       detail: 'Nothing was recorded. Retry later.',
+      retryable: true,
+    };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return {
+      type: '/problems/database-unavailable',
+      title: 'The read models cannot be reached right now',
+      status: 503,
+      detail: 'PostgreSQL did not answer. Steps are still recorded in the ledger; retry the read later.',
       retryable: true,
     };
   }
