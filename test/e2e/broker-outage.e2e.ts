@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { reserveTestDatabase, type TestDatabase, testConfig } from '../support/environment.js';
 import { type RunningApplication, startApplication } from '../support/application.js';
-import { freePort, startKafka, stopKafka } from '../support/test-stack.mjs';
+import { startOwnKafka } from '../support/test-stack.mjs';
 
 interface Readiness {
   status: string;
@@ -29,22 +26,14 @@ async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolea
 
 // Runs against a broker of its own, so stopping it cannot disturb any other test.
 describe('readiness through a Kafka broker outage', () => {
-  let dataDir: string;
-  let env: NodeJS.ProcessEnv;
+  let broker: Awaited<ReturnType<typeof startOwnKafka>>;
   let database: TestDatabase | undefined;
   let running: RunningApplication | undefined;
   let url: string;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'custodian-outage-'));
-    env = {
-      ...process.env,
-      KAFKA_BROKERS: '',
-      KAFKA_PORT: String(await freePort()),
-      KAFKA_CONTROLLER_PORT: String(await freePort()),
-      CUSTODIAN_DATA_DIR: dataDir,
-    };
-    const brokers = await startKafka(env);
+    broker = await startOwnKafka('custodian-outage-');
+    const brokers = broker.brokers;
     database = reserveTestDatabase();
     running = await startApplication(testConfig(database, { KAFKA_BROKERS: brokers, HEALTH_TIMEOUT_MS: '1500' }));
     url = running.url;
@@ -53,15 +42,14 @@ describe('readiness through a Kafka broker outage', () => {
   afterAll(async () => {
     await running?.close();
     await database?.drop();
-    await stopKafka(env);
-    await rm(dataDir, { recursive: true, force: true });
+    await broker.remove();
   }, 120_000);
 
   it('is 200 with the broker up, 503 naming Kafka while it is down, and 200 again after it restarts', async () => {
     const before = await readiness(url);
     expect(before.status).toBe(200);
 
-    await stopKafka(env);
+    await broker.stop();
     const during = await eventually(
       () => readiness(url),
       (r) => r.status === 503,
@@ -73,7 +61,7 @@ describe('readiness through a Kafka broker outage', () => {
     expect(during.body.error.kafka!.status).toBe('down');
     expect(during.body.info.database).toMatchObject({ status: 'up' });
 
-    await startKafka(env);
+    await broker.start();
     const after = await eventually(
       () => readiness(url),
       (r) => r.status === 200,

@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type CustodyApp, gln, readLedger, startCustodyApp } from '../support/custody-api.js';
 import { GENESIS_EVENT } from '../../src/ledger/ledger-record.js';
 import { custodyWorkload, duplicates, receiptsNotInLedger, StepLoad, stepRecords } from '../support/step-load.js';
-import { freePort, startKafka, stopKafka } from '../support/test-stack.mjs';
+import { startOwnKafka } from '../support/test-stack.mjs';
 
 const MAKER = gln(91);
 const SITE = gln(92);
@@ -38,20 +35,12 @@ interface Head {
 
 // Runs against a broker of its own, so stopping it cannot disturb any other test or benchmark.
 describe('a Kafka broker outage under load', () => {
-  let dataDir: string;
-  let env: NodeJS.ProcessEnv;
+  let broker: Awaited<ReturnType<typeof startOwnKafka>>;
   let app: CustodyApp;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'custodian-broker-outage-'));
-    env = {
-      ...process.env,
-      KAFKA_BROKERS: '',
-      KAFKA_PORT: String(await freePort()),
-      KAFKA_CONTROLLER_PORT: String(await freePort()),
-      CUSTODIAN_DATA_DIR: dataDir,
-    };
-    const brokers = await startKafka(env);
+    broker = await startOwnKafka('custodian-broker-outage-');
+    const brokers = broker.brokers;
     app = await startCustodyApp(
       [
         { name: 'maker', role: 'operator', party: MAKER },
@@ -63,8 +52,7 @@ describe('a Kafka broker outage under load', () => {
 
   afterAll(async () => {
     await app.close();
-    await stopKafka(env);
-    await rm(dataDir, { recursive: true, force: true });
+    await broker.remove();
   }, 120_000);
 
   it('answers 503 fast while the broker is down, records again after, and keeps one chain with nothing acknowledged lost', async () => {
@@ -85,14 +73,14 @@ describe('a Kafka broker outage under load', () => {
       await sleep(2000);
       expect(load.acknowledged.size).toBeGreaterThan(0);
       const stopping = Date.now();
-      await stopKafka(env);
+      await broker.stop();
       const from = Date.now();
       await sleep(OUTAGE_MS);
       const firstRefusal = () => load.answers.find((answer) => answer.at > from && answer.status === 503)?.at;
       while (firstRefusal() === undefined && Date.now() - from < NEVER_HANG_MS) await sleep(100);
       await sleep(Math.max(0, (firstRefusal() ?? 0) + KNOWN_OUTAGE_MS - Date.now()));
       const to = Date.now();
-      await startKafka(env);
+      await broker.start();
       const started = Date.now();
       outage = { stopping, from, to, started };
       const acknowledged = load.acknowledged.size;

@@ -62,6 +62,33 @@ export async function stopKafka(env = process.env) {
   await run('bash', [join(ROOT, 'scripts/kafka.sh'), 'stop'], { env, timeout: 120_000 });
 }
 
+/**
+ * A broker of the caller's own, on free ports and in a directory of its own, started: for tests
+ * that stop and start a broker, which must not disturb the broker every other test shares.
+ * @param {string} prefix of the temporary directory
+ * @returns {Promise<{ brokers: string, start: () => Promise<string>, stop: () => Promise<void>, remove: () => Promise<void> }>}
+ */
+export async function startOwnKafka(prefix) {
+  const dataDir = await mkdtemp(join(tmpdir(), prefix));
+  const env = {
+    ...process.env,
+    KAFKA_BROKERS: '',
+    KAFKA_PORT: String(await freePort()),
+    KAFKA_CONTROLLER_PORT: String(await freePort()),
+    CUSTODIAN_DATA_DIR: dataDir,
+  };
+  const brokers = await startKafka(env);
+  return {
+    brokers,
+    start: () => startKafka(env),
+    stop: () => stopKafka(env),
+    remove: async () => {
+      await stopKafka(env);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startTestStack() {
   const holder = /** @type {Record<symbol, RunningStack | undefined>} */ (/** @type {unknown} */ (globalThis));
   if (holder[STACK]) return; // integration and e2e share one stack
