@@ -2,8 +2,8 @@
 # `npm run bench [-- --only http,attestation] [--quick]`: every benchmark in one run against the
 # same local Kafka broker and embedded PostgreSQL the tests use (or KAFKA_BROKERS / DATABASE_URL),
 # written to docs/BENCHMARKS.md and docs/benchmarks.json (bench/run.ts). A full run takes about
-# 20 minutes on 2 cores, most of it writing and projecting 1M custody events; --quick runs
-# everything small in about 3 minutes and writes to .data/bench/ instead.
+# 10 minutes on 2 cores, most of it writing and projecting 1M custody events; --quick runs
+# everything small in about a minute and writes to .data/bench/ instead.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
