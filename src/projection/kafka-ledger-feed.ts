@@ -13,9 +13,8 @@ export class KafkaLedgerFeed implements LedgerFeed {
   private consumer: Consumer | null = null;
   private stopped: (() => void) | null = null;
   /**
-   * Each run's "stopped" mark. kafkajs restarts a crashed consumer on a timer that disconnect()
-   * does not clear; the restart asks restartOnFailure first, which says no once stop() marked
-   * the run, so no consumer outlives a stop, however the two interleave.
+   * Each run's "stopped" mark: a consumer whose start was still under way when stop() came is
+   * disconnected as soon as it has started.
    */
   private readonly runs = new Set<{ stopped: boolean }>();
   /** Where each partition is to be read from next: updated by seeks and by every fetched run. */
@@ -47,13 +46,17 @@ export class KafkaLedgerFeed implements LedgerFeed {
       allowAutoTopicCreation: false,
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxWaitTimeInMs: 200,
-      retry: { restartOnFailure: () => Promise.resolve(!mark.stopped) },
+      // Never restarted by kafkajs: a crash ends the run, and the feed's owner (the projector,
+      // the ledger follower) runs it again with a new consumer after a pause. kafkajs decides to
+      // restart when the crash happens and then starts the consumer again on a timer; a stop()
+      // that came while such a start was connecting left a consumer running after the stop.
+      retry: { restartOnFailure: () => Promise.resolve(false) },
     });
     this.consumer = consumer;
     const finished = new Promise<void>((resolve, reject) => {
       this.stopped = resolve;
       consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (!payload.restart) reject(payload.error);
+        reject(payload.error);
       });
     });
     // Until it is returned, a crash must not become an unhandled rejection (run() may throw first).
