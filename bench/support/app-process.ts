@@ -3,18 +3,16 @@
  * ledger topic, database and data directory, so a load generator in the benchmark's process
  * does not share its event loop and its memory can be read from /proc.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { hashApiKey, newApiKey, type Role } from '../../src/infrastructure/auth/api-keys.js';
+import type { Role } from '../../src/infrastructure/auth/api-keys.js';
 import { maintenanceUrl } from '../../src/infrastructure/database/database-provisioning.js';
-
-const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+import { writeApiKeys } from '../../test/support/api-key-file.js';
+import { processUsage, startCustodianProcess } from '../../test/support/custodian-process.js';
 
 export interface AppProcess {
   readonly url: string;
@@ -51,40 +49,14 @@ export async function startAppProcess(options: {
 }): Promise<AppProcess> {
   const suffix = randomBytes(4).toString('hex');
   const dataDir = mkdtempSync(join(tmpdir(), 'custodian-bench-'));
-  const apiKeys = { file: join(dataDir, 'api-keys.json'), keys: {} as Record<string, string> };
-  const entries = options.keys.map(({ name, role, party }) => {
-    const key = newApiKey();
-    apiKeys.keys[name] = key;
-    return { name, role, party, sha256: hashApiKey(key) };
-  });
-  writeFileSync(apiKeys.file, JSON.stringify({ keys: entries }), { mode: 0o600 });
+  const apiKeys = writeApiKeys(
+    dataDir,
+    options.keys.map(({ name, role, party }) => ({ name, role, ...(party ? { party } : {}) })),
+  );
   const database = new URL(options.serverUrl);
   database.pathname = `/custodian_bench_${suffix}`;
   const topic = `custodian.bench.http.${suffix}`;
   const ledgerId = `bench-http-${suffix}`;
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  // BENCH_APP_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/profiles": a profile of the app under the load.
-  const nodeArgs = process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, MAIN], {
-    env: {
-      PATH: process.env.PATH,
-      DATABASE_URL: database.toString(),
-      KAFKA_BROKERS: options.brokers,
-      LEDGER_TOPIC: topic,
-      LEDGER_ID: ledgerId,
-      CUSTODIAN_DATA_DIR: dataDir,
-      API_KEYS_FILE: apiKeys.file,
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const dropDatabase = async () => {
     const server = new pg.Client({ connectionString: maintenanceUrl(options.serverUrl) });
     await server.connect();
@@ -92,38 +64,37 @@ export async function startAppProcess(options: {
     await server.end();
     rmSync(dataDir, { recursive: true, force: true });
   };
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
+  // BENCH_APP_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/profiles": a profile of the app under the load.
+  const nodeArgs = process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const app = await startCustodianProcess(
+    {
+      DATABASE_URL: database.toString(),
+      KAFKA_BROKERS: options.brokers,
+      LEDGER_TOPIC: topic,
+      LEDGER_ID: ledgerId,
+      CUSTODIAN_DATA_DIR: dataDir,
+      API_KEYS_FILE: apiKeys.file,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...options.env,
+    },
+    60_000,
+    nodeArgs,
+  ).catch(async (error: unknown) => {
+    await dropDatabase();
+    throw error;
   });
-  const deadline = Date.now() + 60_000;
-  while (
-    !(await fetch(`${url}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  ) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      await exited;
-      await dropDatabase();
-      throw new Error(`Custodian did not become ready:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const pid = child.pid ?? 0;
   return {
-    url,
-    pid,
+    url: app.url,
+    pid: app.pid,
     topic,
     ledgerId,
     databaseUrl: database.toString(),
     keys: apiKeys.keys,
-    rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN) * 1024,
+    rss: () => processUsage(app.pid).rssBytes,
     async stop() {
-      child.kill('SIGTERM');
-      await exited;
+      await app.stop('SIGTERM');
       await dropDatabase();
     },
   };

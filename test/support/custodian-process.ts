@@ -3,11 +3,22 @@
  * it: for tests that send it real signals (SIGTERM, SIGKILL) and watch its memory and handles.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT } from './test-stack.mjs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const MAIN = join(ROOT, 'dist/src/main.js');
+/** The checkout: the nearest directory above this file with a package.json (from test/support, or from dist/ where the benchmarks run it). */
+function checkoutRoot(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(directory, 'package.json'))) {
+    const parent = dirname(directory);
+    if (parent === directory) throw new Error('no package.json above test/support');
+    directory = parent;
+  }
+  return directory;
+}
+
+export const MAIN = join(checkoutRoot(), 'dist/src/main.js');
 
 /** The process's stdout and stderr together; only the last `keep` characters, so a long run does not grow the test. */
 export function collect(child: ChildProcess, keep = 1_000_000): { output: () => string } {
@@ -42,13 +53,18 @@ export interface CustodianProcess {
 }
 
 /**
- * Starts dist/src/main.js with only PATH and `env` (which must set PORT) and resolves once
- * GET /health/ready answers 200; rejects when the process exits first or `timeoutMs` passes.
+ * Starts dist/src/main.js with only PATH and `env` (which must set PORT), and `nodeArgs` before
+ * it (--cpu-prof, …), and resolves once GET /health/ready answers 200; rejects when the process
+ * exits first or `timeoutMs` passes.
  */
-export async function startCustodianProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<CustodianProcess> {
+export async function startCustodianProcess(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  nodeArgs: readonly string[] = [],
+): Promise<CustodianProcess> {
   const port = env.PORT;
   if (!port || port === '0') throw new Error('startCustodianProcess needs a fixed PORT');
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, ...env } });
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], { env: { PATH: process.env.PATH, ...env } });
   const log = collect(child);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;

@@ -2,10 +2,7 @@
  * Test helpers for the custody API over HTTP: valid GS1 keys, API keys written to the key
  * file the way `npm run api-key` writes them, a small client, and a look at the ledger topic.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
-import { type ApiKeyEntry, hashApiKey, newApiKey, type Role } from '../../src/infrastructure/auth/api-keys.js';
 import { digitalLinkPath } from '../../src/gs1/digital-link.js';
 import { gs1CheckDigit } from '../../src/gs1/gs1-keys.js';
 import { readVerifiedPartition } from '../../src/ledger/adapters/kafka-ledger-reader.js';
@@ -13,6 +10,7 @@ import { CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
 import type { StoredRecord } from '../../src/ledger/ledger-record.js';
 import type { CustodianConfig } from '../../src/infrastructure/config/config.js';
 import { type RunningApplication, startApplication } from './application.js';
+import { type TestKey, writeApiKeys } from './api-key-file.js';
 import { reserveTestDatabase, testConfig, testDataDir } from './environment.js';
 import { testKafka } from './ledger-harness.js';
 
@@ -25,24 +23,7 @@ export const sscc = (n: number) => withCheckDigit(`1061414${String(n).padStart(1
 export const sgtin = (gtin14: string, serial: string) => digitalLinkPath({ kind: 'sgtin', gtin: gtin14, serial });
 export const shipmentId = (sscc18: string) => digitalLinkPath({ kind: 'sscc', sscc: sscc18 });
 
-export interface TestKey {
-  readonly name: string;
-  readonly role: Role;
-  readonly party?: string;
-}
-
-/** Writes an API key file with a fresh key for each entry; returns the keys by name. */
-export function writeApiKeys(dataDir: string, keys: readonly TestKey[]): { file: string; keys: Record<string, string> } {
-  const secrets: Record<string, string> = {};
-  const entries: ApiKeyEntry[] = keys.map(({ name, role, party }) => {
-    const key = newApiKey();
-    secrets[name] = key;
-    return { name, role, party: party ?? null, sha256: hashApiKey(key) };
-  });
-  const file = join(dataDir, 'api-keys.json');
-  writeFileSync(file, JSON.stringify({ keys: entries }), { mode: 0o600 });
-  return { file, keys: secrets };
-}
+export { type TestKey, writeApiKeys } from './api-key-file.js';
 
 export interface ApiResponse<T = Record<string, unknown>> {
   readonly status: number;
