@@ -98,7 +98,9 @@ wait_until_serving() {
   # same client library the application uses (kafkajs).
   local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-90}))
   while [ $SECONDS -lt $deadline ]; do
-    if ! running_pid >/dev/null; then
+    # The pid alone, not running_pid: just after the start, setsid may not have exec'd the
+    # JVM yet, and its command line does not name kafka.Kafka until it has.
+    if ! kill -0 "$(cat "$PID_FILE" 2>/dev/null)" 2>/dev/null; then
       tail -n 30 "$LOG_FILE" >&2 || true
       die "broker exited during start; see $LOG_FILE"
     fi
