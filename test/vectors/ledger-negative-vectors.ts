@@ -94,7 +94,7 @@ export interface ExpectedFinding {
 export interface NegativeLedgerVectors {
   readonly description: string;
   readonly formatVersion: 1;
-  readonly entries: string;
+  readonly entryFormat: string;
   readonly ledgerId: string;
   readonly partition: number;
   readonly partitions: number;
@@ -636,7 +636,7 @@ export async function buildNegativeLedgerVectors(): Promise<NegativeLedgerVector
     description:
       'Custodian ledger format v1 negative test vectors (docs/ledger-format.md §9). The secret key is the published TEST key (bytes 0x01..0x20).',
     formatVersion: 1,
-    entries:
+    entryFormat:
       'Each entry is a Kafka record of the partition as a read_committed reader gets it: offset (decimal string) and value, as UTF-8 text in "value", or in "valueBase64" (RFC 4648 base64) where the bytes are not valid UTF-8. Offsets skip one number after each transaction, where Kafka writes its commit marker.',
     ledgerId: LEDGER_ID,
     partition: PARTITION,
