@@ -1,12 +1,13 @@
 /**
- * Builds ledger partitions for the negative test vectors: re-signed chains (what someone holding
- * the published TEST key can make) and the Kafka offsets a reader would see them at.
+ * Chains for the negative test vectors re-signed with the published TEST key: what someone
+ * holding a writer's key can make.
  */
 import { checkpointEventId, type Checkpoint, type CheckpointSigner } from '../../src/ledger/checkpoint-note.js';
 import type { Hash } from '../../src/ledger/hashing.js';
 import { CHECKPOINT_EVENT, type LedgerRecord } from '../../src/ledger/ledger-record.js';
 import { merkleRoot } from '../../src/ledger/merkle-tree.js';
 import { encodeRecord } from '../../src/ledger/record-codec.js';
+import type { Transactions } from './vector-partition.js';
 
 export interface ChainRecord {
   readonly record: LedgerRecord;
@@ -66,30 +67,11 @@ export function reseal(records: readonly LedgerRecord[], signer: CheckpointSigne
 }
 
 /** The records cut into transactions as the writer commits them: each ends with its checkpoint. */
-export function transactions(chain: readonly ChainRecord[]): Uint8Array[][] {
+export function transactions(chain: readonly ChainRecord[]): Transactions {
   const groups: Uint8Array[][] = [[]];
   for (const item of chain) {
     (groups.at(-1) as Uint8Array[]).push(item.value);
     if (item.record.eventType === CHECKPOINT_EVENT) groups.push([]);
   }
   return groups.filter((group) => group.length > 0);
-}
-
-export interface PartitionEntry {
-  readonly offset: string;
-  readonly value: Uint8Array;
-}
-
-/**
- * The values as a read_committed reader gets them: each transaction at consecutive offsets, then
- * one offset left out for its commit marker, as Kafka writes one after every transaction.
- */
-export function laidOut(groups: readonly (readonly Uint8Array[])[]): PartitionEntry[] {
-  const entries: PartitionEntry[] = [];
-  let offset = 0;
-  for (const group of groups) {
-    for (const value of group) entries.push({ offset: String(offset++), value });
-    offset += 1;
-  }
-  return entries;
 }
