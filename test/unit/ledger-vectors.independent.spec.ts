@@ -1,11 +1,28 @@
 /**
  * An independent check of the ledger format v1 test vectors: only node:crypto (OpenSSL) and
- * the definitions in docs/ledger-format.md, no code from src/. If this and the
- * implementation's own vector test both pass, the two agree on every hash and signature.
+ * the definitions in docs/ledger-format.md and docs/attestation-format.md, no code from src/
+ * (ledger-format.ts and ledger-verification.ts beside this file are written from the documents).
+ * If this and the implementation's own vector tests both pass, the two agree on every hash and
+ * signature, and on the first finding of every tampered partition.
  */
 import { describe, expect, it } from '@jest/globals';
-import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import fc from 'fast-check';
+import { createPublicKey, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import {
+  consistent,
+  ed25519Pkcs8,
+  ed25519Spki,
+  isTime,
+  jcs,
+  keyIdOf,
+  leaf,
+  mth,
+  node,
+  readVerifierKey,
+  sha256,
+} from './ledger-format.js';
+import { againstWitness, type Finding, type Partition, verifyPartition } from './ledger-verification.js';
 
 interface Vectors {
   recordHash: { prefixHex: string };
@@ -21,35 +38,6 @@ interface Vectors {
 }
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/ledger-v1.json', import.meta.url), 'utf8')) as Vectors;
-const sha256 = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
-
-/** JCS for the values the vectors use: sorted members, ECMAScript JSON text. */
-function jcs(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(jcs).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${jcs((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-const leaf = (hex: string) => sha256(Buffer.of(0), Buffer.from(hex, 'hex'));
-const node = (l: Buffer, r: Buffer) => sha256(Buffer.of(1), l, r);
-function mth(leaves: string[]): Buffer {
-  if (leaves.length === 1) return leaf(leaves[0]!);
-  let k = 1;
-  while (k * 2 < leaves.length) k *= 2;
-  return node(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
-}
-
-const ed25519Spki = (raw: Buffer) =>
-  createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
-const ed25519Pkcs8 = (seed: Buffer) =>
-  createPrivateKey({
-    key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]),
-    format: 'der',
-    type: 'pkcs8',
-  });
 
 describe('ledger v1 vectors, checked with node:crypto alone', () => {
   it('canonical texts are JCS of their inputs', () => {
@@ -67,7 +55,7 @@ describe('ledger v1 vectors, checked with node:crypto alone', () => {
 
   it('Merkle roots follow RFC 9162 and the inclusion proof checks out', () => {
     const { leaves, rootsBySize, inclusion } = vectors.merkle;
-    expect(leaves.map((_, i) => mth(leaves.slice(0, i + 1)).toString('hex'))).toEqual(rootsBySize);
+    expect(leaves.map((_, i) => mth(leaves.slice(0, i + 1)))).toEqual(rootsBySize);
     // RFC 9162 section 2.1.3.2
     let fn = inclusion.index;
     let sn = inclusion.treeSize - 1;
@@ -89,11 +77,7 @@ describe('ledger v1 vectors, checked with node:crypto alone', () => {
       .export({ format: 'der', type: 'spki' })
       .subarray(12);
     expect(publicKey.toString('hex')).toBe(publicKeyHex);
-    expect(
-      sha256(Buffer.from(`${keyName}\n`), Buffer.of(1), publicKey)
-        .subarray(0, 4)
-        .toString('hex'),
-    ).toBe(keyId);
+    expect(keyIdOf(keyName, publicKey)).toBe(keyId);
     expect(verifierKey).toBe(`${keyName}+${keyId}+${Buffer.concat([Buffer.of(1), publicKey]).toString('base64')}`);
 
     const [text, signatures] = vectors.checkpoint.note.split('\n\n') as [string, string];
@@ -179,5 +163,123 @@ describe('attestation v1 vectors, checked with node:crypto alone', () => {
       previous = hash;
     }
     expect(bundle.records).toHaveLength(attestation.steps);
+  });
+});
+
+type Entry = { offset: string; value: string } | { offset: string; valueBase64: string };
+
+interface NegativeVectors {
+  ledgerId: string;
+  partition: number;
+  key: { verifierKey: string };
+  verifierKeys: { verifierKey: string; reads: { keyName: string; keyId: string; publicKeyHex: string } | null }[];
+  honest: { genesisPin: string; entries: Entry[] };
+  cases: { name: string; genesisPin: string | null; entries: Entry[]; firstFinding: Finding | null }[];
+  witness: {
+    checkpoint: unknown;
+    ledgers: {
+      name: string;
+      genesisPin: string | null;
+      entries: Entry[];
+      firstFinding: Finding | null;
+      witnessFinding: { kind: string; sequence: number } | null;
+    }[];
+    consistency: {
+      why: string;
+      fromTreeSize: number;
+      fromRootHash: string;
+      toTreeSize: number;
+      toRootHash: string;
+      proof: string[];
+      valid: boolean;
+    }[];
+  };
+}
+
+const negative = JSON.parse(
+  readFileSync(new URL('../vectors/ledger-v1-negative.json', import.meta.url), 'utf8'),
+) as NegativeVectors;
+
+const read = (entries: Entry[]) =>
+  entries.map((entry) => ({
+    offset: entry.offset,
+    value: 'value' in entry ? Buffer.from(entry.value, 'utf8') : Buffer.from(entry.valueBase64, 'base64'),
+  }));
+
+function partitionOf(genesisPin: string | null): Partition {
+  const key = readVerifierKey(negative.key.verifierKey);
+  if (!key) throw new Error('the vectors key does not read');
+  return { ledgerId: negative.ledgerId, partition: negative.partition, key, genesisPin };
+}
+
+describe('ledger v1 negative vectors, verified as docs/ledger-format.md §7 says, with node:crypto alone', () => {
+  it('the honest partition verifies against its genesis pin', () => {
+    expect(verifyPartition(read(negative.honest.entries), partitionOf(negative.honest.genesisPin)).finding).toBeNull();
+  });
+
+  it.each(negative.cases.map((item) => [item.name, item] as const))('%s ends with the first finding given', (_, item) => {
+    expect(verifyPartition(read(item.entries), partitionOf(item.genesisPin)).finding).toEqual(item.firstFinding);
+  });
+
+  it('verifier keys split at their first two "+" and are refused unless name, key and key id agree', () => {
+    for (const { verifierKey, reads } of negative.verifierKeys) {
+      const key = readVerifierKey(verifierKey);
+      expect(key && { keyName: key.name, keyId: key.id, publicKeyHex: key.publicKey.toString('hex') }).toEqual(
+        reads ?? undefined,
+      );
+    }
+  });
+});
+
+describe('witness vectors, checked as docs/attestation-format.md §5 says, with node:crypto alone', () => {
+  it.each(negative.witness.ledgers.map((ledger) => [ledger.name, ledger] as const))(
+    'the %s ledger verifies and stands against the witnessed checkpoint as given',
+    (_, ledger) => {
+      const partition = partitionOf(ledger.genesisPin);
+      const { finding, verified } = verifyPartition(read(ledger.entries), partition);
+      expect(finding).toEqual(ledger.firstFinding);
+      expect(againstWitness(negative.witness.checkpoint, verified, partition)).toEqual(ledger.witnessFinding);
+    },
+  );
+
+  it.each(negative.witness.consistency.map((item) => [item.why, item] as const))(
+    'the consistency proof %s is valid or not as given',
+    (_, { fromTreeSize, toTreeSize, fromRootHash, toRootHash, proof, valid }) => {
+      expect(consistent(fromTreeSize, toTreeSize, fromRootHash, toRootHash, proof)).toBe(valid);
+    },
+  );
+});
+
+describe('the time rule of docs/ledger-format.md §2.1', () => {
+  it('accepts exactly the strings of its form that ECMAScript Date.parse accepts', () => {
+    // Every field from 0 to a little past its largest value, so that both sides of each bound come up.
+    const field = (largest: number, width = 2) =>
+      fc.integer({ min: 0, max: largest + 2 }).map((n) => String(n).padStart(width, '0'));
+    const fraction = fc
+      .tuple(fc.integer({ min: 1, max: 9 }), fc.boolean())
+      .chain(([length, zero]) =>
+        zero
+          ? fc.constant('0'.repeat(length))
+          : fc.integer({ min: 0, max: 10 ** length - 1 }).map((n) => String(n).padStart(length, '0')),
+      );
+    const offset = fc.oneof(
+      fc.constant('Z'),
+      fc.tuple(fc.constantFrom('+', '-'), field(23), field(59)).map(([sign, hours, minutes]) => `${sign}${hours}:${minutes}`),
+    );
+    const time = fc
+      .tuple(field(9997, 4), field(12), field(31), field(24), field(59), field(59), fc.option(fraction), offset)
+      .map(([y, mo, d, h, mi, s, f, o]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${f === null ? '' : `.${f}`}${o}`);
+    fc.assert(
+      fc.property(time, (text) => {
+        expect(isTime(text)).toBe(!Number.isNaN(Date.parse(text)));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const text of ['2026-02-30T00:00:00Z', '2026-01-01T24:00:00.000+05:00', '2026-01-01T00:00:00.123456789-00:00']) {
+      expect(isTime(text)).toBe(true);
+    }
+    for (const text of ['2026-01-01t00:00:00Z', '2026-01-01 00:00:00Z', '2026-01-01T24:00:00.001Z', '2026-01-01T23:59:60Z']) {
+      expect(isTime(text)).toBe(false);
+    }
   });
 });

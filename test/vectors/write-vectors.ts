@@ -1,9 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { buildAttestationVectors } from './attestation-vectors.js';
+import { buildNegativeLedgerVectors } from './ledger-negative-vectors.js';
 import { buildLedgerVectors } from './ledger-vectors.js';
 
 for (const [name, build] of [
   ['ledger-v1.json', buildLedgerVectors],
+  ['ledger-v1-negative.json', buildNegativeLedgerVectors],
   ['attestation-v1.json', buildAttestationVectors],
 ] as const) {
   const target = new URL(`../../../test/vectors/${name}`, import.meta.url);
