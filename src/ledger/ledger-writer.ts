@@ -4,7 +4,7 @@ import type { CheckpointSigner } from './checkpoint-note.js';
 import type { Hash } from './hashing.js';
 import { AppendRejectedError } from './ledger-errors.js';
 import { type AppendReceipt, type AppendRequest, type EntityStateModel, FORMAT_VERSION } from './ledger-record.js';
-import { PartitionWriter, type WriterStats } from './partition-writer.js';
+import { PartitionWriter, type WriterStats, type WriterStatus } from './partition-writer.js';
 import { partitionOf } from './partitioning.js';
 import type { Clock, GenesisPins, PartitionLog } from './ports.js';
 import { assertLedgerRecord, RecordFormatError } from './record-codec.js';
@@ -26,6 +26,10 @@ export interface LedgerWriterOptions {
   readonly stateModel?: EntityStateModel;
   /** PartitionWriterOptions.readBackDelayMs. */
   readonly readBackDelayMs?: number;
+  /** PartitionWriterOptions.reclaimDelayMs. */
+  readonly reclaimDelayMs?: { readonly initial: number; readonly max: number };
+  /** Told every change of a partition writer's state (PartitionWriterOptions.onStatus). */
+  readonly onStatus?: (status: WriterStatus) => void;
 }
 
 /** Writers for every partition of one ledger; routes each append by its first entity. */
@@ -50,11 +54,14 @@ export class LedgerWriter {
           newEventId: options.newEventId,
           stateModel: options.stateModel,
           readBackDelayMs: options.readBackDelayMs,
+          reclaimDelayMs: options.reclaimDelayMs,
+          onStatus: options.onStatus,
         }),
     );
   }
 
-  async start(): Promise<ChainHead[]> {
+  /** Starts every partition's writer; a partition that does not verify is null (its writer failed). */
+  async start(): Promise<(ChainHead | null)[]> {
     return Promise.all(this.writers.map((writer) => writer.start()));
   }
 
@@ -67,12 +74,18 @@ export class LedgerWriter {
     return this.writers[partitionOf(entityId, this.options.partitions)]?.committedState(entityId);
   }
 
-  heads(): ChainHead[] {
-    return this.writers.map((writer) => writer.currentHead());
+  /** Each partition's head, or null where the writer holds none (it failed to verify the partition). */
+  heads(): (ChainHead | null)[] {
+    return this.writers.map((writer) => writer.headOrNull());
   }
 
   statuses(): string[] {
     return this.writers.map((writer) => writer.status);
+  }
+
+  /** Each partition writer's state, and why it takes no appends where it does not. */
+  describe(): WriterStatus[] {
+    return this.writers.map((writer) => writer.describe());
   }
 
   /** Batches and appends over all partitions. */

@@ -7,6 +7,7 @@ import {
   Module,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleInit,
 } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Kafka } from 'kafkajs';
@@ -14,6 +15,7 @@ import type { DataSource } from 'typeorm';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { AccessFor } from '../infrastructure/auth/access.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
+import { type Readiness, ReadinessChecks } from '../infrastructure/health/readiness.js';
 import { KAFKA } from '../infrastructure/kafka/kafka.module.js';
 import { createKafkaLedgerWriter } from './adapters/kafka-ledger-writer.js';
 import { ledgerSigner } from './adapters/ledger-signer.js';
@@ -21,25 +23,63 @@ import { PostgresGenesisPins } from './adapters/postgres-genesis-pins.js';
 import { CheckpointSigner } from './checkpoint-note.js';
 import type { EntityStateModel } from './ledger-record.js';
 import { LedgerWriter } from './ledger-writer.js';
+import type { WriterStatus } from './partition-writer.js';
 
 const LEDGER_STATE_MODEL = Symbol('LEDGER_STATE_MODEL');
 
-/** Starts the writers once the application is up, and closes them on shutdown. */
-class LedgerWriterLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+/** Logs each change of a partition writer's state once: what happened, and what it means. */
+function logWriterStatus(status: WriterStatus): void {
+  const logger = new Logger('Ledger');
+  const where = `partition ${status.partition}`;
+  switch (status.state) {
+    case 'failed':
+      logger.error(`${where}: the writer refuses to extend the chain: ${String(status.reason)} (docs/RELIABILITY.md)`);
+      break;
+    case 'fenced':
+      logger.warn(`${where}: ${String(status.reason)}; it takes the partition back once the other writer is idle`);
+      break;
+    case 'unavailable':
+      logger.warn(`${where}: ${String(status.reason)}`);
+      break;
+    case 'open':
+      logger.log(`${where}: the writer takes appends`);
+      break;
+    default:
+      break;
+  }
+}
+
+/** Starts the writers once the application is up, closes them on shutdown, and says whether they take appends. */
+class LedgerWriterLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Ledger');
 
   constructor(
     private readonly writer: LedgerWriter,
+    private readonly readiness: ReadinessChecks,
     @Inject(CONFIG) private readonly config: CustodianConfig,
   ) {}
+
+  onModuleInit(): void {
+    this.readiness.register({ key: 'ledger', check: () => this.check() });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const heads = await this.writer.start();
     for (const [partition, head] of heads.entries()) {
+      if (!head) continue;
       this.logger.log(
         `ledger ${this.config.ledger.id} partition ${partition}: head at sequence ${head.nextSequence - 1}, genesis ${String(head.genesisHash)}`,
       );
     }
+  }
+
+  /** Ready when every partition's writer takes appends; else each one that does not, and why. */
+  private check(): Readiness {
+    const writers = this.writer.describe();
+    const down = writers.filter((writer) => writer.state !== 'open');
+    return down.length === 0
+      ? { ready: true, partitions: writers.length }
+      : { ready: false, partitions: down.map(({ partition, state, reason }) => ({ partition, state, reason })) };
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -67,17 +107,29 @@ class LedgerController {
     };
   }
 
-  /** Each partition's genesis and head, for operators (the genesis can be pinned in config). */
+  /**
+   * Each partition's genesis and head, for operators (the genesis can be pinned in config), and
+   * why its writer takes no appends when it does not. A partition that failed to verify at start
+   * has no head (null fields).
+   */
   @AccessFor('read')
   @Get('heads')
-  heads(): { partition: number; status: string; genesisHash: string | null; nextSequence: number; headHash: string | null }[] {
-    const statuses = this.writer.statuses();
+  heads(): {
+    partition: number;
+    status: string;
+    reason: string | null;
+    genesisHash: string | null;
+    nextSequence: number | null;
+    headHash: string | null;
+  }[] {
+    const statuses = this.writer.describe();
     return this.writer.heads().map((head, partition) => ({
       partition,
-      status: statuses[partition] ?? 'unknown',
-      genesisHash: head.genesisHash,
-      nextSequence: head.nextSequence,
-      headHash: head.headHash,
+      status: statuses[partition]?.state ?? 'unknown',
+      reason: statuses[partition]?.reason ?? null,
+      genesisHash: head?.genesisHash ?? null,
+      nextSequence: head?.nextSequence ?? null,
+      headHash: head?.headHash ?? null,
     }));
   }
 }
@@ -116,6 +168,8 @@ class LedgerController {
           maxPayloadBytes: config.ledger.maxPayloadBytes,
           configuredGenesis: config.ledger.genesis,
           stateModel,
+          reclaimDelayMs: config.ledger.reclaimDelayMs,
+          onStatus: logWriterStatus,
         }),
     },
     LedgerWriterLifecycle,

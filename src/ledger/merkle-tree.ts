@@ -295,32 +295,35 @@ export function verifyConsistency(
   if (oldSize === newSize) return proof.length === 0 && oldRoot === newRoot;
   const path = proof.map((node) => hexToBytes(node));
   // An old tree that is a complete subtree is the first node of the path itself.
-  if ((oldSize & (oldSize - 1)) === 0) path.unshift(hexToBytes(oldRoot));
+  if (Number.isInteger(Math.log2(oldSize))) path.unshift(hexToBytes(oldRoot));
   if (path.length === 0) return false;
+  // Division, not bit operators: those work on 32 bits, and tree sizes may be larger.
+  const half = (n: number) => Math.floor(n / 2);
+  const odd = (n: number) => n % 2 === 1;
   let fn = oldSize - 1;
   let sn = newSize - 1;
-  while (fn & 1) {
-    fn >>>= 1;
-    sn >>>= 1;
+  while (odd(fn)) {
+    fn = half(fn);
+    sn = half(sn);
   }
   let fr = path[0] as Uint8Array;
   let sr = path[0] as Uint8Array;
   for (const c of path.slice(1)) {
     if (sn === 0) return false;
-    if (fn & 1 || fn === sn) {
+    if (odd(fn) || fn === sn) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (!(fn & 1)) {
-        while (!(fn & 1) && fn !== 0) {
-          fn >>>= 1;
-          sn >>>= 1;
+      if (!odd(fn)) {
+        while (!odd(fn) && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
         }
       }
     } else {
       sr = nodeHash(sr, c);
     }
-    fn >>>= 1;
-    sn >>>= 1;
+    fn = half(fn);
+    sn = half(sn);
   }
   return bytesToHex(fr) === oldRoot && bytesToHex(sr) === newRoot && sn === 0;
 }

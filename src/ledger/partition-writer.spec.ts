@@ -10,7 +10,7 @@ import { ChainVerifier } from './chain-verifier.js';
 import { CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
 import { AppendOutcomeUnknownError, LedgerIntegrityError, LedgerUnavailableError, WriterFencedError } from './ledger-errors.js';
 import type { AppendRequest } from './ledger-record.js';
-import { PartitionWriter } from './partition-writer.js';
+import { PartitionWriter, type WriterStatus } from './partition-writer.js';
 import { decodeRecord } from './record-codec.js';
 
 const signer = new CheckpointSigner(
@@ -30,7 +30,12 @@ function request(entity: string, n: number): AppendRequest {
   };
 }
 
-function writer(log: MemoryPartitionLog, pins = new MemoryGenesisPins(), start?: string): PartitionWriter {
+function writer(
+  log: MemoryPartitionLog,
+  pins = new MemoryGenesisPins(),
+  start?: string,
+  onStatus?: (status: WriterStatus) => void,
+): PartitionWriter {
   return new PartitionWriter({
     ledgerId: 'unit',
     partition: 0,
@@ -42,6 +47,8 @@ function writer(log: MemoryPartitionLog, pins = new MemoryGenesisPins(), start?:
     maxBatch: 100,
     newEventId: sequentialIds(1),
     readBackDelayMs: 5,
+    reclaimDelayMs: { initial: 5, max: 20 },
+    ...(onStatus ? { onStatus } : {}),
   });
 }
 
@@ -72,7 +79,7 @@ describe('PartitionWriter', () => {
       payload: { ledgerId: 'unit' },
     });
     expect(decodeRecord(log.entries[1]!.entry.value).record).toMatchObject({ sequence: 1, eventType: 'ledger.checkpoint' });
-    expect(head.genesisHash).toBe(genesis.hash);
+    expect(head?.genesisHash).toBe(genesis.hash);
     expect(await pins.get('unit', 0)).toBe(genesis.hash);
   });
 
@@ -114,7 +121,7 @@ describe('PartitionWriter', () => {
     await before.close();
     const after = writer(log, pins);
     const head = await after.start();
-    expect(head.nextSequence).toBe(last.sequence + 2);
+    expect(head?.nextSequence).toBe(last.sequence + 2);
     const next = await after.append(request('product-a', 2));
     expect(next.sequence).toBe(last.sequence + 2);
     expect(decodeRecord(log.entries.at(-2)!.entry.value).record.entities).toEqual([{ id: 'product-a', previousHash: last.hash }]);
@@ -197,31 +204,86 @@ describe('PartitionWriter', () => {
     expect(verify(log)).toMatchObject({ nextSequence: next.sequence + 2 });
   });
 
-  it('stops for good once fenced and says so', async () => {
+  it('refuses appends once fenced, says so once, and takes the partition back when the other writer is idle', async () => {
+    const log = new MemoryPartitionLog();
+    const statuses: WriterStatus[] = [];
+    const w = writer(log, new MemoryGenesisPins(), undefined, (status) => statuses.push(status));
+    await w.start();
+    const before = await w.append(request('product-a', 1));
+    log.failNext = new WriterFencedError('another writer took over partition 0');
+    await expect(w.append(request('product-a', 2))).rejects.toThrow(WriterFencedError);
+    expect(w.status).toBe('fenced');
+    await expect(w.append(request('product-a', 3))).rejects.toThrow(/another writer took over/);
+    expect(w.describe()).toEqual({ partition: 0, state: 'fenced', reason: 'another writer took over partition 0' });
+
+    // Nothing more is appended by the other writer: it is idle, so the partition is taken back,
+    // fencing it in turn (open() again), and the chain read back before the next append.
+    expect(await untilOpen(() => w.status)).toBe('open');
+    expect(log.opens).toBe(2);
+    const after = await w.append(request('product-a', 4));
+    expect(after.sequence).toBe(before.sequence + 2);
+    expect(verify(log)).toMatchObject({ nextSequence: after.sequence + 2 });
+    expect(statuses.map((status) => status.state)).toEqual(['open', 'fenced', 'open']);
+    await w.close();
+  });
+
+  it('does not take the partition back while the other writer keeps appending', async () => {
     const log = new MemoryPartitionLog();
     const w = writer(log);
     await w.start();
     log.failNext = new WriterFencedError('another writer took over partition 0');
     await expect(w.append(request('product-a', 1))).rejects.toThrow(WriterFencedError);
-    await expect(w.append(request('product-a', 2))).rejects.toThrow(/another writer took over/);
+    // The other writer appends (here: its records, as the log sees them) faster than the
+    // fenced one looks: it never finds the partition idle.
+    const busy = setInterval(() => log.appendFromOutside({ key: 'x', value: new Uint8Array([1]), headers: {} }), 2);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    clearInterval(busy);
     expect(w.status).toBe('fenced');
+    expect(log.opens).toBe(1);
+    await w.close();
+    expect(w.status).toBe('closed');
   });
 
-  it('refuses to start on an empty partition whose genesis is pinned: history was lost', async () => {
+  it('refuses to extend a chain someone else appended to, commits nothing, and says why', async () => {
+    const log = new MemoryPartitionLog();
+    const w = writer(log);
+    await w.start();
+    await w.append(request('product-a', 1));
+    const outsider = log.appendFromOutside({ key: 'x', value: new TextEncoder().encode('{"not":"a record"}'), headers: {} });
+    const entries = log.entries.length;
+    await expect(w.append(request('product-a', 2))).rejects.toBeInstanceOf(LedgerIntegrityError);
+    expect(log.entries).toHaveLength(entries);
+    expect(w.status).toBe('failed');
+    await expect(w.append(request('product-a', 3))).rejects.toBeInstanceOf(LedgerIntegrityError);
+    expect(w.reason).toMatch(/holds records this writer did not write/);
+    // The ledger ends with the outsider's record: uncovered, reported where it stands.
+    expect(verify(log)).toMatchObject({ kind: 'malformed', offset: outsider });
+  });
+
+  it('starts failed, without a head, on an empty partition whose genesis is pinned: history was lost', async () => {
     const pins = new MemoryGenesisPins();
     await pins.pin('unit', 0, 'e'.repeat(64));
-    await expect(writer(new MemoryPartitionLog(), pins).start()).rejects.toThrow(
-      /holds no verified record although its genesis is pinned: its history was deleted/,
-    );
+    const log = new MemoryPartitionLog();
+    const w = writer(log, pins);
+    expect(await w.start()).toBeNull();
+    expect(w.status).toBe('failed');
+    expect(w.reason).toMatch(/holds no verified record although its genesis is pinned: its history was deleted/);
+    await expect(w.append(request('product-a', 1))).rejects.toBeInstanceOf(LedgerIntegrityError);
+    expect(log.entries).toHaveLength(0);
   });
 
-  it('refuses to start on a partition rewritten from genesis', async () => {
+  it('starts failed on a partition rewritten from genesis, and appends nothing to it', async () => {
     const pins = new MemoryGenesisPins();
     await writer(new MemoryPartitionLog(), pins).start();
     const rewritten = new MemoryPartitionLog();
     await writer(rewritten, new MemoryGenesisPins(), '2026-12-01T00:00:00.000Z').start(); // same key, another genesis
-    const attempt = writer(rewritten, pins).start();
-    await expect(attempt).rejects.toBeInstanceOf(LedgerIntegrityError);
-    await expect(writer(rewritten, pins).start()).rejects.toThrow(/genesis at partition 0, offset 0.*not the pinned one/);
+    const w = writer(rewritten, pins);
+    expect(await w.start()).toBeNull();
+    expect(w.describe()).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(/genesis at partition 0, offset 0.*not the pinned one/),
+    });
+    await expect(w.append(request('product-a', 1))).rejects.toBeInstanceOf(LedgerIntegrityError);
+    expect(rewritten.entries).toHaveLength(2);
   });
 });

@@ -59,6 +59,29 @@ export interface PartitionWriterOptions {
   readonly stateModel?: EntityStateModel;
   /** While Kafka is unreachable, the pause between two attempts to read the partition back (default 1000 ms). */
   readonly readBackDelayMs?: number;
+  /**
+   * A fenced writer looks at the partition after `initial` ms, then at doubling intervals up to
+   * `max`, and takes it back once it saw no record appended for a whole interval (default 1,000
+   * and 30,000 ms).
+   */
+  readonly reclaimDelayMs?: { readonly initial: number; readonly max: number };
+  /** Told every change of the writer's state, with the reason for an unhealthy one. */
+  readonly onStatus?: (status: WriterStatus) => void;
+}
+
+/**
+ * new: not started; open: takes appends; unavailable: Kafka cannot be reached, the partition
+ * is read back in the background; fenced: another writer took the partition over, this one
+ * waits until that one is idle and takes it back; failed: the partition does not verify (or
+ * changed behind the writer's back), nothing is appended until an operator acts; closed.
+ */
+export type WriterState = 'new' | 'open' | 'unavailable' | 'fenced' | 'failed' | 'closed';
+
+export interface WriterStatus {
+  readonly partition: number;
+  readonly state: WriterState;
+  /** Why the writer takes no appends (null while open). */
+  readonly reason: string | null;
 }
 
 /** Requests appended together: all of them in one transaction, in order, or none. */
@@ -230,6 +253,8 @@ class Draft {
   }
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 function describeBreak(problem: ChainBreak): string {
   const where = `partition ${problem.partition}, offset ${problem.offset}, sequence ${problem.sequence ?? '?'}`;
   const entity = problem.entityId ? `, entity ${problem.entityId}` : '';
@@ -246,12 +271,11 @@ function describeBreak(problem: ChainBreak): string {
 export class PartitionWriter {
   private head: ChainHead | null = null;
   private needsRecovery = true;
-  /** unavailable: Kafka could not be reached; appends are refused at once until the partition is read back. */
-  private state: 'new' | 'open' | 'unavailable' | 'fenced' | 'failed' | 'closed' = 'new';
+  private state: WriterState = 'new';
   private failure: LedgerError | null = null;
   /** Why the partition is unavailable, while it is. */
   private outage: LedgerUnavailableError | null = null;
-  /** The loop that reads the partition back while it is unavailable. */
+  /** The loop that reads the partition back while it is unavailable, or takes it back when fenced. */
   private readingBack: Promise<void> = Promise.resolve();
   private readonly queue: Waiting[] = [];
   private pumping = false;
@@ -274,30 +298,67 @@ export class PartitionWriter {
     return { batches: this.batches, appends: this.appends, committedEnd: this.committedEnd };
   }
 
-  get status(): string {
+  get status(): WriterState {
     return this.state;
   }
 
-  /** Fences other writers, verifies the partition, writes and pins genesis when it is empty. */
-  async start(): Promise<ChainHead> {
+  /** Why the writer takes no appends, or null while it does. */
+  get reason(): string | null {
+    if (this.state === 'open') return null;
+    return (this.failure ?? this.outage)?.message ?? `the writer is ${this.state}`;
+  }
+
+  /**
+   * Fences other writers, verifies the partition, writes and pins genesis when it is empty.
+   * A partition that does not verify leaves the writer failed (it refuses appends and says why)
+   * rather than failing the start: reads and attestations go on, and report the break.
+   */
+  async start(): Promise<ChainHead | null> {
     const { log, pins, ledgerId, partition, configuredGenesis } = this.options;
     await log.open();
-    const pinned = await pins.get(ledgerId, partition);
-    if (pinned && configuredGenesis && pinned !== configuredGenesis) {
-      throw new LedgerIntegrityError(
-        `partition ${partition}: the configured genesis ${configuredGenesis} differs from the pinned ${pinned}`,
-      );
+    try {
+      const pinned = await pins.get(ledgerId, partition);
+      if (pinned && configuredGenesis && pinned !== configuredGenesis) {
+        throw new LedgerIntegrityError(
+          `partition ${partition}: the configured genesis ${configuredGenesis} differs from the pinned ${pinned}`,
+        );
+      }
+      this.adopt(await this.recover(configuredGenesis ?? pinned ?? undefined));
+      // With a pin, an empty partition does not verify: recover() has thrown already.
+      if (this.currentHead().genesisHash === null) await this.writeGenesis();
+      else if (!pinned) await pins.pin(ledgerId, partition, this.currentHead().genesisHash as Hash);
+    } catch (error) {
+      if (!(error instanceof LedgerIntegrityError)) throw error;
+      this.enter('failed', error);
+      return null;
     }
-    const { head, states, events } = await this.recover(configuredGenesis ?? pinned ?? undefined);
-    this.entityStates = states;
-    this.events = events;
-    this.head = head;
-    this.needsRecovery = false;
-    // With a pin, an empty partition does not verify: recover() has thrown already.
-    if (head.genesisHash === null) await this.writeGenesis();
-    else if (!pinned) await pins.pin(ledgerId, partition, head.genesisHash);
-    this.state = 'open';
+    this.enter('open');
     return this.currentHead();
+  }
+
+  /** The writer's state, and why it takes no appends when it does not. */
+  describe(): WriterStatus {
+    return { partition: this.options.partition, state: this.state, reason: this.reason };
+  }
+
+  /**
+   * Moves to a state (with the error that explains it, for fenced and failed), and tells the
+   * owner once per change.
+   */
+  private enter(state: WriterState, failure: LedgerError | null = null): void {
+    const changed = state !== this.state || failure !== this.failure;
+    this.state = state;
+    this.failure = failure;
+    if (state !== 'unavailable') this.outage = null;
+    if (changed) this.options.onStatus?.(this.describe());
+  }
+
+  /** Takes a partition read back (and verified) as the writer's head. */
+  private adopt(recovered: { head: ChainHead; states: Map<string, unknown>; events: Map<string, IndexedEvent> }): void {
+    this.head = recovered.head;
+    this.entityStates = recovered.states;
+    this.events = recovered.events;
+    this.needsRecovery = false;
   }
 
   /** An entity's state after the last committed record (undefined: no record of it). */
@@ -331,6 +392,11 @@ export class PartitionWriter {
     return this.head;
   }
 
+  /** The head the writer holds, or null before it read its partition (or when it failed to). */
+  headOrNull(): ChainHead | null {
+    return this.head;
+  }
+
   append(request: AppendRequest): Promise<AppendReceipt> {
     return this.appendAll([request]).then((receipts) => receipts[0] as AppendReceipt);
   }
@@ -353,7 +419,7 @@ export class PartitionWriter {
 
   /** Takes no more appends, lets the batch in flight finish, and rejects what still waits. */
   async close(): Promise<void> {
-    if (this.state === 'open' || this.state === 'new' || this.state === 'unavailable') this.state = 'closed';
+    if (this.state !== 'failed') this.enter('closed');
     this.outage = null;
     await this.drained;
     await this.readingBack;
@@ -496,13 +562,7 @@ export class PartitionWriter {
     // Groups answered (or put back) already; every other one is answered by the failure below.
     const settled = new Set<Waiting>();
     try {
-      if (this.needsRecovery) {
-        const recovered = await this.recover(this.head?.genesisHash ?? undefined);
-        this.head = recovered.head;
-        this.entityStates = recovered.states;
-        this.events = recovered.events;
-        this.needsRecovery = false;
-      }
+      if (this.needsRecovery) this.adopt(await this.recover(this.head?.genesisHash ?? undefined));
       const draft = new Draft(this.currentHead(), ledgerId, partition, this.options.clock.now().toISOString(), this.newEventId);
       // States and event ids of this batch stay apart until Kafka commits it.
       const drafted = new Map<string, unknown>();
@@ -533,11 +593,9 @@ export class PartitionWriter {
         return;
       }
       if (failure instanceof WriterFencedError) {
-        this.state = 'fenced';
-        this.failure = failure;
+        this.fenced(failure);
       } else if (failure instanceof LedgerIntegrityError) {
-        this.state = 'failed';
-        this.failure = failure;
+        this.enter('failed', failure);
       } else {
         // Not committed, but re-read the head before the next batch all the same.
         this.needsRecovery = true;
@@ -659,11 +717,9 @@ export class PartitionWriter {
     const built = accepted.flatMap((group) => group.built);
     try {
       const watch = new Set([...built.map((b) => b.hash), checkpoint.hash]);
-      const { head, found, states, events } = await this.recover(this.head?.genesisHash ?? undefined, watch);
-      this.head = head;
-      this.entityStates = states;
-      this.events = events;
-      this.needsRecovery = false;
+      const recovered = await this.recover(this.head?.genesisHash ?? undefined, watch);
+      this.adopt(recovered);
+      const found = recovered.found;
       const checkpointOffset = found.get(checkpoint.hash);
       if (checkpointOffset !== undefined) {
         const offsets = [...built.map((b) => found.get(b.hash)), checkpointOffset];
@@ -687,11 +743,20 @@ export class PartitionWriter {
    * appends at once (nothing is recorded, a retry is safe) and read it back in the background.
    */
   private unreachable(cause: LedgerError): void {
-    if (this.state !== 'open' || !(cause instanceof LedgerUnavailableError || cause instanceof AppendOutcomeUnknownError)) return;
-    this.state = 'unavailable';
+    if (this.state !== 'open') return;
+    if (cause instanceof WriterFencedError) {
+      this.fenced(cause);
+      return;
+    }
+    if (cause instanceof LedgerIntegrityError) {
+      this.enter('failed', cause);
+      return;
+    }
+    if (!(cause instanceof LedgerUnavailableError || cause instanceof AppendOutcomeUnknownError)) return;
     this.outage = new LedgerUnavailableError(
       `partition ${this.options.partition} cannot be reached (${cause.message}); nothing was recorded`,
     );
+    this.enter('unavailable');
     this.readingBack = this.readBack();
   }
 
@@ -703,23 +768,62 @@ export class PartitionWriter {
       try {
         const recovered = await this.recover(this.head?.genesisHash ?? undefined);
         if (!unavailable()) return;
-        this.head = recovered.head;
-        this.entityStates = recovered.states;
-        this.events = recovered.events;
-        this.needsRecovery = false;
-        this.outage = null;
-        this.state = 'open';
+        this.adopt(recovered);
+        this.enter('open');
       } catch (error) {
         const failure = this.classify(error);
         if (failure instanceof WriterFencedError || failure instanceof LedgerIntegrityError) {
           if (!unavailable()) return;
-          this.state = failure instanceof WriterFencedError ? 'fenced' : 'failed';
-          this.failure = failure;
-          this.outage = null;
+          if (failure instanceof WriterFencedError) this.fenced(failure);
+          else this.enter('failed', failure);
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, this.options.readBackDelayMs ?? 1000));
+        await sleep(this.options.readBackDelayMs ?? 1000);
       }
+    }
+  }
+
+  /**
+   * Another writer took the partition over (a second instance started against the same
+   * ledger). Kafka's fencing keeps this one from appending, so there is no fork; it refuses
+   * appends, and takes the partition back once the other writer has appended nothing for a
+   * whole interval (it stopped, or is idle), at doubling intervals.
+   */
+  private fenced(failure: WriterFencedError): void {
+    if (this.state === 'fenced' || this.state === 'closed' || this.state === 'failed') return;
+    this.enter('fenced', failure);
+    this.needsRecovery = true;
+    this.readingBack = this.reclaim();
+  }
+
+  private async reclaim(): Promise<void> {
+    const { initial, max } = this.options.reclaimDelayMs ?? { initial: 1000, max: 30_000 };
+    const stillFenced = () => this.state === 'fenced';
+    let delay = initial;
+    let seenEnd: string | null = null;
+    while (stillFenced()) {
+      await sleep(delay);
+      if (!stillFenced()) return;
+      try {
+        const end = await this.options.log.end();
+        if (end === seenEnd) {
+          await this.options.log.open();
+          const recovered = await this.recover(this.head?.genesisHash ?? undefined);
+          if (!stillFenced()) return;
+          this.adopt(recovered);
+          this.enter('open');
+          return;
+        }
+        seenEnd = end;
+      } catch (error) {
+        const failure = this.classify(error);
+        if (failure instanceof LedgerIntegrityError) {
+          if (stillFenced()) this.enter('failed', failure);
+          return;
+        }
+        seenEnd = null;
+      }
+      delay = Math.min(delay * 2, max);
     }
   }
 

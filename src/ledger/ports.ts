@@ -18,12 +18,22 @@ export interface StoredEntry {
  */
 export interface PartitionLog {
   readonly partition: number;
-  /** Fences every other writer: after this, only this one can commit to the partition. */
+  /**
+   * Fences every other writer: after this, only this one can commit to the partition. Called
+   * again by a writer that was fenced, to take the partition back.
+   */
   open(): Promise<void>;
   /** Every committed record from the start to the current end, in offset order. */
   readAll(): AsyncIterable<StoredEntry>;
-  /** One transaction: all entries become visible together or not at all. Their offsets. */
+  /**
+   * One transaction: all entries become visible together or not at all. Their offsets.
+   * Throws LedgerIntegrityError, committing nothing, when the partition changed behind the
+   * writer's back since it last read or appended (a record appended by someone else, records
+   * deleted from its start): the writer must not extend a chain that no longer verifies.
+   */
   appendTransaction(entries: readonly LogEntry[]): Promise<string[]>;
+  /** The offset after the partition's last record, now (whoever wrote it). */
+  end(): Promise<string>;
   close(): Promise<void>;
 }
 

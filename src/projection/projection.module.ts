@@ -8,14 +8,15 @@ import {
   Module,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleInit,
 } from '@nestjs/common';
-import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { AccessFor } from '../infrastructure/auth/access.js';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
+import { type Readiness, ReadinessChecks } from '../infrastructure/health/readiness.js';
 import { KAFKA } from '../infrastructure/kafka/kafka.module.js';
 import { CheckpointSigner } from '../ledger/checkpoint-note.js';
 import { LedgerWriter } from '../ledger/ledger-writer.js';
@@ -49,13 +50,19 @@ export interface ProjectionLag {
 }
 
 @Injectable()
-export class ProjectionMonitor {
+export class ProjectionMonitor implements OnModuleInit {
+  readonly key = 'projection';
+
   constructor(
     private readonly projector: Projector,
     private readonly writer: LedgerWriter,
-    private readonly indicators: HealthIndicatorService,
+    private readonly readiness: ReadinessChecks,
     @Inject(CONFIG) private readonly config: CustodianConfig,
   ) {}
+
+  onModuleInit(): void {
+    this.readiness.register(this);
+  }
 
   lag(): ProjectionLag[] {
     const heads = this.writer.heads();
@@ -72,19 +79,19 @@ export class ProjectionMonitor {
   }
 
   /** Readiness: down when a partition is quarantined (the read models no longer follow the ledger). */
-  check(key = 'projection') {
-    const indicator = this.indicators.check(key);
-    if (!this.config.projection.enabled) return indicator.up({ enabled: false });
+  check(): Readiness {
+    if (!this.config.projection.enabled) return { ready: true, enabled: false };
     const partitions = this.lag();
     const quarantined = this.projector.status().filter((p) => p.status === 'quarantined');
     if (quarantined.length > 0) {
-      return indicator.down({
+      return {
+        ready: false,
         state: 'degraded',
         partitions,
         quarantined: quarantined.map((p) => ({ partition: p.partition, problem: p.problem })),
-      });
+      };
     }
-    return indicator.up({ partitions });
+    return { ready: true, partitions };
   }
 }
 
@@ -117,7 +124,6 @@ class MetricsController {
 
 /** The projector of the ledger into the read models, its health and its metrics (docs/projection.md). */
 @Module({
-  imports: [TerminusModule],
   controllers: [MetricsController],
   providers: [
     {

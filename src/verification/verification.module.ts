@@ -103,7 +103,7 @@ export class WitnessPublisher implements OnApplicationBootstrap, OnApplicationSh
   private async publishNow(): Promise<void> {
     if (!this.witness) return;
     for (const [partition, head] of this.writer.heads().entries()) {
-      const checkpoint = head.lastCheckpoint;
+      const checkpoint = head?.lastCheckpoint;
       if (!checkpoint || checkpoint.treeSize <= (this.published.get(partition) ?? -1)) continue;
       try {
         await this.witness.publish(partition, checkpoint);

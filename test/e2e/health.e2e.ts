@@ -82,6 +82,7 @@ describe('Custodian over HTTP', () => {
       {
         partition: 0,
         status: 'open',
+        reason: null,
         genesisHash: expect.stringMatching(/^[0-9a-f]{64}$/),
         nextSequence: 2,
         headHash: expect.any(String),

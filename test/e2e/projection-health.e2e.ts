@@ -39,19 +39,18 @@ describe('the projection seen from outside', () => {
     expect(ready.body.info.projection.partitions[0]).toMatchObject({ lag: 0 });
     expect((await app.client.request('GET', '/metrics')).body).toMatch(/custodian_projection_lag_records\{partition="0"\} 0/);
 
-    // An outsider appends a copy of the commission with another location; the writer's next
-    // checkpoint shows it off the signed chain.
+    // An outsider appends a copy of the commission with another location, at the sequence the
+    // chain already holds: no checkpoint can ever cover it.
     const values = await rawValues(app.kafka, app.config.ledger.topic);
     const original = values
       .map((value) => decodeRecord(value).record)
       .find((record) => record.eventType === 'product.commissioned')!;
-    const forged = encodeRecord({
-      ...original,
-      sequence: first.body.receipt.sequence + 2,
-      payload: { ...original.payload, location: gln(99) },
-    });
+    const forged = encodeRecord({ ...original, payload: { ...original.payload, location: gln(99) } });
     await produceRaw(app.kafka, app.config.ledger.topic, [forged.bytes]);
-    expect((await app.client.post('/products', maker, commission('B'))).status).toBe(201);
+    // The writer does not extend the chain past it: nothing more is acknowledged.
+    const refused = await app.client.post('/products', maker, commission('B'));
+    expect(refused.status).toBe(503);
+    expect(refused.body).toMatchObject({ type: '/problems/ledger-broken' });
 
     const deadline = Date.now() + 20_000;
     let health = await app.client.request<{
@@ -64,7 +63,7 @@ describe('the projection seen from outside', () => {
     expect(health.status).toBe(503);
     expect(health.body.error?.projection).toMatchObject({
       state: 'degraded',
-      quarantined: [{ problem: { kind: expect.any(String) } }],
+      quarantined: [{ problem: { kind: 'injected' } }],
     });
     expect((await app.client.request('GET', '/metrics')).body).toMatch(/custodian_projection_quarantined\{partition="0"\} 1/);
     const after = await app.client.request<{ product: { location: string } }>('GET', `/products/01/${G}/21/A`);

@@ -3,9 +3,18 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AppendReceipt } from '../../src/ledger/ledger-record.js';
-import { WriterFencedError } from '../../src/ledger/ledger-errors.js';
+import { LedgerIntegrityError, WriterFencedError } from '../../src/ledger/ledger-errors.js';
 import { testKafkaBrokers, uniqueName } from '../support/environment.js';
-import { createTopic, settled, startKafkaLedger, testKafka, testSigner, verifyTopic } from '../support/ledger-harness.js';
+import {
+  createTopic,
+  produceRaw,
+  rawValues,
+  settled,
+  startKafkaLedger,
+  testKafka,
+  testSigner,
+  verifyTopic,
+} from '../support/ledger-harness.js';
 import { commission, handover as handoverOf, holderModel } from '../support/holder-model.js';
 import { ROOT } from '../support/test-stack.mjs';
 
@@ -130,6 +139,7 @@ describe('the ledger writer on a real Kafka broker', () => {
     await expect(attempt).rejects.toThrow(/another writer took over/);
     expect(first.writer.statuses()).toEqual(['fenced']);
     await expect(first.writer.append(handover('product-a', 100))).rejects.toThrow(/another writer took over/);
+    expect(first.writer.describe()[0]?.reason).toMatch(/another writer took over/);
 
     const continued = await second.writer.append(handover('product-a', 21));
     await settled(second);
@@ -139,6 +149,80 @@ describe('the ledger writer on a real Kafka broker', () => {
     expect(records.at(-2)?.hash).toBe(continued.hash);
     expect(records.filter((r) => r.record.payload.n === 99)).toEqual([]);
   }, 120_000);
+
+  it('takes the partition back once the writer that fenced it has stopped, and continues its chain', async () => {
+    const reclaimDelayMs = { initial: 200, max: 400 };
+    const first = await startKafkaLedger({ reclaimDelayMs });
+    await first.writer.append(handover('product-a', 1));
+    const second = await startKafkaLedger({
+      topic: first.topic,
+      ledgerId: first.ledgerId,
+      signer: first.signer,
+      kafka: testKafka('custodian-test-2'),
+    });
+    await expect(first.writer.append(handover('product-a', 2))).rejects.toBeInstanceOf(WriterFencedError);
+    const last = await second.writer.append(handover('product-a', 3));
+    await second.writer.close();
+
+    const deadline = Date.now() + 30_000;
+    while (first.writer.statuses()[0] !== 'open' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(first.writer.statuses()).toEqual(['open']);
+    const resumed = await first.writer.append(handover('product-a', 4));
+    expect(resumed.sequence).toBe(last.sequence + 2);
+    await settled(first);
+    await first.writer.close();
+    const { problem, records } = await verifyTopic(first.kafka, first.topic, first.ledgerId, first.signer);
+    expect(problem).toBeNull();
+    expect(records.filter((r) => r.record.eventType === 'custody.handover').map((r) => r.record.payload.n)).toEqual([1, 3, 4]);
+  }, 120_000);
+});
+
+describe('a writer whose partition changed behind its back', () => {
+  it('refuses to extend the chain after a record was appended from outside, and commits nothing', async () => {
+    const ledger = await startKafkaLedger();
+    await ledger.writer.append(handover('product-a', 1));
+    await settled(ledger);
+    // A well-formed record of this ledger, by someone who may produce to the topic but has not
+    // the writer's key: the writer's next batch would have covered it with its checkpoint.
+    const values = await rawValues(ledger.kafka, ledger.topic);
+    await produceRaw(ledger.kafka, ledger.topic, [values[2]!]);
+    const before = (await rawValues(ledger.kafka, ledger.topic)).length;
+
+    const attempt = ledger.writer.append(handover('product-a', 2));
+    await expect(attempt).rejects.toBeInstanceOf(LedgerIntegrityError);
+    await expect(attempt).rejects.toThrow(
+      /holds records this writer did not write: its next records were to go at offset \d+, Kafka placed them at \d+/,
+    );
+    expect(ledger.writer.describe()).toEqual([
+      { partition: 0, state: 'failed', reason: expect.stringMatching(/holds records this writer did not write/) as unknown },
+    ]);
+    await expect(ledger.writer.append(handover('product-a', 3))).rejects.toBeInstanceOf(LedgerIntegrityError);
+    await ledger.writer.close();
+    // Nothing of the refused batch is readable (it was aborted), and the chain breaks exactly
+    // at the outsider's record, not later.
+    expect(await rawValues(ledger.kafka, ledger.topic)).toHaveLength(before);
+    const { problem } = await verifyTopic(ledger.kafka, ledger.topic, ledger.ledgerId, ledger.signer);
+    expect(problem).toMatchObject({ kind: 'duplicate' });
+  }, 60_000);
+
+  it('refuses to extend the chain after records were deleted from the start of the partition', async () => {
+    const ledger = await startKafkaLedger();
+    await ledger.writer.append(handover('product-a', 1));
+    await settled(ledger);
+    const admin = ledger.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.fetchTopicMetadata({ topics: [ledger.topic] });
+      await admin.deleteTopicRecords({ topic: ledger.topic, partitions: [{ partition: 0, offset: '1' }] });
+    } finally {
+      await admin.disconnect();
+    }
+    const attempt = ledger.writer.append(handover('product-a', 2));
+    await expect(attempt).rejects.toBeInstanceOf(LedgerIntegrityError);
+    await expect(attempt).rejects.toThrow(/records were deleted from the start of .*its log now starts at offset 1/);
+    expect(ledger.writer.statuses()).toEqual(['failed']);
+    await ledger.writer.close();
+  }, 60_000);
 });
 
 describe('preconditions on a real Kafka broker', () => {

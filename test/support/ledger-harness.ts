@@ -51,6 +51,7 @@ export async function startKafkaLedger(
     kafka?: Kafka;
     createTopic?: boolean;
     stateModel?: EntityStateModel;
+    reclaimDelayMs?: { initial: number; max: number };
   } = {},
 ): Promise<KafkaLedger> {
   const kafka = options.kafka ?? testKafka();
@@ -66,6 +67,7 @@ export async function startKafkaLedger(
     signer,
     pins: options.pins ?? new MemoryGenesisPins(),
     stateModel: options.stateModel,
+    ...(options.reclaimDelayMs ? { reclaimDelayMs: options.reclaimDelayMs } : {}),
   });
   await writer.start();
   return { kafka, topic, ledgerId, signer, writer };

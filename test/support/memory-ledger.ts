@@ -4,6 +4,7 @@
  */
 import type { CheckpointSigner, CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
 import type { Hash } from '../../src/ledger/hashing.js';
+import { LedgerIntegrityError } from '../../src/ledger/ledger-errors.js';
 import { PartitionWriter } from '../../src/ledger/partition-writer.js';
 import type { LedgerFeed } from '../../src/projection/projector.js';
 import type { LedgerFollower } from '../../src/verification/ledger-follower.js';
@@ -20,41 +21,71 @@ export class MemoryPartitionLog implements PartitionLog {
   failNext: Error | null = null;
   /** When set, the next appendTransaction appends (or not) and then throws, as a lost answer. */
   loseAnswerNext: { committed: boolean; error: Error } | null = null;
+  /** Times open() was called (a fenced writer opens again to take the partition back). */
+  opens = 0;
+  /** Where the writer's next transaction must land (the Kafka log's check, without markers). */
+  private expectedNext: number | null = null;
 
   constructor(readonly partition = 0) {}
 
   open(): Promise<void> {
+    this.opens += 1;
+    this.expectedNext = null;
     return Promise.resolve();
   }
 
   async *readAll(): AsyncIterable<StoredEntry> {
+    this.expectedNext = null;
     if (this.failNextRead) {
       const failure = this.failNextRead;
       this.failNextRead = null;
       throw failure;
     }
-    for (const { offset, entry } of [...this.entries]) {
+    const entries = [...this.entries];
+    for (const { offset, entry } of entries) {
       await Promise.resolve();
       yield { offset, value: entry.value };
     }
+    this.expectedNext = entries.length;
   }
 
   appendTransaction(entries: readonly LogEntry[]): Promise<string[]> {
     if (this.failNext) {
       const failure = this.failNext;
       this.failNext = null;
+      this.expectedNext = null;
       return Promise.reject(failure);
+    }
+    if (this.expectedNext !== null && this.expectedNext !== this.entries.length) {
+      return Promise.reject(
+        new LedgerIntegrityError(`the log holds records this writer did not write (from ${this.expectedNext})`),
+      );
     }
     const lost = this.loseAnswerNext;
     this.loseAnswerNext = null;
-    if (lost && !lost.committed) return Promise.reject(lost.error);
+    if (lost && !lost.committed) {
+      this.expectedNext = null;
+      return Promise.reject(lost.error);
+    }
     this.transactions += 1;
-    const offsets = entries.map((entry) => {
-      const offset = String(this.entries.length);
-      this.entries.push({ offset, entry });
-      return offset;
-    });
+    const offsets = entries.map((entry) => this.push(entry));
+    this.expectedNext = lost ? null : this.entries.length;
     return lost ? Promise.reject(lost.error) : Promise.resolve(offsets);
+  }
+
+  /** A record appended by someone other than the writer (an attacker, a stray producer). */
+  appendFromOutside(entry: LogEntry): string {
+    return this.push(entry);
+  }
+
+  end(): Promise<string> {
+    return Promise.resolve(String(this.entries.length));
+  }
+
+  private push(entry: LogEntry): string {
+    const offset = String(this.entries.length);
+    this.entries.push({ offset, entry });
+    return offset;
   }
 
   close(): Promise<void> {

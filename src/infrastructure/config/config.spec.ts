@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       maxBatch: 500,
       maxBatchBytes: 900_000,
       maxPayloadBytes: 65_536,
+      reclaimDelayMs: { initial: 1000, max: 30_000 },
     });
     expect(config.dataDir).toBe('.data');
     expect(config.log).toEqual({ level: 'log', format: 'json' });
@@ -55,6 +56,8 @@ describe('loadConfig', () => {
       LEDGER_MAX_BATCH: '100',
       LEDGER_MAX_BATCH_BYTES: '500000',
       LEDGER_MAX_PAYLOAD_BYTES: '4096',
+      LEDGER_RECLAIM_DELAY_MS: '250',
+      LEDGER_RECLAIM_MAX_DELAY_MS: '5000',
       CUSTODIAN_DATA_DIR: '/var/lib/custodian',
       HEALTH_TIMEOUT_MS: '500',
       CUSTODY_OCCURRED_AT_SKEW_SECONDS: '30',
@@ -80,6 +83,7 @@ describe('loadConfig', () => {
       maxBatch: 100,
       maxBatchBytes: 500_000,
       maxPayloadBytes: 4096,
+      reclaimDelayMs: { initial: 250, max: 5000 },
     });
     expect(config.dataDir).toBe('/var/lib/custodian');
     expect(config.health.timeoutMs).toBe(500);

@@ -37,6 +37,8 @@ export interface CustodianConfig {
     readonly maxBatch: number;
     readonly maxBatchBytes: number;
     readonly maxPayloadBytes: number;
+    /** A fenced writer looks for an idle partition to take back after this, then at doubling intervals up to the max (ms). */
+    readonly reclaimDelayMs: { readonly initial: number; readonly max: number };
   };
   readonly custody: {
     /** How far in the future a step's occurredAt may lie (clocks differ), in milliseconds. */
@@ -232,6 +234,10 @@ export function loadConfig(env: Environment): CustodianConfig {
       maxBatch: read.integer('LEDGER_MAX_BATCH', 500, 1, 10_000),
       maxBatchBytes: read.integer('LEDGER_MAX_BATCH_BYTES', 900_000, 65_536, 100_000_000),
       maxPayloadBytes: read.integer('LEDGER_MAX_PAYLOAD_BYTES', 65_536, 256, 1_048_576),
+      reclaimDelayMs: {
+        initial: read.integer('LEDGER_RECLAIM_DELAY_MS', 1000, 10, 600_000),
+        max: read.integer('LEDGER_RECLAIM_MAX_DELAY_MS', 30_000, 10, 3_600_000),
+      },
     },
     custody: {
       occurredAtSkewMs: read.integer('CUSTODY_OCCURRED_AT_SKEW_SECONDS', 300, 0, 86_400) * 1000,

@@ -1,11 +1,11 @@
 import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
-import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import type { CustodianConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { AccessFor } from '../auth/access.js';
-import { ProjectionMonitor } from '../../projection/projection.module.js';
 import { KafkaHealthIndicator } from './kafka-health.indicator.js';
+import { type ReadinessCheck, ReadinessChecks } from './readiness.js';
 
 @AccessFor('public')
 @Controller('health')
@@ -14,7 +14,8 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly kafka: KafkaHealthIndicator,
     private readonly database: TypeOrmHealthIndicator,
-    private readonly projection: ProjectionMonitor,
+    private readonly checks: ReadinessChecks,
+    private readonly indicators: HealthIndicatorService,
     @Inject(CONFIG) private readonly config: CustodianConfig,
   ) {}
 
@@ -25,8 +26,10 @@ export class HealthController {
   }
 
   /**
-   * Readiness: Kafka and PostgreSQL are reachable. 503 names what is down, in the terminus
-   * result shape ({ status, info, error, details }), which load balancers and people read.
+   * Readiness: Kafka and PostgreSQL are reachable, and every capability says it is ready (the
+   * ledger writers take appends, the projection follows the ledger). 503 names what is down and
+   * why, in the terminus result shape ({ status, info, error, details }), which load balancers
+   * and people read.
    */
   @Get('ready')
   async readiness(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
@@ -34,12 +37,18 @@ export class HealthController {
       return await this.health.check([
         () => this.kafka.check('kafka'),
         () => this.database.pingCheck('database').withTimeout(this.config.health.timeoutMs),
-        () => this.projection.check('projection'),
+        ...this.checks.all().map((check) => () => this.run(check)),
       ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       void reply.status(503).header('retry-after', '5');
       return error.getResponse();
     }
+  }
+
+  private async run(check: ReadinessCheck) {
+    const indicator = this.indicators.check(check.key);
+    const { ready, ...details } = await check.check();
+    return ready ? indicator.up(details) : indicator.down(details);
   }
 }

@@ -1,9 +1,13 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, type LoggerService } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { PROBLEM_CONTENT_TYPE, type ProblemDetails, RETRY_AFTER_SECONDS, toProblem } from './problem-details.js';
+import { isDomainProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails, RETRY_AFTER_SECONDS, toProblem } from './problem-details.js';
 
-/** Renders a problem and logs server-side failures with their incident id. */
+/**
+ * Renders a problem and logs unexpected server-side failures with their incident id. An
+ * expected 503 (Kafka or PostgreSQL down, a fenced or failed writer) is not logged per request:
+ * the part that is down logs its own state changes once.
+ */
 export function sendProblem(
   exception: unknown,
   request: FastifyRequest,
@@ -11,7 +15,7 @@ export function sendProblem(
   logger: LoggerService,
 ): FastifyReply {
   const problem: ProblemDetails = toProblem(exception, request.url, randomUUID);
-  if (problem.status >= 500) {
+  if (problem.status >= 500 && !isDomainProblem(exception)) {
     const stack = exception instanceof Error ? exception.stack : String(exception);
     logger.error(
       { message: 'request failed', incident: problem.incident, method: request.method, url: request.url },

@@ -92,11 +92,12 @@ describe('toProblem', () => {
     });
   });
 
-  it('treats a broken ledger as a server failure with an incident id', () => {
-    expect(toProblem(new LedgerIntegrityError('modified at offset 5'), '/x', incident)).toMatchObject({
-      status: 500,
-      incident: 'incident-1',
-    });
+  it('answers a ledger that no longer verifies with 503 ledger-broken, naming the break, not an incident', () => {
+    const problem = toProblem(new LedgerIntegrityError('modified at partition 0, offset 5, sequence 4'), '/x', incident);
+    expect(problem).toMatchObject({ status: 503, type: '/problems/ledger-broken' });
+    expect(problem.detail).toContain('modified at partition 0, offset 5, sequence 4');
+    expect(problem).not.toHaveProperty('incident');
+    expect(problem).not.toHaveProperty('retryable');
   });
 
   it('hides the internals of a 5xx HTTP exception too', () => {

@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from '../database/database-errors.js';
 import {
   AppendOutcomeUnknownError,
   AppendRejectedError,
+  LedgerIntegrityError,
   LedgerUnavailableError,
   WriterClosedError,
   WriterFencedError,
@@ -53,6 +54,11 @@ function httpExceptionDetail(exception: HttpException): string {
   const message = (response as { message?: unknown }).message;
   if (Array.isArray(message)) return message.map(String).join('; ');
   return typeof message === 'string' ? message : exception.message;
+}
+
+/** Whether the problem is one of Custodian's own (expected: a rule, an outage), not an unexpected failure. */
+export function isDomainProblem(exception: unknown): boolean {
+  return exception instanceof ProblemException || domainProblem(exception) !== undefined;
 }
 
 /**
@@ -114,11 +120,24 @@ function domainProblem(exception: unknown): ProblemDetails | undefined {
       retryable: true,
     };
   }
-  if (
-    exception instanceof LedgerUnavailableError ||
-    exception instanceof WriterFencedError ||
-    exception instanceof WriterClosedError
-  ) {
+  if (exception instanceof LedgerIntegrityError) {
+    return {
+      type: '/problems/ledger-broken',
+      title: 'The ledger no longer verifies; its writer refuses to extend it',
+      status: 503,
+      detail: `Nothing was recorded: ${exception.message}. An operator must act (docs/RELIABILITY.md, "A ledger that no longer verifies").`,
+    };
+  }
+  if (exception instanceof WriterFencedError) {
+    return {
+      type: '/problems/ledger-unavailable',
+      title: 'The ledger cannot take steps right now',
+      status: 503,
+      detail: `Nothing was recorded: ${exception.message}. Retry later.`,
+      retryable: true,
+    };
+  }
+  if (exception instanceof LedgerUnavailableError || exception instanceof WriterClosedError) {
     return {
       type: '/problems/ledger-unavailable',
       title: 'The ledger cannot take steps right now',

@@ -3,6 +3,7 @@ import type { CheckpointSigner } from '../checkpoint-note.js';
 import type { Hash } from '../hashing.js';
 import type { EntityStateModel } from '../ledger-record.js';
 import { LedgerWriter } from '../ledger-writer.js';
+import type { WriterStatus } from '../partition-writer.js';
 import { type Clock, type GenesisPins, systemClock } from '../ports.js';
 import { KafkaPartitionLog, writerTransactionalId } from './kafka-partition-log.js';
 
@@ -19,6 +20,8 @@ export interface KafkaLedgerWriterOptions {
   readonly configuredGenesis?: ReadonlyMap<number, Hash>;
   readonly clock?: Clock;
   readonly stateModel?: EntityStateModel;
+  readonly reclaimDelayMs?: { readonly initial: number; readonly max: number };
+  readonly onStatus?: (status: WriterStatus) => void;
 }
 
 /** A LedgerWriter whose partitions are partitions of a Kafka topic, one fenced writer each. */
@@ -35,6 +38,8 @@ export function createKafkaLedgerWriter(options: KafkaLedgerWriterOptions): Ledg
     maxPayloadBytes: options.maxPayloadBytes ?? 65_536,
     configuredGenesis: options.configuredGenesis,
     stateModel: options.stateModel,
+    reclaimDelayMs: options.reclaimDelayMs,
+    onStatus: options.onStatus,
     openPartition: (partition) => new KafkaPartitionLog(kafka, topic, partition, writerTransactionalId(ledgerId, partition)),
   });
 }

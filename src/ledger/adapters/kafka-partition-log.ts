@@ -1,7 +1,13 @@
 import kafkajs, { type Kafka, type Producer, type Transaction } from 'kafkajs';
-import { AppendOutcomeUnknownError, LedgerError, LedgerUnavailableError, WriterFencedError } from '../ledger-errors.js';
+import {
+  AppendOutcomeUnknownError,
+  LedgerError,
+  LedgerIntegrityError,
+  LedgerUnavailableError,
+  WriterFencedError,
+} from '../ledger-errors.js';
 import type { LogEntry, PartitionLog, StoredEntry } from '../ports.js';
-import { readPartition } from './kafka-partition-reader.js';
+import { partitionOffsets, readPartition } from './kafka-partition-reader.js';
 
 const { Partitioners } = kafkajs;
 
@@ -46,11 +52,20 @@ export function writerTransactionalId(ledgerId: string, partition: number): stri
  * A ledger partition in Kafka. open() initialises a transactional producer, which fences
  * every earlier producer with the same transactional id: from then on only this one can
  * commit to the partition. Each append is one transaction with acks=all.
+ *
+ * Only the writer appends to the partition, so the log knows where its next transaction must
+ * land: at the end it read to, or just after the commit marker of its last transaction. Kafka
+ * answers a transaction's send with the offset its records got and the partition's log start
+ * offset, before the commit: a record someone else appended meanwhile (or records deleted from
+ * the start) shows there, and the transaction is aborted instead of extending a chain that no
+ * longer verifies (docs/ledger-format.md §8).
  */
 export class KafkaPartitionLog implements PartitionLog {
   private producer: Producer | null = null;
   /** A transaction of this producer failed or went unconfirmed, and may not be settled yet. */
   private unsettled = false;
+  /** Where the next transaction's first record must land; null until the partition was read. */
+  private expectedNext: bigint | null = null;
 
   constructor(
     private readonly kafka: Kafka,
@@ -61,6 +76,10 @@ export class KafkaPartitionLog implements PartitionLog {
   ) {}
 
   async open(): Promise<void> {
+    // Again after being fenced: the old producer is of no use any more.
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = null;
+    this.expectedNext = null;
     const producer = this.kafka.producer({
       transactionalId: this.transactionalId,
       idempotent: true,
@@ -94,7 +113,18 @@ export class KafkaPartitionLog implements PartitionLog {
       await this.open();
       this.unsettled = false;
     }
-    yield* readPartition(this.kafka, this.topic, this.partition);
+    this.expectedNext = null;
+    let end: bigint | null = null;
+    yield* readPartition(this.kafka, this.topic, this.partition, {
+      onOffsets: (offsets) => {
+        end = BigInt(offsets.end);
+      },
+    });
+    this.expectedNext = end;
+  }
+
+  async end(): Promise<string> {
+    return (await partitionOffsets(this.kafka, this.topic, this.partition)).end;
   }
 
   async appendTransaction(entries: readonly LogEntry[]): Promise<string[]> {
@@ -117,9 +147,11 @@ export class KafkaPartitionLog implements PartitionLog {
       });
       const base = BigInt(metadata?.baseOffset ?? '-1');
       if (!metadata || base < 0n) throw new LedgerUnavailableError('Kafka did not report the offsets of the transaction');
+      this.checkUntouched(base, metadata.logStartOffset);
       offsets = entries.map((_, i) => (base + BigInt(i)).toString());
     } catch (error) {
       this.unsettled = true;
+      this.expectedNext = null;
       if (transaction?.isActive()) await transaction.abort().catch(() => undefined);
       throw this.failure(error, (message) => new LedgerUnavailableError(`Kafka did not take the transaction: ${message}`));
     }
@@ -128,13 +160,34 @@ export class KafkaPartitionLog implements PartitionLog {
       await transaction.commit();
     } catch (error) {
       this.unsettled = true;
+      this.expectedNext = null;
       throw this.failure(
         error,
         (message) =>
           new AppendOutcomeUnknownError(`the commit to ${this.topic}/${this.partition} was sent but not confirmed: ${message}`),
       );
     }
+    // The commit marker takes the offset after the last record.
+    this.expectedNext = BigInt(offsets.at(-1) ?? '-1') + 2n;
     return offsets;
+  }
+
+  /**
+   * The records of the transaction must follow what this writer read or wrote, and nothing may
+   * have been deleted from the start of the partition; else the transaction must not commit.
+   */
+  private checkUntouched(base: bigint, logStartOffset: string | undefined): void {
+    const where = `${this.topic}/${this.partition}`;
+    if (logStartOffset !== undefined && logStartOffset !== '0') {
+      throw new LedgerIntegrityError(
+        `records were deleted from the start of ${where} (its log now starts at offset ${logStartOffset}): the chain no longer verifies from its genesis`,
+      );
+    }
+    if (this.expectedNext !== null && base !== this.expectedNext) {
+      throw new LedgerIntegrityError(
+        `${where} holds records this writer did not write: its next records were to go at offset ${this.expectedNext}, Kafka placed them at ${base}`,
+      );
+    }
   }
 
   private failure(error: unknown, otherwise: (message: string) => LedgerError): LedgerError {

@@ -5,10 +5,30 @@ import type { StoredEntry } from '../ports.js';
 
 export interface ReadOptions {
   readonly fromOffset?: string;
+  /** Told, before the first record, where the partition starts and ends for this read. */
+  readonly onOffsets?: (offsets: PartitionOffsets) => void;
   /** Give up when no record arrives for this long although the end is not reached. */
   readonly stallTimeoutMs?: number;
   /** Records buffered ahead of the consumer of the iterator before fetching pauses. */
   readonly highWaterMark?: number;
+}
+
+/** Where a partition's records are: from `start` (earlier ones were deleted) to `end` (the high watermark). */
+export interface PartitionOffsets {
+  readonly start: string;
+  readonly end: string;
+}
+
+/** The partition's log start offset and high watermark, now. */
+export async function partitionOffsets(kafka: Kafka, topic: string, partition: number): Promise<PartitionOffsets> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = (await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition);
+    return { start: offsets?.low ?? '0', end: offsets?.high ?? '0' };
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /**
@@ -28,15 +48,9 @@ export async function* readPartition(
   const stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
   const highWaterMark = options.highWaterMark ?? 5_000;
 
-  const admin = kafka.admin();
-  await admin.connect();
-  let end: bigint;
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    end = BigInt(offsets.find((o) => o.partition === partition)?.offset ?? '0');
-  } finally {
-    await admin.disconnect();
-  }
+  const offsets = await partitionOffsets(kafka, topic, partition);
+  options.onOffsets?.(offsets);
+  const end = BigInt(offsets.end);
   if (end <= from) return;
 
   const queue: StoredEntry[] = [];
