@@ -33,6 +33,8 @@ export function ApiStepRoute(summary: string, schema: TSchema, example: unknown,
     ApiResponse({ status: 401, ...problem('no API key, or an unknown one') }),
     ApiResponse({ status: 403, ...problem('the key may not act for this party, or only reads') }),
     ApiResponse({ status: 409, ...problem('a custody rule was broken: `rule` names it; nothing was recorded') }),
+    ApiResponse({ status: 413, ...problem('the body is larger than HTTP_BODY_LIMIT_BYTES') }),
+    ApiResponse({ status: 415, ...problem('the body is not application/json (UTF-8)') }),
     ApiResponse({ status: 422, ...problem('the Idempotency-Key was used for another request, or the step cannot be recorded') }),
     ApiResponse({ status: 503, ...problem('the ledger cannot take steps now; retry with the same Idempotency-Key') }),
   );
