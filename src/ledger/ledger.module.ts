@@ -8,11 +8,14 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { getDataSourceToken } from '@nestjs/typeorm';
+import { Type } from '@sinclair/typebox';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { AccessFor } from '../infrastructure/auth/access.js';
+import { type Answer, ApiAnswer, nullable, Sha256HexSchema } from '../infrastructure/http/api-schemas.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
 import { KAFKA } from '../infrastructure/kafka/kafka.module.js';
 import { createKafkaLedgerWriter } from './adapters/kafka-ledger-writer.js';
@@ -47,6 +50,24 @@ class LedgerWriterLifecycle implements OnApplicationBootstrap, OnApplicationShut
   }
 }
 
+const PublicKeySchema = Type.Object({
+  algorithm: Type.Literal('Ed25519'),
+  keyName: Type.String({ description: 'the signed-note key name checkpoints are signed under' }),
+  keyId: Type.String({ description: 'the signed-note key id, 8 hex digits' }),
+  publicKey: Type.String({ description: 'the 32-byte Ed25519 public key, base64' }),
+  verifierKey: Type.String({ description: 'the signed-note verifier key: name+id+key, as custodian-verify takes it' }),
+});
+const HeadsSchema = Type.Array(
+  Type.Object({
+    partition: Type.Integer(),
+    status: Type.String({ description: "the partition writer's state" }),
+    genesisHash: nullable(Sha256HexSchema),
+    nextSequence: Type.Integer(),
+    headHash: nullable(Sha256HexSchema),
+  }),
+);
+
+@ApiTags('ledger')
 @Controller('ledger')
 class LedgerController {
   constructor(
@@ -57,7 +78,9 @@ class LedgerController {
   /** The key that signs checkpoints: what an auditor needs to verify offline. */
   @AccessFor('public')
   @Get('public-key')
-  publicKey(): { algorithm: 'Ed25519'; keyName: string; keyId: string; publicKey: string; verifierKey: string } {
+  @ApiOperation({ summary: 'The key that signs checkpoints (docs/ledger-format.md)' })
+  @ApiAnswer(200, 'the checkpoint key', PublicKeySchema)
+  publicKey(): Answer<typeof PublicKeySchema> {
     return {
       algorithm: 'Ed25519',
       keyName: this.signer.keyName,
@@ -70,7 +93,9 @@ class LedgerController {
   /** Each partition's genesis and head, for operators (the genesis can be pinned in config). */
   @AccessFor('read')
   @Get('heads')
-  heads(): { partition: number; status: string; genesisHash: string | null; nextSequence: number; headHash: string | null }[] {
+  @ApiOperation({ summary: "Each partition's genesis and head" })
+  @ApiAnswer(200, 'one entry per partition', HeadsSchema)
+  heads(): Answer<typeof HeadsSchema> {
     const statuses = this.writer.statuses();
     return this.writer.heads().map((head, partition) => ({
       partition,
