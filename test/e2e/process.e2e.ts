@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { collect, exited, MAIN } from '../support/custodian-process.js';
 import { reserveTestDatabase, type TestDatabase, testDataDir, testKafkaBrokers, uniqueName } from '../support/environment.js';
+import { testKafka } from '../support/ledger-harness.js';
 
 // The built artefact, started as the start command starts it: a real process with real signals.
 describe('the custodian process', () => {
@@ -14,6 +15,53 @@ describe('the custodian process', () => {
     expect(code).toBe(2);
     expect(log.output()).toContain('LEDGER_PARTITIONS="0": must be a whole number from 1 to 1024');
   });
+
+  it('refuses to start on a ledger topic that would refuse its transactions, and says what to change', async () => {
+    // A topic as an earlier version created it: everything kept, Kafka's default max.message.bytes (1 MiB).
+    const topic = uniqueName('custodian.ledger.small');
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [
+          {
+            topic,
+            numPartitions: 1,
+            configEntries: [
+              { name: 'retention.ms', value: '-1' },
+              { name: 'retention.bytes', value: '-1' },
+            ],
+          },
+        ],
+        waitForLeaders: true,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const database = reserveTestDatabase();
+    try {
+      const child = spawn(process.execPath, [MAIN], {
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: database.url,
+          KAFKA_BROKERS: testKafkaBrokers(),
+          LEDGER_TOPIC: topic,
+          LEDGER_ID: uniqueName('small'),
+          CUSTODIAN_DATA_DIR: testDataDir(),
+          PORT: '0',
+        },
+      });
+      const log = collect(child);
+      const { code } = await exited(child);
+      expect(code).toBe(2);
+      expect(log.output()).toContain(
+        `custodian: Refusing to use ledger topic "${topic}":\n  - max.message.bytes=1048588: Kafka would refuse a transaction of LEDGER_MAX_BATCH_BYTES=2000000`,
+      );
+      expect(log.output()).toContain(`--add-config max.message.bytes=4194304) or lower LEDGER_MAX_BATCH_BYTES`);
+    } finally {
+      await database.drop();
+    }
+  }, 60_000);
 
   describe('started with a fresh database', () => {
     let database: TestDatabase;

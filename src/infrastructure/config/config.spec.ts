@@ -26,7 +26,7 @@ describe('loadConfig', () => {
       signingKey: undefined,
       genesis: new Map(),
       maxBatch: 500,
-      maxBatchBytes: 900_000,
+      maxBatchBytes: 2_000_000,
       maxPayloadBytes: 65_536,
     });
     expect(config.dataDir).toBe('.data');

@@ -246,7 +246,7 @@ export function loadConfig(env: Environment): CustodianConfig {
       ),
       genesis: read.genesis('LEDGER_GENESIS', partitions),
       maxBatch: read.integer('LEDGER_MAX_BATCH', 500, 1, 10_000),
-      maxBatchBytes: read.integer('LEDGER_MAX_BATCH_BYTES', 900_000, 65_536, 100_000_000),
+      maxBatchBytes: read.integer('LEDGER_MAX_BATCH_BYTES', 2_000_000, 65_536, 100_000_000),
       maxPayloadBytes: read.integer('LEDGER_MAX_PAYLOAD_BYTES', 65_536, 256, 1_048_576),
     },
     custody: {
