@@ -1,8 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { collect, exited, MAIN } from '../support/custodian-process.js';
+import { join } from 'node:path';
+import { writeApiKeys } from '../support/api-key-file.js';
+import { collect, exited, MAIN, startCustodianProcess } from '../support/custodian-process.js';
+import { gln, gtin, sgtin } from '../support/custody-api.js';
 import { reserveTestDatabase, type TestDatabase, testDataDir, testKafkaBrokers, uniqueName } from '../support/environment.js';
 import { testKafka } from '../support/ledger-harness.js';
+import { freePort } from '../support/test-stack.mjs';
+
+/** The lines a process logged at error level or above (JSON lines; anything else on stderr counts too). */
+function errorLines(output: string): string[] {
+  return output
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .filter((line) => {
+      if (!line.startsWith('{')) return true;
+      const { level } = JSON.parse(line) as { level?: string };
+      return level === 'error' || level === 'fatal';
+    });
+}
 
 // The built artefact, started as the start command starts it: a real process with real signals.
 describe('the custodian process', () => {
@@ -61,6 +77,49 @@ describe('the custodian process', () => {
     } finally {
       await database.drop();
     }
+  }, 60_000);
+
+  it('logs no error in a healthy start, a few steps, reads, an attestation, and a graceful stop', async () => {
+    const database = reserveTestDatabase();
+    const dataDir = testDataDir();
+    const maker = gln(71);
+    const { file, keys } = writeApiKeys(dataDir, [{ name: 'maker', role: 'operator', party: maker }]);
+    const server = await startCustodianProcess({
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: testKafkaBrokers(),
+      LEDGER_TOPIC: uniqueName('custodian.ledger.healthy'),
+      LEDGER_ID: uniqueName('healthy'),
+      CUSTODIAN_DATA_DIR: dataDir,
+      API_KEYS_FILE: file,
+      WITNESS_DIR: join(dataDir, 'witness'),
+      WITNESS_INTERVAL_MS: '500',
+      PORT: String(await freePort()),
+    });
+    try {
+      const headers = { authorization: `Bearer ${keys.maker!}`, 'content-type': 'application/json' };
+      const product = gtin(7171);
+      let receipt = { partition: 0, sequence: 0 };
+      for (const serial of ['H-1', 'H-2', 'H-3']) {
+        const body = { gtin: product, serial, name: 'Widget', owner: maker, location: maker, occurredAt: '2026-11-01T08:00:00Z' };
+        const response = await fetch(`${server.url}/products`, { method: 'POST', headers, body: JSON.stringify(body) });
+        expect(response.status).toBe(201);
+        ({ receipt } = (await response.json()) as { receipt: typeof receipt });
+      }
+      const path = `/products${sgtin(product, 'H-3')}`;
+      const read = await fetch(`${server.url}${path}?waitFor=${receipt.partition}:${receipt.sequence}`, { headers });
+      expect(read.status).toBe(200);
+      const attestation = await fetch(`${server.url}${path}/attestation?evidence=true`, { headers });
+      expect(attestation.status).toBe(200);
+      // Heartbeats, a witness publication or two, the follower catching up.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect((await fetch(`${server.url}/health/ready`)).status).toBe(200);
+    } finally {
+      const { code, signal } = await server.stop('SIGTERM');
+      expect(code === 0 || signal === 'SIGTERM').toBe(true);
+      await database.drop();
+    }
+    expect(server.output()).toContain('Custodian stopped gracefully on SIGTERM');
+    expect(errorLines(server.output())).toEqual([]);
   }, 60_000);
 
   describe('started with a fresh database', () => {
