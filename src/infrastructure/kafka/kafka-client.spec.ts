@@ -49,8 +49,9 @@ describe('kafkaLogCreator', () => {
         error: createErrorFromCode(25).message,
       },
       { level: logLevel.WARN, message: 'The group is rebalancing, re-joining', error: createErrorFromCode(27).message },
-      // A request retried after a routine answer: the error's text is the line.
+      // A send retried after a routine answer: the error's text is the line.
       { level: logLevel.ERROR, message: createErrorFromCode(51).message },
+      { level: logLevel.ERROR, message: `Failed to send messages: ${createErrorFromCode(51).message}` },
     ];
     expect(levelsOf(routine)).toEqual(routine.map(() => 'debug'));
   });
@@ -60,12 +61,13 @@ describe('kafkaLogCreator', () => {
       levelsOf([
         response('Produce', 29), // TOPIC_AUTHORIZATION_FAILED
         response('Produce', 10), // MESSAGE_TOO_LARGE
+        { level: logLevel.ERROR, message: `Failed to send messages: ${createErrorFromCode(10).message}` },
         { level: logLevel.ERROR, message: `Crash: KafkaJSProtocolError: ${createErrorFromCode(25).message}` },
         { level: logLevel.ERROR, message: 'Restarting the consumer in 300ms' },
         { level: logLevel.ERROR, message: 'Failed to connect to broker, reconnecting' },
         { level: logLevel.WARN, message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees' },
         { level: logLevel.INFO, message: 'Starting' },
       ]),
-    ).toEqual(['error', 'error', 'error', 'error', 'error', 'warn', 'log']);
+    ).toEqual(['error', 'error', 'error', 'error', 'error', 'error', 'warn', 'log']);
   });
 });

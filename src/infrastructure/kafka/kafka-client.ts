@@ -11,7 +11,7 @@ export { logLevel as KafkaLogLevel };
  * was just created, so they are debug lines. When the retries run out, the caller gets the error
  * and reports it (and kafkajs logs a crash, which stays an error). By kafkajs's text of each
  * (src/protocol/error.js), which its log lines carry in `error` ("Response <API>" lines, a
- * rejoin), or as their message (a retry of a request).
+ * rejoin), or as their message (a producer's retry of a send).
  */
 const ROUTINE_RETRIES: readonly string[] = [
   // CONCURRENT_TRANSACTIONS: a transactional producer right after a commit, or at its
@@ -33,10 +33,14 @@ const ROUTINE_RETRIES: readonly string[] = [
   'This server does not host this topic-partition',
 ];
 
+/** A producer's retry of a send is logged as the error's text, or as this and the text. */
+const SEND_RETRY = 'Failed to send messages: ';
+
 /** Whether a kafkajs log line is about one of the ROUTINE_RETRIES. */
 export function isRoutineRetry(log: { message: string; error?: unknown }): boolean {
-  const { error, message } = log;
-  return ROUTINE_RETRIES.some((known) => (typeof error === 'string' && error.startsWith(known)) || message.startsWith(known));
+  const error = typeof log.error === 'string' ? log.error : '';
+  const message = log.message.startsWith(SEND_RETRY) ? log.message.slice(SEND_RETRY.length) : log.message;
+  return ROUTINE_RETRIES.some((known) => error.startsWith(known) || message.startsWith(known));
 }
 
 /** Routes kafkajs's log lines into the application's structured logger. */
