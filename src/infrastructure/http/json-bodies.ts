@@ -36,7 +36,7 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
       done(unsupportedMediaType(contentType), undefined);
       return;
     }
-    parseJson(request, body as string, done); // parseAs: 'string'
+    void parseJson(request, body as string, done); // parseAs: 'string'
   });
   // Every other media type, and a body without one.
   fastify.addContentTypeParser('*', (request, _payload, done) => {
