@@ -57,14 +57,16 @@ const PublicKeySchema = Type.Object({
   publicKey: Type.String({ description: 'the 32-byte Ed25519 public key, base64' }),
   verifierKey: Type.String({ description: 'the signed-note verifier key: name+id+key, as custodian-verify takes it' }),
 });
+/** docs/api.md, "Ledger". */
 const HeadsSchema = Type.Array(
   Type.Object({
     partition: Type.Integer(),
-    status: Type.String({ description: "the partition writer's state" }),
+    status: Type.String({ description: "the writer's state: open, unavailable, fenced, failed or closed" }),
     genesisHash: nullable(Sha256HexSchema),
-    nextSequence: Type.Integer(),
+    nextSequence: Type.Integer({ description: "the sequence of the writer's next record" }),
     headHash: nullable(Sha256HexSchema),
   }),
+  { description: 'one element per partition, in partition order; a started writer has both hashes' },
 );
 
 @ApiTags('ledger')
