@@ -9,6 +9,5 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 prepare_to_run
-say "building the benchmarks"
-npm run -s build:tools
+npm run -s build:tools # the benchmarks, when their sources changed
 KAFKAJS_NO_PARTITIONER_WARNING=1 exec node --enable-source-maps dist/bench/run.js "$@"

@@ -40,12 +40,12 @@ ensure_services() {
   fi
 }
 
-# Everything a command that runs the built application needs: tools, dependencies, a fresh
-# build, Kafka and PostgreSQL.
+# Everything a command that runs the built application needs: tools, dependencies, a build
+# of the current sources (compiled only when they changed since the last one: scripts/build.mjs),
+# Kafka and PostgreSQL.
 prepare_to_run() {
   ensure_tools
   ensure_dependencies
-  say "building"
-  npm run -s build
+  node "$ROOT/scripts/build.mjs" tsconfig.build.json
   ensure_services
 }

@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { AppModule } from './app.module.js';
 import type { CustodianConfig } from './infrastructure/config/config.js';
 import { publishApiDocument } from './infrastructure/http/api-document.js';
+import { acceptJsonBodiesOnly } from './infrastructure/http/json-bodies.js';
 import { ProblemDetailsFilter } from './infrastructure/http/problem-details.filter.js';
 
 /**
@@ -12,11 +13,12 @@ import { ProblemDetailsFilter } from './infrastructure/http/problem-details.filt
  */
 export async function createApplication(config: CustodianConfig, logger: LoggerService): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, return503OnClosing: true });
+  acceptJsonBodiesOnly(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
     abortOnError: false,
-    // Fastify's own JSON parser only: Nest would add a form (urlencoded) parser, and the API
-    // takes JSON alone; any other body is a 415.
+    // No parsers of Nest's (it would add a form parser): the API takes JSON alone, and any
+    // other body is a 415 (acceptJsonBodiesOnly).
     bodyParser: false,
   });
   app.useGlobalFilters(new ProblemDetailsFilter(logger));

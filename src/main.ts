@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createApplication } from './application.js';
 import { ConfigError, loadConfig, redactUrl } from './infrastructure/config/config.js';
 import { prepareDatabase } from './infrastructure/database/database-provisioning.js';
+import { LedgerTopicMisconfiguredError } from './infrastructure/kafka/ledger-topic.js';
 import { createLogger } from './infrastructure/logging/logger.js';
 
 async function main(): Promise<void> {
@@ -28,6 +29,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // A ledger topic the configuration does not fit: a configuration problem, said as one.
+  if (error instanceof LedgerTopicMisconfiguredError) {
+    process.stderr.write(`custodian: ${error.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(
     `custodian: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

@@ -9,11 +9,14 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { getDataSourceToken } from '@nestjs/typeorm';
+import { Type } from '@sinclair/typebox';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { AccessFor } from '../infrastructure/auth/access.js';
+import { type Answer, ApiAnswer, nullable, Sha256HexSchema } from '../infrastructure/http/api-schemas.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
 import { type Readiness, ReadinessChecks } from '../infrastructure/health/readiness.js';
 import { KAFKA } from '../infrastructure/kafka/kafka.module.js';
@@ -87,6 +90,30 @@ class LedgerWriterLifecycle implements OnModuleInit, OnApplicationBootstrap, OnA
   }
 }
 
+const PublicKeySchema = Type.Object({
+  algorithm: Type.Literal('Ed25519'),
+  keyName: Type.String({ description: 'the signed-note key name checkpoints are signed under' }),
+  keyId: Type.String({ description: 'the signed-note key id, 8 hex digits' }),
+  publicKey: Type.String({ description: 'the 32-byte Ed25519 public key, base64' }),
+  verifierKey: Type.String({ description: 'the signed-note verifier key: name+id+key, as custodian-verify takes it' }),
+});
+/** docs/api.md, "Ledger". */
+const HeadsSchema = Type.Array(
+  Type.Object({
+    partition: Type.Integer(),
+    status: Type.String({ description: "the writer's state: open, unavailable, fenced, failed or closed" }),
+    reason: nullable(Type.String({ description: 'why the writer takes no appends (null while open)' })),
+    genesisHash: nullable(Sha256HexSchema),
+    nextSequence: nullable(Type.Integer({ description: "the sequence of the writer's next record" })),
+    headHash: nullable(Sha256HexSchema),
+  }),
+  {
+    description:
+      'one element per partition, in partition order; a writer that found its partition broken at start holds no head (null hashes and sequence)',
+  },
+);
+
+@ApiTags('ledger')
 @Controller('ledger')
 class LedgerController {
   constructor(
@@ -97,7 +124,9 @@ class LedgerController {
   /** The key that signs checkpoints: what an auditor needs to verify offline. */
   @AccessFor('public')
   @Get('public-key')
-  publicKey(): { algorithm: 'Ed25519'; keyName: string; keyId: string; publicKey: string; verifierKey: string } {
+  @ApiOperation({ summary: 'The key that signs checkpoints (docs/ledger-format.md)' })
+  @ApiAnswer(200, 'the checkpoint key', PublicKeySchema)
+  publicKey(): Answer<typeof PublicKeySchema> {
     return {
       algorithm: 'Ed25519',
       keyName: this.signer.keyName,
@@ -114,14 +143,9 @@ class LedgerController {
    */
   @AccessFor('read')
   @Get('heads')
-  heads(): {
-    partition: number;
-    status: string;
-    reason: string | null;
-    genesisHash: string | null;
-    nextSequence: number | null;
-    headHash: string | null;
-  }[] {
+  @ApiOperation({ summary: "Each partition's genesis and head, and why its writer takes no appends when it does not" })
+  @ApiAnswer(200, 'one entry per partition', HeadsSchema)
+  heads(): Answer<typeof HeadsSchema> {
     const statuses = this.writer.describe();
     return this.writer.heads().map((head, partition) => ({
       partition,

@@ -1,5 +1,5 @@
-import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type Static, Type } from '@sinclair/typebox';
 import { digitalLinkPath, type Gs1Identity } from '../gs1/digital-link.js';
 import { parseGtin, parseLot, parseSerial, parseSscc } from '../gs1/gs1-keys.js';
@@ -7,8 +7,17 @@ import { AccessFor } from '../infrastructure/auth/access.js';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
 import { ProblemException } from '../infrastructure/http/problem-details.js';
+import { ApiAnswer, ApiPathParam, ApiProblem, ApiQueryOf } from '../infrastructure/http/api-schemas.js';
 import { invalidRequest, SchemaPipe } from '../infrastructure/http/request-validation.js';
 import { ProvenanceQueries } from './provenance-queries.js';
+import {
+  BackwardAnswerSchema,
+  ContentsAnswerSchema,
+  ForwardAnswerSchema,
+  HistoryAnswerSchema,
+  ProductAnswerSchema,
+  ShipmentAnswerSchema,
+} from './provenance-responses.js';
 
 const POSITION = '^\\d{1,6}:\\d{1,15}$';
 const HistoryQuery = Type.Object(
@@ -66,14 +75,28 @@ export function lgtinPath(gtin: string, lot: string): string {
   return digitalLinkPath({ kind: 'lgtin', gtin: key(parseGtin(gtin), '/gtin'), lot: key(parseLot(lot), '/lot') });
 }
 
+/** The path parameters of the GS1 Digital Link routes. */
+export const ApiGtin = ApiPathParam('gtin', 'GTIN-14, with its check digit');
+export const ApiSerial = ApiPathParam('serial', 'the serial number (GS1 character set 82, percent-encoded)');
+export const ApiLot = ApiPathParam('lot', 'the lot number (GS1 character set 82, percent-encoded)');
+const ApiSscc = ApiPathParam('sscc', 'SSCC-18, with its check digit');
+
+/** The errors every provenance read may answer. */
+const ApiReadProblems = () =>
+  applyDecorators(
+    ApiProblem(400, 'a path or query parameter is wrong: `errors` names it'),
+    ApiProblem(404, 'not in the read models'),
+    ApiProblem(503, 'the read models are unreachable, or did not reach `waitFor` in time'),
+  );
+
 /**
  * Provenance, read-only, from the read models: a product or shipment by its GS1 Digital Link
  * path, its history, its traces. Every answer says how far the projection has caught up; a
  * read may wait for a receipt of its own (waitFor=partition:sequence).
  */
 @ApiTags('provenance')
-@ApiBearerAuth()
 @AccessFor('read')
+@ApiReadProblems()
 @Controller()
 export class ProvenanceController {
   private readonly queries: ProvenanceQueries;
@@ -87,6 +110,10 @@ export class ProvenanceController {
 
   @Get('products/01/:gtin/21/:serial')
   @ApiOperation({ summary: 'A serialised product (SGTIN): what it is, who holds it, where, its status' })
+  @ApiGtin
+  @ApiSerial
+  @ApiQueryOf(WaitQuery)
+  @ApiAnswer(200, 'the product', ProductAnswerSchema)
   async item(
     @Param('gtin') gtin: string,
     @Param('serial') serial: string,
@@ -97,6 +124,10 @@ export class ProvenanceController {
 
   @Get('products/01/:gtin/10/:lot')
   @ApiOperation({ summary: 'A lot (LGTIN)' })
+  @ApiGtin
+  @ApiLot
+  @ApiQueryOf(WaitQuery)
+  @ApiAnswer(200, 'the lot', ProductAnswerSchema)
   async lot(
     @Param('gtin') gtin: string,
     @Param('lot') lot: string,
@@ -107,6 +138,10 @@ export class ProvenanceController {
 
   @Get('products/01/:gtin/21/:serial/history')
   @ApiOperation({ summary: "A serialised product's history in ledger order, its shipments' steps included" })
+  @ApiGtin
+  @ApiSerial
+  @ApiQueryOf(HistoryQuery)
+  @ApiAnswer(200, 'a page of its steps', HistoryAnswerSchema)
   async itemHistory(
     @Param('gtin') gtin: string,
     @Param('serial') serial: string,
@@ -117,6 +152,10 @@ export class ProvenanceController {
 
   @Get('products/01/:gtin/10/:lot/history')
   @ApiOperation({ summary: "A lot's history in ledger order" })
+  @ApiGtin
+  @ApiLot
+  @ApiQueryOf(HistoryQuery)
+  @ApiAnswer(200, 'a page of its steps', HistoryAnswerSchema)
   async lotHistory(
     @Param('gtin') gtin: string,
     @Param('lot') lot: string,
@@ -127,6 +166,10 @@ export class ProvenanceController {
 
   @Get('products/01/:gtin/21/:serial/trace/backward')
   @ApiOperation({ summary: 'What a product was made from, through every transformation' })
+  @ApiGtin
+  @ApiSerial
+  @ApiQueryOf(WaitQuery)
+  @ApiAnswer(200, 'the product and its inputs', BackwardAnswerSchema)
   async itemBackward(
     @Param('gtin') gtin: string,
     @Param('serial') serial: string,
@@ -137,6 +180,10 @@ export class ProvenanceController {
 
   @Get('products/01/:gtin/10/:lot/trace/backward')
   @ApiOperation({ summary: 'What a lot was made from, through every transformation' })
+  @ApiGtin
+  @ApiLot
+  @ApiQueryOf(WaitQuery)
+  @ApiAnswer(200, 'the lot and its inputs', BackwardAnswerSchema)
   async lotBackward(
     @Param('gtin') gtin: string,
     @Param('lot') lot: string,
@@ -147,6 +194,10 @@ export class ProvenanceController {
 
   @Get('products/01/:gtin/10/:lot/trace/forward')
   @ApiOperation({ summary: 'Where every product of a lot went (the recall question)' })
+  @ApiGtin
+  @ApiLot
+  @ApiQueryOf(ForwardQuery)
+  @ApiAnswer(200, "the lot's products and what they became", ForwardAnswerSchema)
   async lotForward(
     @Param('gtin') gtin: string,
     @Param('lot') lot: string,
@@ -161,6 +212,9 @@ export class ProvenanceController {
 
   @Get('shipments/00/:sscc')
   @ApiOperation({ summary: 'A shipment (SSCC): where it is, who holds it, what it holds now' })
+  @ApiSscc
+  @ApiQueryOf(WaitQuery)
+  @ApiAnswer(200, 'the shipment and its contents', ShipmentAnswerSchema)
   async shipment(@Param('sscc') sscc: string, @Query(new SchemaPipe(WaitQuery)) query: Static<typeof WaitQuery>) {
     const id = digitalLinkPath({ kind: 'sscc', sscc: key(parseSscc(sscc), '/sscc') });
     const projection = await this.caughtUp(query.waitFor);
@@ -171,6 +225,9 @@ export class ProvenanceController {
 
   @Get('shipments/00/:sscc/contents')
   @ApiOperation({ summary: 'What a shipment held at a moment' })
+  @ApiSscc
+  @ApiQueryOf(ContentsQuery)
+  @ApiAnswer(200, 'its contents at that moment', ContentsAnswerSchema)
   async contents(@Param('sscc') sscc: string, @Query(new SchemaPipe(ContentsQuery)) query: Static<typeof ContentsQuery>) {
     const id = digitalLinkPath({ kind: 'sscc', sscc: key(parseSscc(sscc), '/sscc') });
     const projection = await this.caughtUp(query.waitFor);

@@ -5,12 +5,13 @@
  *   npm run api-key -- --name audit-firm --role auditor [--file path/to/api-keys.json]
  *
  * The file defaults to API_KEYS_FILE, else CUSTODIAN_DATA_DIR/api-keys.json (as the server reads it).
- * Restart the server to load a new key.
+ * A running server picks the new key up by itself: it watches the file (and reloads it on SIGHUP).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ApiKeyEntry, hashApiKey, newApiKey, parseApiKeyFile, type Role } from '../infrastructure/auth/api-keys.js';
+import { loadApiKeysFile } from '../infrastructure/config/config.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     process.exitCode = values.help ? 0 : 2;
     return;
   }
-  const file = values.file ?? process.env.API_KEYS_FILE ?? join(process.env.CUSTODIAN_DATA_DIR ?? '.data', 'api-keys.json');
+  const file = values.file ?? loadApiKeysFile(process.env);
   let existing: unknown = { keys: [] };
   try {
     existing = JSON.parse(await readFile(file, 'utf8'));
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   console.log(
     `API key for ${entry.name} (${entry.role}${entry.party ? `, party ${entry.party}` : ''}), shown once:\n\n  ${key}\n`,
   );
-  console.log(`Its hash is in ${file}. Send it as "Authorization: Bearer <key>"; restart the server to load it.`);
+  console.log(`Its hash is in ${file}; a running server takes it at once. Send it as "Authorization: Bearer <key>".`);
 }
 
 main().catch((error: unknown) => {

@@ -130,6 +130,18 @@ const BAD_INPUT: Record<string, BadInput> = {
   'malformed JSON': { route: '/products', raw: '{"gtin": "0950', status: 400 },
   'an empty body': { route: '/products', raw: '', status: 400 },
   'a body that is not JSON': { route: '/products', raw: 'gtin=1', contentType: 'application/x-www-form-urlencoded', status: 415 },
+  'a JSON body sent as text/plain': {
+    route: '/products',
+    raw: JSON.stringify(commission),
+    contentType: 'text/plain',
+    status: 415,
+  },
+  'a JSON body declared as UTF-16': {
+    route: '/products',
+    raw: JSON.stringify(commission),
+    contentType: 'application/json; charset=utf-16',
+    status: 415,
+  },
   'a body over the size limit': { route: '/products', body: { ...commission, name: 'x'.repeat(BODY_LIMIT) }, status: 413 },
   'a lone surrogate in a string': {
     route: '/products',
@@ -218,6 +230,35 @@ describe('bad input over HTTP', () => {
       expect(pointers).toContain(input.pointer);
     }
     expect(await topicEnd(kafka, topic)).toBe(before);
+  });
+
+  it('answers a body in another media type than JSON with a 415 at every route that takes a body', async () => {
+    const { body: document } = await client.request<{ paths: Record<string, { post?: unknown }> }>('GET', '/docs-json');
+    const bodyRoutes = Object.keys(document.paths).filter((path) => document.paths[path]!.post !== undefined);
+    expect(bodyRoutes).toContain('/custody/batch');
+    for (const route of bodyRoutes) {
+      for (const contentType of ['text/plain', 'text/plain; charset=utf-8', 'application/xml']) {
+        const response = await client.request('POST', route, {
+          key: keys.maker,
+          rawBody: JSON.stringify(commission),
+          contentType,
+        });
+        expect({ route, contentType, status: response.status, type: response.contentType.split(';')[0] }).toEqual({
+          route,
+          contentType,
+          status: 415,
+          type: 'application/problem+json',
+        });
+        expect(response.body).toMatchObject({ status: 415, detail: expect.stringContaining('application/json') });
+      }
+    }
+    // A JSON body with its charset named (UTF-8, the only one JSON has) is taken.
+    const named = await client.request('POST', '/products', {
+      key: keys.maker,
+      rawBody: JSON.stringify({ ...commission, serial: 'CHARSET-1' }),
+      contentType: 'application/json; charset=UTF-8',
+    });
+    expect(named.status === 201 ? 201 : named.body).toBe(201);
   });
 
   it('tells a caller without a key how to authenticate', async () => {

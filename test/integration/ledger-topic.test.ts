@@ -7,6 +7,8 @@ import { testKafkaBrokers, uniqueName } from '../support/environment.js';
 
 const { ConfigResourceTypes } = kafkajs;
 
+const spec = { partitions: 1, replicationFactor: 1, maxBatchBytes: 2_000_000 };
+
 describe('ensureLedgerTopic on a real broker', () => {
   let admin: Admin;
 
@@ -26,19 +28,50 @@ describe('ensureLedgerTopic on a real broker', () => {
     const described = await admin.describeConfigs({
       includeSynonyms: false,
       resources: [
-        { type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy', 'retention.ms', 'retention.bytes'] },
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: topic,
+          configNames: ['cleanup.policy', 'retention.ms', 'retention.bytes', 'max.message.bytes'],
+        },
       ],
     });
     return Object.fromEntries(described.resources[0]!.configEntries.map((entry) => [entry.configName, entry.configValue]));
   }
 
-  it('creates a missing ledger topic with infinite retention and no compaction, then accepts it', async () => {
+  it('creates a missing ledger topic with infinite retention, no compaction and room for a transaction, then accepts it', async () => {
     const topic = uniqueName('ledger');
-    expect(await ensureLedgerTopic(admin, { topic, partitions: 2, replicationFactor: 1 })).toBe(true);
-    expect(await topicConfig(topic)).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' });
+    expect(await ensureLedgerTopic(admin, { ...spec, topic, partitions: 2 })).toBe(true);
+    expect(await topicConfig(topic)).toEqual({
+      'cleanup.policy': 'delete',
+      'retention.ms': '-1',
+      'retention.bytes': '-1',
+      'max.message.bytes': '4194304',
+    });
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     expect(metadata.topics[0]!.partitions).toHaveLength(2);
-    expect(await ensureLedgerTopic(admin, { topic, partitions: 2, replicationFactor: 1 })).toBe(false);
+    expect(await ensureLedgerTopic(admin, { ...spec, topic, partitions: 2 })).toBe(false);
+  });
+
+  it('refuses an existing topic that would refuse a transaction of LEDGER_MAX_BATCH_BYTES', async () => {
+    // Created with the broker's default max.message.bytes (1 MiB), as an earlier version did.
+    const topic = uniqueName('ledger-small');
+    await admin.createTopics({
+      topics: [
+        {
+          topic,
+          numPartitions: 1,
+          configEntries: [
+            { name: 'retention.ms', value: '-1' },
+            { name: 'retention.bytes', value: '-1' },
+          ],
+        },
+      ],
+      waitForLeaders: true,
+    });
+    await expect(ensureLedgerTopic(admin, { ...spec, topic })).rejects.toThrow(
+      /max.message.bytes=1048588: Kafka would refuse a transaction of LEDGER_MAX_BATCH_BYTES=2000000/,
+    );
+    expect(await ensureLedgerTopic(admin, { ...spec, topic, maxBatchBytes: 1_000_000 })).toBe(false);
   });
 
   it('refuses an existing topic with finite retention, saying why', async () => {
@@ -47,7 +80,7 @@ describe('ensureLedgerTopic on a real broker', () => {
       topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '604800000' }] }],
       waitForLeaders: true,
     });
-    const attempt = ensureLedgerTopic(admin, { topic, partitions: 1, replicationFactor: 1 });
+    const attempt = ensureLedgerTopic(admin, { ...spec, topic });
     await expect(attempt).rejects.toBeInstanceOf(LedgerTopicMisconfiguredError);
     await expect(attempt).rejects.toThrow(/retention.ms=604800000: records older than that would be deleted/);
   });
@@ -67,7 +100,7 @@ describe('ensureLedgerTopic on a real broker', () => {
       ],
       waitForLeaders: true,
     });
-    await expect(ensureLedgerTopic(admin, { topic, partitions: 1, replicationFactor: 1 })).rejects.toThrow(
+    await expect(ensureLedgerTopic(admin, { ...spec, topic })).rejects.toThrow(
       /cleanup.policy=compact: compaction deletes superseded records/,
     );
   });

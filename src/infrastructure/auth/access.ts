@@ -1,8 +1,10 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
+import { applyDecorators, type CanActivate, type ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ApiBearerAuth } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CustodianConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
+import { ApiProblem } from '../http/api-schemas.js';
 import { ProblemException } from '../http/problem-details.js';
 import { ApiKeyRing, type Principal } from './api-keys.js';
 
@@ -17,7 +19,14 @@ import { ApiKeyRing, type Principal } from './api-keys.js';
 export type Access = 'public' | 'read' | 'operator' | 'audit';
 const ACCESS = 'custodian:access';
 
-export const AccessFor = (access: Access) => SetMetadata(ACCESS, access);
+/** Who may call a route (or every route of a controller), and so what the OpenAPI document says of it. */
+export const AccessFor = (access: Access) =>
+  applyDecorators(
+    SetMetadata(ACCESS, access),
+    ...(access === 'public' ? [] : [ApiBearerAuth(), ApiProblem(401, 'no API key, or an unknown one')]),
+    ...(access === 'operator' ? [ApiProblem(403, 'the key only reads, or acts for another party than the step names')] : []),
+    ...(access === 'audit' ? [ApiProblem(403, 'the key is not an auditor key')] : []),
+  );
 
 type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 

@@ -62,29 +62,40 @@ export function parseApiKeyFile(content: unknown): ApiKeyEntry[] {
   });
 }
 
-/** The keys by hash. A missing file means no keys: every protected route answers 401. */
+/** A key file's text (null when there is no file) and its entries. A missing file means no keys. */
+export async function readApiKeyFile(file: string): Promise<{ text: string | null; entries: ApiKeyEntry[] }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: null, entries: [] };
+    throw error;
+  }
+  let content: unknown;
+  try {
+    content = JSON.parse(text);
+  } catch {
+    throw new ApiKeyFileError(`${file} is not JSON`);
+  }
+  return { text, entries: parseApiKeyFile(content) };
+}
+
+const byHash = (entries: readonly ApiKeyEntry[]): ReadonlyMap<string, Principal> =>
+  new Map(entries.map(({ sha256, ...principal }) => [sha256, principal]));
+
+/**
+ * The keys in force, by hash; without keys every protected route answers 401. replace() swaps
+ * the whole set at once, so a request sees either the keys before a reload or those after it.
+ */
 export class ApiKeyRing {
-  private readonly byHash: ReadonlyMap<string, Principal>;
+  private byHash: ReadonlyMap<string, Principal>;
 
   constructor(entries: readonly ApiKeyEntry[]) {
-    this.byHash = new Map(entries.map(({ sha256, ...principal }) => [sha256, principal]));
+    this.byHash = byHash(entries);
   }
 
-  static async load(file: string): Promise<ApiKeyRing> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new ApiKeyRing([]);
-      throw error;
-    }
-    let content: unknown;
-    try {
-      content = JSON.parse(text);
-    } catch {
-      throw new ApiKeyFileError(`${file} is not JSON`);
-    }
-    return new ApiKeyRing(parseApiKeyFile(content));
+  replace(entries: readonly ApiKeyEntry[]): void {
+    this.byHash = byHash(entries);
   }
 
   get size(): number {

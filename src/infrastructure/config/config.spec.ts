@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig, redactUrl } from './config.js';
+import { ConfigError, loadApiKeysFile, loadConfig, redactUrl } from './config.js';
 
 const minimal = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/custodian' };
 
@@ -26,7 +26,7 @@ describe('loadConfig', () => {
       signingKey: undefined,
       genesis: new Map(),
       maxBatch: 500,
-      maxBatchBytes: 900_000,
+      maxBatchBytes: 2_000_000,
       maxPayloadBytes: 65_536,
       reclaimDelayMs: { initial: 1000, max: 30_000 },
     });
@@ -129,6 +129,15 @@ describe('loadConfig', () => {
 
   it('puts every problem in the error message', () => {
     expect(() => loadConfig({ ...minimal, PORT: '-1' })).toThrow(/Invalid configuration:\n {2}- PORT="-1"/);
+  });
+});
+
+describe('loadApiKeysFile', () => {
+  it('finds the key file where the server does, without a database', () => {
+    expect(loadApiKeysFile({})).toBe('.data/api-keys.json');
+    expect(loadApiKeysFile({ CUSTODIAN_DATA_DIR: '/var/lib/custodian' })).toBe('/var/lib/custodian/api-keys.json');
+    const env = { CUSTODIAN_DATA_DIR: '/var/lib/custodian', API_KEYS_FILE: '/etc/custodian/keys.json' };
+    expect(loadApiKeysFile(env)).toBe(loadConfig({ ...minimal, ...env }).auth.apiKeysFile);
   });
 });
 

@@ -201,10 +201,26 @@ class EnvironmentReader {
   }
 }
 
+function readDataDir(read: EnvironmentReader): string {
+  return read.matching('CUSTODIAN_DATA_DIR', '.data', /^[^\0]+$/, 'a directory path');
+}
+
+function readApiKeysFile(read: EnvironmentReader, dataDir: string): string {
+  return read.matching('API_KEYS_FILE', join(dataDir, 'api-keys.json'), /^[^\0]+$/, 'a file path');
+}
+
+/** The API key file as the server finds it, for `npm run api-key`, which needs nothing else. */
+export function loadApiKeysFile(env: Environment): string {
+  const read = new EnvironmentReader(env);
+  const file = readApiKeysFile(read, readDataDir(read));
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return file;
+}
+
 export function loadConfig(env: Environment): CustodianConfig {
   const read = new EnvironmentReader(env);
   const partitions = read.integer('LEDGER_PARTITIONS', 1, 1, 1024);
-  const dataDir = read.matching('CUSTODIAN_DATA_DIR', '.data', /^[^\0]+$/, 'a directory path');
+  const dataDir = readDataDir(read);
   const config: CustodianConfig = {
     http: {
       host: read.matching('HOST', '127.0.0.1', /^[A-Za-z0-9.:-]+$/, 'a host name or IP address'),
@@ -232,7 +248,7 @@ export function loadConfig(env: Environment): CustodianConfig {
       ),
       genesis: read.genesis('LEDGER_GENESIS', partitions),
       maxBatch: read.integer('LEDGER_MAX_BATCH', 500, 1, 10_000),
-      maxBatchBytes: read.integer('LEDGER_MAX_BATCH_BYTES', 900_000, 65_536, 100_000_000),
+      maxBatchBytes: read.integer('LEDGER_MAX_BATCH_BYTES', 2_000_000, 65_536, 100_000_000),
       maxPayloadBytes: read.integer('LEDGER_MAX_PAYLOAD_BYTES', 65_536, 256, 1_048_576),
       reclaimDelayMs: {
         initial: read.integer('LEDGER_RECLAIM_DELAY_MS', 1000, 10, 600_000),
@@ -261,7 +277,7 @@ export function loadConfig(env: Environment): CustodianConfig {
       followWaitMs: read.integer('VERIFIER_FOLLOW_WAIT_MS', 5000, 0, 600_000),
     },
     auth: {
-      apiKeysFile: read.matching('API_KEYS_FILE', join(dataDir, 'api-keys.json'), /^[^\0]+$/, 'a file path'),
+      apiKeysFile: readApiKeysFile(read, dataDir),
       anonymousReads: read.oneOf('AUTH_ANONYMOUS_READS', 'false', ['true', 'false']) === 'true',
     },
     dataDir,

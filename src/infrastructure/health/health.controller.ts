@@ -1,12 +1,29 @@
 import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import type { CustodianConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { AccessFor } from '../auth/access.js';
+import { ApiAnswer } from '../http/api-schemas.js';
 import { KafkaHealthIndicator } from './kafka-health.indicator.js';
 import { type ReadinessCheck, ReadinessChecks } from './readiness.js';
 
+const LivenessSchema = Type.Object({ status: Type.Literal('ok') });
+
+/** One dependency's state, with what its indicator adds (brokers, response time, partitions…). */
+const IndicatorSchema = Type.Object({ status: Type.String({ description: '`up` or `down`' }) }, { additionalProperties: true });
+const Indicators = Type.Record(Type.String(), IndicatorSchema);
+/** @nestjs/terminus's result: `info` what is up, `error` what is down, `details` both. */
+const ReadinessSchema = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('error'), Type.Literal('shutting_down')]),
+  info: Type.Optional(Indicators),
+  error: Type.Optional(Indicators),
+  details: Indicators,
+});
+
+@ApiTags('health')
 @AccessFor('public')
 @Controller('health')
 export class HealthController {
@@ -21,6 +38,8 @@ export class HealthController {
 
   /** Liveness: the process serves HTTP. Says nothing about its dependencies. */
   @Get()
+  @ApiOperation({ summary: 'Liveness: the process serves HTTP' })
+  @ApiAnswer(200, 'serving', LivenessSchema)
   liveness(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -32,6 +51,9 @@ export class HealthController {
    * and people read.
    */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: Kafka, PostgreSQL, the ledger writers and the projection, each with its state' })
+  @ApiAnswer(200, 'ready: every dependency is up', ReadinessSchema)
+  @ApiAnswer(503, 'not ready: `error` names what is down', ReadinessSchema, { 'Retry-After': 'seconds' })
   async readiness(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
     try {
       return await this.health.check([

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
@@ -17,6 +17,21 @@ const ASSETS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * GET /metrics is declared by the projection module, whose controller carries no OpenAPI
+ * decorators; it answers the Prometheus text format.
+ */
+function describeMetrics(document: OpenAPIObject): void {
+  const metrics = document.paths['/metrics']?.get;
+  if (!metrics) return;
+  metrics.summary ??= 'Prometheus metrics of the ledger and its projection';
+  metrics.tags ??= ['health'];
+  metrics.responses['200'] = {
+    description: 'the Prometheus text format (version 0.0.4)',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  };
+}
+
+/**
  * The OpenAPI document, generated from the routes and their schemas (the same TypeBox schemas
  * that validate requests): JSON at /docs-json, and Swagger UI at /docs. The UI's files are
  * served from swagger-ui-dist directly rather than through @fastify/static, which pulls in an
@@ -30,9 +45,13 @@ export function publishApiDocument(app: INestApplication): void {
         'Parties and locations are GLNs; products and shipments are GS1 Digital Link paths. Errors are RFC 9457 problem+json.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key (npm run api-key)' })
+    // 3.1: its schemas are JSON Schema, as TypeBox writes them (a null is `type: null`).
+    .setOpenAPIVersion('3.1.0')
+    // Not addBearerAuth(), which says the token is a JWT: an API key is an opaque string.
+    .addSecurity('bearer', { type: 'http', scheme: 'bearer', description: 'an API key (npm run api-key)' })
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  describeMetrics(document);
   SwaggerModule.setup('docs', app, document, { ui: false, raw: ['json'], jsonDocumentUrl: 'docs-json' });
 
   const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();

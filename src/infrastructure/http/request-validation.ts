@@ -172,7 +172,7 @@ function collapseAlternatives(errors: readonly ErrorObject[]): ErrorObject[] {
 /** A body pipe: the body as the schema's type, or a 400 naming every wrong field. */
 @Injectable()
 export class SchemaPipe<T extends TSchema> implements PipeTransform<unknown, Static<T>> {
-  constructor(private readonly schema: T) {}
+  constructor(readonly schema: T) {}
 
   transform(value: unknown): Static<T> {
     if (value === undefined) throw invalidRequest([{ pointer: '', detail: 'a JSON body is required' }]);

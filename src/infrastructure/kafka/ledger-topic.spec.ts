@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { ledgerTopicConfig, ledgerTopicProblems } from './ledger-topic.js';
+import { LEDGER_TOPIC_MESSAGE_BYTES, ledgerTopicConfig, ledgerTopicProblems } from './ledger-topic.js';
 
-const spec = { topic: 'custodian.ledger', partitions: 1, replicationFactor: 1 };
-const good = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
+const spec = { topic: 'custodian.ledger', partitions: 1, replicationFactor: 1, maxBatchBytes: 2_000_000 };
+const good = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1', 'max.message.bytes': '4194304' };
 
 describe('ledgerTopicProblems', () => {
   it('accepts infinite retention without compaction', () => {
@@ -25,6 +25,22 @@ describe('ledgerTopicProblems', () => {
     ]);
   });
 
+  it('refuses a topic whose max.message.bytes is below the largest transaction, saying how to raise it', () => {
+    // Kafka's own default: a topic created without Custodian, or by an earlier version of it.
+    const problems = ledgerTopicProblems(spec, { partitions: 1, config: { ...good, 'max.message.bytes': '1048588' } });
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^max.message.bytes=1048588: Kafka would refuse a transaction of LEDGER_MAX_BATCH_BYTES=2000000, .*--add-config max.message.bytes=4194304\) or lower LEDGER_MAX_BATCH_BYTES$/,
+      ),
+    ]);
+    expect(
+      ledgerTopicProblems(
+        { ...spec, maxBatchBytes: 1_000_000 },
+        { partitions: 1, config: { ...good, 'max.message.bytes': '1048588' } },
+      ),
+    ).toEqual([]);
+  });
+
   it('refuses a partition count other than the configured one', () => {
     expect(ledgerTopicProblems(spec, { partitions: 3, config: good })).toEqual([
       expect.stringMatching(/has 3 partition\(s\) but LEDGER_PARTITIONS=1/),
@@ -34,7 +50,14 @@ describe('ledgerTopicProblems', () => {
 
 describe('ledgerTopicConfig', () => {
   it('keeps records forever and asks for two in-sync replicas where there can be two', () => {
-    expect(ledgerTopicConfig(1)).toMatchObject({ 'retention.ms': '-1', 'min.insync.replicas': '1' });
-    expect(ledgerTopicConfig(3)).toMatchObject({ 'cleanup.policy': 'delete', 'min.insync.replicas': '2' });
+    expect(ledgerTopicConfig(1, 2_000_000)).toMatchObject({ 'retention.ms': '-1', 'min.insync.replicas': '1' });
+    expect(ledgerTopicConfig(3, 2_000_000)).toMatchObject({ 'cleanup.policy': 'delete', 'min.insync.replicas': '2' });
+  });
+
+  it('takes a transaction of LEDGER_MAX_BATCH_BYTES, with room to raise it', () => {
+    expect(ledgerTopicConfig(1, 2_000_000)['max.message.bytes']).toBe(String(LEDGER_TOPIC_MESSAGE_BYTES));
+    expect(ledgerTopicConfig(1, 10_000_000)['max.message.bytes']).toBe('10000000');
+    const created = { partitions: 1, config: ledgerTopicConfig(1, 10_000_000) };
+    expect(ledgerTopicProblems({ ...spec, maxBatchBytes: 10_000_000 }, created)).toEqual([]);
   });
 });

@@ -6,11 +6,22 @@ export interface LedgerTopicSpec {
   readonly topic: string;
   readonly partitions: number;
   readonly replicationFactor: number;
+  /** The largest transaction the writers send (LEDGER_MAX_BATCH_BYTES): one Kafka record batch. */
+  readonly maxBatchBytes: number;
 }
 
 /**
- * The ledger topic exists with a configuration that could lose or rewrite history. Starting
- * on it would silently break the promise that nothing acknowledged is ever lost.
+ * max.message.bytes of a ledger topic Custodian creates: the largest record batch Kafka takes,
+ * and a writer's transaction is one batch. Above Kafka's default (1 MiB), so that a batch capture
+ * of CUSTODY_MAX_BATCH_STEPS steps fits, with room to raise LEDGER_MAX_BATCH_BYTES later without
+ * altering the topic; LEDGER_MAX_BATCH_BYTES itself when that is larger.
+ */
+export const LEDGER_TOPIC_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The ledger topic exists with a configuration that could lose or rewrite history, or that
+ * Custodian's own limits do not fit. Starting on it would silently break the promise that
+ * nothing acknowledged is ever lost, or refuse steps the API documents as accepted.
  */
 export class LedgerTopicMisconfiguredError extends Error {
   override name = 'LedgerTopicMisconfiguredError';
@@ -23,18 +34,19 @@ export class LedgerTopicMisconfiguredError extends Error {
   }
 }
 
-/** Topic configuration a ledger needs: keep every record forever, never compact. */
-export function ledgerTopicConfig(replicationFactor: number): Record<string, string> {
+/** Topic configuration a ledger needs: keep every record forever, never compact, take a whole transaction. */
+export function ledgerTopicConfig(replicationFactor: number, maxBatchBytes: number): Record<string, string> {
   return {
     'cleanup.policy': 'delete',
     'retention.ms': '-1',
     'retention.bytes': '-1',
     'min.insync.replicas': String(Math.min(2, replicationFactor)),
     'unclean.leader.election.enable': 'false',
+    'max.message.bytes': String(Math.max(LEDGER_TOPIC_MESSAGE_BYTES, maxBatchBytes)),
   };
 }
 
-const CHECKED = ['cleanup.policy', 'retention.ms', 'retention.bytes'] as const;
+const CHECKED = ['cleanup.policy', 'retention.ms', 'retention.bytes', 'max.message.bytes'] as const;
 
 /** What is wrong with an existing topic's configuration, in words an operator can act on. */
 export function ledgerTopicProblems(
@@ -56,6 +68,14 @@ export function ledgerTopicProblems(
       `retention.bytes=${retentionBytes}: old segments would be deleted past that size; the ledger needs retention.bytes=-1`,
     );
   }
+  const maxMessageBytes = Number(actual.config['max.message.bytes']);
+  if (maxMessageBytes < spec.maxBatchBytes) {
+    problems.push(
+      `max.message.bytes=${maxMessageBytes}: Kafka would refuse a transaction of LEDGER_MAX_BATCH_BYTES=${spec.maxBatchBytes}, ` +
+        `which the writers may send; raise it (kafka-configs.sh --alter --entity-type topics --entity-name ${spec.topic} ` +
+        `--add-config max.message.bytes=${Math.max(LEDGER_TOPIC_MESSAGE_BYTES, spec.maxBatchBytes)}) or lower LEDGER_MAX_BATCH_BYTES`,
+    );
+  }
   if (actual.partitions !== spec.partitions) {
     problems.push(
       `the topic has ${actual.partitions} partition(s) but LEDGER_PARTITIONS=${spec.partitions}: each partition is its own chain, so the count must match`,
@@ -66,7 +86,8 @@ export function ledgerTopicProblems(
 
 /**
  * Creates the ledger topic with the configuration it needs, or checks an existing one and
- * throws LedgerTopicMisconfiguredError when it could lose history. Returns whether it created.
+ * throws LedgerTopicMisconfiguredError when it could lose history or refuse the writers'
+ * transactions. Returns whether it created.
  */
 export async function ensureLedgerTopic(admin: Admin, spec: LedgerTopicSpec): Promise<boolean> {
   const existing = await admin.listTopics();
@@ -78,7 +99,10 @@ export async function ensureLedgerTopic(admin: Admin, spec: LedgerTopicSpec): Pr
           topic: spec.topic,
           numPartitions: spec.partitions,
           replicationFactor: spec.replicationFactor,
-          configEntries: Object.entries(ledgerTopicConfig(spec.replicationFactor)).map(([name, value]) => ({ name, value })),
+          configEntries: Object.entries(ledgerTopicConfig(spec.replicationFactor, spec.maxBatchBytes)).map(([name, value]) => ({
+            name,
+            value,
+          })),
         },
       ],
     });

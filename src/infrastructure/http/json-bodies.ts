@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import { ProblemException } from './problem-details.js';
+
+/** The media type every request body of the API is in (docs/api.md). */
+export const JSON_MEDIA_TYPE = 'application/json';
+
+function unsupportedMediaType(contentType: string | undefined): ProblemException {
+  const sent = contentType === undefined ? 'no content type' : JSON.stringify(contentType);
+  return new ProblemException({
+    type: 'about:blank',
+    title: 'Unsupported Media Type',
+    status: 415,
+    detail: `a request body is ${JSON_MEDIA_TYPE} (UTF-8); this one has ${sent}`,
+  });
+}
+
+/** The charset parameter of a content type, lower case, or undefined when it names none. */
+function charsetOf(contentType: string): string | undefined {
+  const match = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType);
+  return match ? (match[1] ?? match[2] ?? '').toLowerCase() : undefined;
+}
+
+/**
+ * Makes JSON the only request body Fastify takes: anything else is a 415 problem. Fastify would
+ * also parse text/plain into a string, which then failed validation as a 400; and it would read
+ * a body declared as UTF-16 as UTF-8. JSON is UTF-8 (RFC 8259 §8.1), so another charset is a 415.
+ * The parser is Fastify's own, with its body limit (413) and prototype-poisoning checks.
+ */
+export function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string' }, (request, body, done) => {
+    const contentType = request.headers['content-type'] ?? '';
+    const charset = charsetOf(contentType);
+    if (charset !== undefined && charset !== 'utf-8') {
+      done(unsupportedMediaType(contentType), undefined);
+      return;
+    }
+    void parseJson(request, body as string, done); // parseAs: 'string'
+  });
+  // Every other media type, and a body without one.
+  fastify.addContentTypeParser('*', (request, _payload, done) => {
+    done(unsupportedMediaType(request.headers['content-type']), undefined);
+  });
+}
