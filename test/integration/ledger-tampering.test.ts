@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Kafka } from 'kafkajs';
 import { canonicalBytes } from '../../src/ledger/canonical-json.js';
+import { LedgerIntegrityError } from '../../src/ledger/ledger-errors.js';
 import type { LedgerRecord } from '../../src/ledger/ledger-record.js';
 import { decodeRecord, encodeRecord } from '../../src/ledger/record-codec.js';
 import { uniqueName } from '../support/environment.js';
@@ -110,7 +111,7 @@ describe('the ledger reader on tampered copies of a real ledger', () => {
     expect((await copyWith(values)).problem).toMatchObject({ kind: 'checkpoint', offset: '7', sequence: 7 });
   });
 
-  it('names a record a plain producer put straight into the live topic with a correct-looking previous hash', async () => {
+  it('names a record a plain producer put straight into the live topic with a correct-looking previous hash, which the writer refuses to cover', async () => {
     const live = await startKafkaLedger();
     await live.writer.append({
       eventId: crypto.randomUUID(),
@@ -132,7 +133,8 @@ describe('the ledger reader on tampered copies of a real ledger', () => {
       payload: { forged: true },
     });
     await produceRaw(live.kafka, live.topic, [forged.bytes]);
-    await live.writer.append({
+    // The writer's next batch would cover the forged record with its checkpoint: it refuses.
+    const next = live.writer.append({
       eventId: crypto.randomUUID(),
       eventType: 'custody.receive',
       entityIds: ['p1'],
@@ -140,12 +142,13 @@ describe('the ledger reader on tampered copies of a real ledger', () => {
       actor: 'dock-3',
       payload: {},
     });
-    await settled(live);
+    await expect(next).rejects.toBeInstanceOf(LedgerIntegrityError);
     await live.writer.close();
     const { problem } = await verifyTopic(live.kafka, live.topic, live.ledgerId, live.signer);
-    // Offsets 0-3: genesis, cp and the first batch, each transaction followed by its commit
-    // marker; the forged record lands right after the second transaction's marker.
-    expect(problem).toMatchObject({ kind: 'injected', partition: 0, sequence: 4, found: forged.hash });
+    // Offsets 0-5: genesis, cp and the first batch, each transaction followed by its commit
+    // marker; the forged record lands at 6, right after the second transaction's marker, and no
+    // signed checkpoint covers it.
+    expect(problem).toMatchObject({ kind: 'uncovered', partition: 0, offset: '6', sequence: 4 });
     const raw = await rawValues(live.kafka, live.topic);
     expect(raw.findIndex((value) => Buffer.from(value).equals(Buffer.from(forged.bytes)))).toBe(4);
   }, 60_000);
