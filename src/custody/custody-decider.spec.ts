@@ -172,6 +172,58 @@ describe('custody decider', () => {
     );
   });
 
+  it('consumes a lot with a known quantity by quantity, and uses it up at zero', () => {
+    const lot = '/01/09506000134352/10/GREEN-1';
+    const out = (n: number) => `/01/09506000134369/21/BAG-${n}`;
+    const roast = (n: number, quantity: number, uom = 'KGM'): CustodyCommand => ({
+      type: 'transform',
+      party: MAKER,
+      location: MAKER,
+      inputs: [lot],
+      outputs: [out(n)],
+      quantities: [{ product: lot, quantity, uom }],
+    });
+    const commissioned: CustodyCommand = {
+      type: 'commission',
+      product: lot,
+      owner: MAKER,
+      location: MAKER,
+      details: { name: 'Green coffee', quantity: 1000, uom: 'KGM' },
+    };
+    const after = given(commissioned, roast(1, 600.1), roast(2, 399.8));
+    expect(after(lot)).toMatchObject({ status: 'active', quantity: { micros: 100_000, uom: 'KGM' } });
+    expect(refused(roast(3, 0.2), after)).toBe('insufficient-quantity');
+    expect(refused(roast(3, 0.1, 'LTR'), after)).toBe('unit-mismatch');
+    const usedUp = given(commissioned, roast(1, 600.1), roast(2, 399.8), roast(3, 0.1));
+    expect(usedUp(lot)).toMatchObject({ status: 'decommissioned', quantity: { micros: 0 } });
+    expect(refused(roast(4, 0.1), usedUp)).toBe('decommissioned');
+  });
+
+  it('consumes an input whole without a quantity, and keeps a lot of unknown quantity active when a quantity of it is used', () => {
+    const lot = '/01/09506000134352/10/GREEN-2';
+    const transform = (n: number, quantities?: { product: string; quantity: number; uom?: string }[]): CustodyCommand => ({
+      type: 'transform',
+      party: MAKER,
+      location: MAKER,
+      inputs: [lot],
+      outputs: [`/01/09506000134369/21/BAG-${n}`],
+      ...(quantities ? { quantities } : {}),
+    });
+    const partly = given(commission(lot), transform(1, [{ product: lot, quantity: 5, uom: 'KGM' }]));
+    expect(partly(lot)).toMatchObject({ status: 'active', quantity: null });
+    expect(given(commission(lot), transform(1))(lot)).toMatchObject({ status: 'decommissioned' });
+  });
+
+  it('names the outputs of a transformation only as entities, so that a record of thousands stays of batch size', () => {
+    const lot = '/01/09506000134352/10/GREEN-3';
+    const outputs = Array.from({ length: 3000 }, (_, i) => `/01/09506000134369/21/BAG-${i}`);
+    const decision = decide({ type: 'transform', party: MAKER, location: MAKER, inputs: [lot], outputs }, given(commission(lot)));
+    expect(decision.entityIds).toEqual([lot, ...outputs]);
+    expect(decision.payload).toEqual({ party: MAKER, location: MAKER, inputs: [lot] });
+    const state = given(commission(lot), { type: 'transform', party: MAKER, location: MAKER, inputs: [lot], outputs });
+    expect(state(outputs[2999]!)).toMatchObject({ kind: 'product', status: 'active', holder: MAKER });
+  });
+
   it('refuses an occurredAt too far in the future', () => {
     const now = new Date('2026-11-26T10:00:00Z');
     expect(() => {

@@ -1,5 +1,6 @@
 import type { JsonValue } from '../ledger/canonical-json.js';
 import { CUSTODY_EVENTS, type EntityState, type ProductState, type ShipmentState } from './custody-state.js';
+import { fromMicros, quantityOf, unitText } from './quantity.js';
 
 /**
  * The custody rules as a pure decider (functional core): given a command and the state of
@@ -21,7 +22,9 @@ export type RuleName =
   | 'not-consignee'
   | 'step-on-packed-product'
   | 'occurred-in-future'
-  | 'changed-meanwhile';
+  | 'changed-meanwhile'
+  | 'insufficient-quantity'
+  | 'unit-mismatch';
 
 export class RuleViolation extends Error {
   override name = 'RuleViolation';
@@ -52,6 +55,12 @@ export type CustodyCommand =
       /** Quantities of lots consumed and produced (EPCIS quantity lists), where known. */
       quantities?: readonly { product: string; quantity: number; uom?: string }[];
     };
+
+/**
+ * Most outputs of one transformation: a roast of a lot makes thousands of bags. The record names
+ * every input and output (about 70 bytes each), like a step on a shipment names its contents.
+ */
+export const MAX_TRANSFORM_OUTPUTS = 5000;
 
 /**
  * Most products one shipment holds. A step on a shipment names every product in it, so this
@@ -247,12 +256,30 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
       return { eventType: CUSTODY_EVENTS.inspected, entityIds, payload };
     }
     case 'transform': {
+      const quantities = new Map((command.quantities ?? []).map((q) => [q.product, quantityOf(q.quantity, q.uom)]));
       for (const id of command.inputs) {
         const state = product(stateOf, id);
         heldBy(state, id, command.party);
         loose(state, id);
+        const used = quantities.get(id);
+        if (used && state.quantity) {
+          if (used.uom !== state.quantity.uom) {
+            throw new RuleViolation(
+              'unit-mismatch',
+              `${id} is kept in ${unitText(state.quantity.uom)}; a quantity of it in ${unitText(used.uom)} cannot be taken`,
+            );
+          }
+          if (used.micros > state.quantity.micros) {
+            throw new RuleViolation(
+              'insufficient-quantity',
+              `${id} has ${fromMicros(state.quantity.micros)} ${unitText(state.quantity.uom)} left, not ${fromMicros(used.micros)}`,
+            );
+          }
+        }
       }
       for (const id of command.outputs) absent(stateOf, id);
+      // The outputs are the entities after the inputs; the payload does not list them again, so
+      // a transformation into thousands of items is a record of batch size (docs/api.md).
       return {
         eventType: CUSTODY_EVENTS.transformed,
         entityIds: [...command.inputs, ...command.outputs],
@@ -260,7 +287,6 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
           party: command.party,
           location: command.location,
           inputs: [...command.inputs],
-          outputs: [...command.outputs],
           ...(command.quantities?.length ? { quantities: command.quantities.map((q) => ({ ...q })) } : {}),
         },
       };

@@ -4,7 +4,8 @@ import { digitalLinkPath } from '../gs1/digital-link.js';
 import { parseGtin } from '../gs1/gs1-keys.js';
 import { invalidRequest } from '../infrastructure/http/request-validation.js';
 import { defineStep } from '../custody/steps/step-definition.js';
-import { Gln, ProductRef, StepBody } from '../custody/steps/step-fields.js';
+import { Amount, Gln, ProductRef, StepBody, Uom } from '../custody/steps/step-fields.js';
+import { QuantityError, toMicros } from '../custody/quantity.js';
 
 /** GS1 AI encodable character set 82, 1 to 20 characters (serial and lot numbers). */
 const CSET82 = '^[!"%&\'()*+,\\-./0-9:;<=>?A-Z_a-z]{1,20}$';
@@ -33,6 +34,8 @@ export const commissionProduct = defineStep({
       owner: Gln('the party that owns and holds the product: the caller'),
       location: Gln('where it was commissioned (GLN of the site)'),
       attributes: Type.Optional(Attributes),
+      quantity: Type.Optional(Amount('how much the lot holds; transformations then consume it in part, until it is used up')),
+      uom: Type.Optional(Uom()),
     },
     'a product to commission',
   ),
@@ -62,6 +65,18 @@ export const commissionProduct = defineStep({
     if (body.serial !== undefined) details.serial = body.serial;
     if (body.lot !== undefined) details.lot = body.lot;
     if (body.attributes) details.attributes = body.attributes;
+    if (body.quantity !== undefined) {
+      try {
+        toMicros(body.quantity);
+      } catch (error) {
+        if (error instanceof QuantityError) throw invalidRequest([{ pointer: '/quantity', detail: error.message }]);
+        throw error;
+      }
+      details.quantity = body.quantity;
+      if (body.uom !== undefined) details.uom = body.uom;
+    } else if (body.uom !== undefined) {
+      throw invalidRequest([{ pointer: '/uom', detail: 'a unit of measure goes with a quantity' }]);
+    }
     return { type: 'commission', product, owner: body.owner, location: body.location, details };
   },
 });

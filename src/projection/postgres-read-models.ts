@@ -4,6 +4,7 @@ import type { SignedCheckpoint } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import { MerkleTree } from '../ledger/merkle-tree.js';
 import type { ProductRow, ReadModelChanges, ShipmentRow } from './read-model-changes.js';
+import { columnList, READ_MODEL, type ReadModelTable, recordType } from './read-model-schema.js';
 
 /** The tables the projection owns, emptied by a rebuild (the position last). */
 export const READ_MODEL_TABLES = [
@@ -18,6 +19,112 @@ export const READ_MODEL_TABLES = [
   'projection_entity_heads',
   'projection_position',
 ] as const;
+
+/** Where a read model's rows are written: its own table, or (a full audit's replay) another of the same shape. */
+export type TableNames = (table: string) => string;
+
+/** The application's read models, in its own tables. */
+export const READ_MODEL_NAMES: TableNames = (table) => table;
+
+/** What reads and writes rows: the connection pool, or one connection (in a transaction). */
+export interface Queries {
+  query(sql: string, parameters?: unknown[]): Promise<unknown>;
+}
+
+/** One INSERT of rows of a read-model table, from a JSON array of them (jsonb_to_recordset). */
+function insertRows(table: ReadModelTable, into: string, conflict = ''): string {
+  return `INSERT INTO ${into} (${columnList(table)})
+            SELECT ${columnList(table)} FROM jsonb_to_recordset($1::jsonb) AS ${recordType(table)} ${conflict}`;
+}
+
+/** The current rows of the products and shipments a batch touches, from the tables `names` gives. */
+export async function loadRows(
+  queries: Queries,
+  names: TableNames,
+  ids: readonly string[],
+): Promise<{ products: Map<string, ProductRow>; shipments: Map<string, ShipmentRow> }> {
+  const productIds = ids.filter((id) => !id.startsWith('/00/'));
+  const shipmentIds = ids.filter((id) => id.startsWith('/00/'));
+  const products = (
+    productIds.length
+      ? await queries.query(
+          `SELECT id, gtin, serial, lot, name, attributes, owner, origin, to_json(commissioned_at) #>> '{}' AS commissioned_at,
+                  status, reason, holder, location, shipment, partition, last_sequence::float8 AS last_sequence,
+                  quantity::float8 AS quantity, uom
+             FROM ${names('products')} WHERE id = ANY($1)`,
+          [productIds],
+        )
+      : []
+  ) as ProductRow[];
+  const shipments = (
+    shipmentIds.length
+      ? await queries.query(
+          `SELECT id, sscc, owner, origin, destination, consignee, to_json(created_at) #>> '{}' AS created_at,
+                  status, holder, location, partition, last_sequence::float8 AS last_sequence
+             FROM ${names('shipments')} WHERE id = ANY($1)`,
+          [shipmentIds],
+        )
+      : []
+  ) as ShipmentRow[];
+  return { products: new Map(products.map((row) => [row.id, row])), shipments: new Map(shipments.map((row) => [row.id, row])) };
+}
+
+/** Writes what a batch changes in the read models into the tables `names` gives: one statement per table. */
+export async function writeRows(
+  queries: Queries,
+  names: TableNames,
+  partition: number,
+  changes: ReadModelChanges,
+): Promise<void> {
+  const json = (rows: unknown) => JSON.stringify(rows);
+  const insert = (table: ReadModelTable, conflict = '') => insertRows(table, names(table.name), conflict);
+  if (changes.events.length) await queries.query(insert(READ_MODEL.custody_events), [json(changes.events)]);
+  if (changes.history.length) await queries.query(insert(READ_MODEL.entity_history), [json(changes.history)]);
+  if (changes.products.size) {
+    await queries.query(
+      insert(
+        READ_MODEL.products,
+        `ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, holder = EXCLUDED.holder,
+           location = EXCLUDED.location, shipment = EXCLUDED.shipment, last_sequence = EXCLUDED.last_sequence,
+           quantity = EXCLUDED.quantity`,
+      ),
+      [json([...changes.products.values()])],
+    );
+  }
+  if (changes.shipments.size) {
+    await queries.query(
+      insert(
+        READ_MODEL.shipments,
+        `ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, holder = EXCLUDED.holder,
+           location = EXCLUDED.location, last_sequence = EXCLUDED.last_sequence`,
+      ),
+      [json([...changes.shipments.values()])],
+    );
+  }
+  // Unpackings of earlier packings first: a product unpacked and packed again in one batch must
+  // not have its new packing closed.
+  if (changes.closings.length) {
+    await queries.query(
+      `UPDATE ${names('containment')} c SET unpacked_sequence = x.unpacked_sequence, unpacked_at = x.unpacked_at
+         FROM jsonb_to_recordset($1::jsonb) AS x(shipment_id text, product_id text, unpacked_sequence bigint,
+           unpacked_at timestamptz)
+        WHERE c.shipment_id = x.shipment_id AND c.product_id = x.product_id AND c.unpacked_sequence IS NULL
+          AND c.packed_sequence < x.unpacked_sequence`,
+      [json(changes.closings)],
+    );
+  }
+  if (changes.packings.length) await queries.query(insert(READ_MODEL.containment), [json(changes.packings)]);
+  if (changes.lineage.length) await queries.query(insert(READ_MODEL.lineage), [json(changes.lineage)]);
+  if (changes.checkpoints.length) await queries.query(insert(READ_MODEL.checkpoints), [json(changes.checkpoints)]);
+  if (changes.entityHeads.size) {
+    await queries.query(
+      `INSERT INTO ${names('projection_entity_heads')}
+         SELECT $1, key, value FROM jsonb_each_text($2::jsonb)
+       ON CONFLICT (partition, entity_id) DO UPDATE SET record_hash = EXCLUDED.record_hash`,
+      [partition, json(Object.fromEntries(changes.entityHeads))],
+    );
+  }
+}
 
 /** Another projector moved the position first: this batch is not written; resume from the store. */
 export class ProjectionConflictError extends Error {
@@ -77,26 +184,8 @@ export class PostgresReadModels {
   }
 
   /** The current rows of the products and shipments a batch touches. */
-  async rows(ids: readonly string[]): Promise<{ products: Map<string, ProductRow>; shipments: Map<string, ShipmentRow> }> {
-    const productIds = ids.filter((id) => !id.startsWith('/00/'));
-    const shipmentIds = ids.filter((id) => id.startsWith('/00/'));
-    const products: ProductRow[] = productIds.length
-      ? await this.dataSource.query(
-          `SELECT id, gtin, serial, lot, name, attributes, owner, origin, to_json(commissioned_at) #>> '{}' AS commissioned_at,
-                  status, reason, holder, location, shipment, partition, last_sequence::float8 AS last_sequence
-             FROM products WHERE id = ANY($1)`,
-          [productIds],
-        )
-      : [];
-    const shipments: ShipmentRow[] = shipmentIds.length
-      ? await this.dataSource.query(
-          `SELECT id, sscc, owner, origin, destination, consignee, to_json(created_at) #>> '{}' AS created_at,
-                  status, holder, location, partition, last_sequence::float8 AS last_sequence
-             FROM shipments WHERE id = ANY($1)`,
-          [shipmentIds],
-        )
-      : [];
-    return { products: new Map(products.map((row) => [row.id, row])), shipments: new Map(shipments.map((row) => [row.id, row])) };
+  rows(ids: readonly string[]): Promise<{ products: Map<string, ProductRow>; shipments: Map<string, ShipmentRow> }> {
+    return loadRows(this.dataSource, READ_MODEL_NAMES, ids);
   }
 
   /** Writes a batch and moves the position from `from` to `to`, in one transaction. */
@@ -108,88 +197,7 @@ export class PostgresReadModels {
       // each batch's WAL flush (docs/projection.md, "Durability").
       await runner.query('SET LOCAL synchronous_commit TO OFF');
       await this.movePosition(runner, partition, from, to);
-      const json = (rows: unknown) => JSON.stringify(rows);
-      if (changes.events.length) {
-        await runner.query(
-          `INSERT INTO custody_events
-             SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(partition integer, sequence bigint, kafka_offset bigint,
-               record_hash text, event_id uuid, event_type text, occurred_at timestamptz, occurred_at_text text,
-               recorded_at timestamptz, actor text, subject text, entity_ids text[], payload jsonb)`,
-          [json(changes.events)],
-        );
-      }
-      if (changes.history.length) {
-        await runner.query(
-          `INSERT INTO entity_history
-             SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(entity_id text, partition integer, sequence bigint,
-               occurred_at timestamptz, event_type text, parties text[], via text, previous_hash text)`,
-          [json(changes.history)],
-        );
-      }
-      if (changes.products.size) {
-        await runner.query(
-          `INSERT INTO products
-             SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, gtin text, serial text, lot text, name text,
-               attributes jsonb, owner text, origin text, commissioned_at timestamptz, status text, reason text,
-               holder text, location text, shipment text, partition integer, last_sequence bigint)
-           ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, holder = EXCLUDED.holder,
-             location = EXCLUDED.location, shipment = EXCLUDED.shipment, last_sequence = EXCLUDED.last_sequence`,
-          [json([...changes.products.values()])],
-        );
-      }
-      if (changes.shipments.size) {
-        await runner.query(
-          `INSERT INTO shipments
-             SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, sscc text, owner text, origin text,
-               destination text, consignee text, created_at timestamptz, status text, holder text, location text,
-               partition integer, last_sequence bigint)
-           ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, holder = EXCLUDED.holder,
-             location = EXCLUDED.location, last_sequence = EXCLUDED.last_sequence`,
-          [json([...changes.shipments.values()])],
-        );
-      }
-      // Unpackings of earlier packings first: a product unpacked and packed again in one
-      // batch must not have its new packing closed.
-      if (changes.closings.length) {
-        await runner.query(
-          `UPDATE containment c SET unpacked_sequence = x.unpacked_sequence, unpacked_at = x.unpacked_at
-             FROM jsonb_to_recordset($1::jsonb) AS x(shipment_id text, product_id text, unpacked_sequence bigint,
-               unpacked_at timestamptz)
-            WHERE c.shipment_id = x.shipment_id AND c.product_id = x.product_id AND c.unpacked_sequence IS NULL
-              AND c.packed_sequence < x.unpacked_sequence`,
-          [json(changes.closings)],
-        );
-      }
-      if (changes.packings.length) {
-        await runner.query(
-          `INSERT INTO containment
-             SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(shipment_id text, product_id text, packed_sequence bigint,
-               packed_at timestamptz, unpacked_sequence bigint, unpacked_at timestamptz)`,
-          [json(changes.packings)],
-        );
-      }
-      if (changes.lineage.length) {
-        await runner.query(
-          `INSERT INTO lineage SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(input_id text, output_id text,
-             partition integer, sequence bigint, occurred_at timestamptz)`,
-          [json(changes.lineage)],
-        );
-      }
-      if (changes.checkpoints.length) {
-        await runner.query(
-          `INSERT INTO checkpoints SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(partition integer, tree_size bigint,
-             root_hash text, head_hash text, signed_at text, note jsonb, kafka_offset bigint)`,
-          [json(changes.checkpoints)],
-        );
-      }
-      if (changes.entityHeads.size) {
-        await runner.query(
-          `INSERT INTO projection_entity_heads
-             SELECT $1, key, value FROM jsonb_each_text($2::jsonb)
-           ON CONFLICT (partition, entity_id) DO UPDATE SET record_hash = EXCLUDED.record_hash`,
-          [partition, json(Object.fromEntries(changes.entityHeads))],
-        );
-      }
+      await writeRows(runner, READ_MODEL_NAMES, partition, changes);
     });
   }
 

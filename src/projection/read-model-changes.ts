@@ -1,3 +1,5 @@
+import { transformParts, transformQuantity } from '../custody/custody-state.js';
+import { fromMicros, microsOf } from '../custody/quantity.js';
 import { parseDigitalLinkPath } from '../gs1/digital-link.js';
 import type { JsonValue } from '../ledger/canonical-json.js';
 import type { Hash } from '../ledger/hashing.js';
@@ -25,6 +27,9 @@ export interface ProductRow {
   shipment: string | null;
   partition: number;
   last_sequence: number;
+  /** What is left of a lot whose quantity is known, in its unit; null when not tracked. */
+  quantity: number | null;
+  uom: string | null;
 }
 
 export interface ShipmentRow {
@@ -49,6 +54,7 @@ export interface ContainmentRow {
   packed_at: string;
   unpacked_sequence: number | null;
   unpacked_at: string | null;
+  partition: number;
 }
 
 export interface ReadModelChanges {
@@ -70,11 +76,6 @@ const PARTY_FIELDS = ['owner', 'party', 'from', 'to', 'by', 'consignee'];
 const text = (payload: StoredRecord['record']['payload'], key: string): string => {
   const value = payload[key];
   return typeof value === 'string' ? value : '';
-};
-
-const list = (payload: StoredRecord['record']['payload'], key: string): string[] => {
-  const value = payload[key];
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 };
 
 const isShipment = (id: string) => id.startsWith('/00/');
@@ -190,6 +191,7 @@ export function foldBatch(
           shipment: null,
           partition,
           last_sequence: sequence,
+          ...quantityColumns(payload),
         });
         break;
       }
@@ -233,6 +235,7 @@ export function foldBatch(
               packed_at: at,
               unpacked_sequence: null,
               unpacked_at: null,
+              partition,
             };
             changes.packings.push(row);
             openPacking.set(key, row);
@@ -272,14 +275,14 @@ export function foldBatch(
         break;
       }
       case 'custody.transformed': {
-        const inputs = list(payload, 'inputs');
-        const outputs = list(payload, 'outputs');
+        const { inputs, outputs } = transformParts(record);
         for (const id of inputs) {
           const item = product(id);
-          if (item) setProduct({ ...item, status: 'decommissioned', reason: 'transformed' });
+          if (item) setProduct(consumedRow(item, transformQuantity(record, id)));
         }
         for (const id of outputs) {
           const key = identity(id);
+          const made = transformQuantity(record, id);
           setProduct({
             id,
             gtin: key.gtin,
@@ -297,6 +300,8 @@ export function foldBatch(
             shipment: null,
             partition,
             last_sequence: sequence,
+            quantity: made ? fromMicros(made.micros) : null,
+            uom: made?.uom ?? null,
           });
           for (const input of inputs)
             changes.lineage.push({ input_id: input, output_id: id, partition, sequence, occurred_at: at });
@@ -316,6 +321,25 @@ export function foldBatch(
     }
   }
   return changes;
+}
+
+/** A commissioning's quantity and unit, as the products row keeps them. */
+function quantityColumns(payload: StoredRecord['record']['payload']): { quantity: number | null; uom: string | null } {
+  const quantity = typeof payload.quantity === 'number' ? payload.quantity : null;
+  return { quantity, uom: quantity !== null && typeof payload.uom === 'string' ? payload.uom : null };
+}
+
+/**
+ * An input's row after a transformation, as the custody state folds it (custody-state.ts): a
+ * quantity named is taken from what is left, and the lot is used up at zero; without one, the
+ * input is consumed whole. Either way a consumed input's reason is `transformed`.
+ */
+function consumedRow(row: ProductRow, used: { micros: number } | null): ProductRow {
+  const usedUp = { ...row, status: 'decommissioned' as const, reason: 'transformed' };
+  if (!used) return usedUp;
+  if (row.quantity === null) return row;
+  const left = microsOf(row.quantity) - used.micros;
+  return left <= 0 ? { ...usedUp, quantity: 0 } : { ...row, quantity: fromMicros(left) };
 }
 
 /** The GS1 keys a product's Digital Link path holds. */

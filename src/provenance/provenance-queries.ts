@@ -42,7 +42,8 @@ export class ProvenanceQueries {
   async product(id: string): Promise<Record<string, unknown> | undefined> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
       `SELECT id, gtin, serial, lot, name, attributes, owner, origin, to_json(commissioned_at) #>> '{}' AS "commissionedAt",
-              status, reason, holder, location, shipment, partition, last_sequence::float8 AS "lastSequence"
+              status, reason, holder, location, shipment, partition, last_sequence::float8 AS "lastSequence",
+              quantity::float8 AS quantity, uom
          FROM products WHERE id = $1`,
       [id],
     );

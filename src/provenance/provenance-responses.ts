@@ -34,6 +34,8 @@ const ProductSchema = Type.Object({
   shipment: nullable(Type.String({ description: 'the shipment it is packed in' })),
   partition: Type.Integer(),
   lastSequence: Type.Integer({ description: 'the last record about it that the read models hold' }),
+  quantity: nullable(Type.Number({ description: 'what is left of a lot whose quantity is known, in `uom`' })),
+  uom: nullable(Type.String({ description: 'the unit of `quantity` (UN/ECE Rec 20); null for a count of items' })),
 });
 
 const ShipmentSchema = Type.Object({

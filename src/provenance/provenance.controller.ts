@@ -46,7 +46,15 @@ const ContentsQuery = Type.Object(
   { additionalProperties: false },
 );
 const ForwardQuery = Type.Object(
-  { limit: HistoryQuery.properties.limit, waitFor: WaitQuery.properties.waitFor },
+  {
+    limit: Type.Optional(
+      Type.String({
+        pattern: '^(?:[1-9]\\d{0,3}|10000)$',
+        description: 'products at most, 1 to 10,000 (default 1,000): a lot roasted into thousands of bags',
+      }),
+    ),
+    waitFor: WaitQuery.properties.waitFor,
+  },
   { additionalProperties: false },
 );
 

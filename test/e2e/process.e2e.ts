@@ -1,3 +1,4 @@
+import { MIGRATIONS } from '../../migrations/index.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -167,7 +168,9 @@ describe('the custodian process', () => {
         .split('\n')
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as { level: string; message: string; context?: string });
-      expect(lines.find((line) => line.context === 'Bootstrap')?.message).toMatch(/: created, 2 migration\(s\) applied$/);
+      expect(lines.find((line) => line.context === 'Bootstrap')?.message).toMatch(
+        new RegExp(`: created, ${MIGRATIONS.length} migration\\(s\\) applied$`),
+      );
       expect((await fetch(`${url}/health/ready`)).status).toBe(200);
 
       const exit = exited(child);

@@ -1,3 +1,4 @@
+import { MIGRATIONS } from '../../migrations/index.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
@@ -17,7 +18,7 @@ describe('preparing the database', () => {
     expect(await databaseExists(database.name)).toBe(false);
 
     const first = await prepareDatabase(database.url);
-    expect(first).toEqual({ created: true, migrations: ['LedgerGenesis1764115200000', 'ReadModels1764144000000'] });
+    expect(first).toEqual({ created: true, migrations: MIGRATIONS.map((migration) => migration.name) });
     expect(await databaseExists(database.name)).toBe(true);
 
     const second = await prepareDatabase(database.url);
@@ -27,7 +28,7 @@ describe('preparing the database', () => {
     await client.connect();
     try {
       const applied = await client.query('SELECT name FROM schema_migrations ORDER BY id');
-      expect(applied.rows).toEqual([{ name: 'LedgerGenesis1764115200000' }, { name: 'ReadModels1764144000000' }]);
+      expect(applied.rows).toEqual(MIGRATIONS.map((migration) => ({ name: migration.name })));
       const columns = await client.query(
         `SELECT column_name FROM information_schema.columns WHERE table_name = 'ledger_genesis' ORDER BY ordinal_position`,
       );
@@ -42,21 +43,30 @@ describe('preparing the database', () => {
     }
   });
 
-  it('reverts the read models migration and applies it again', async () => {
+  it('reverts every migration, newest first, and applies them all again', async () => {
     database = reserveTestDatabase();
     await prepareDatabase(database.url);
     const dataSource = new DataSource(dataSourceOptions(database.url));
     await dataSource.initialize();
     try {
-      const tables = async () =>
+      const columns = async () =>
         (
-          await dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'custody_events'`)
-        )[0]!.n;
-      expect(await tables()).toBe(1);
+          await dataSource.query<{ name: string }[]>(
+            `SELECT table_name || '.' || column_name AS name FROM information_schema.columns
+              WHERE table_schema = 'public' AND table_name IN ('ledger_genesis', 'custody_events', 'products')`,
+          )
+        ).map((row) => row.name);
+      const migrated = await columns();
+      expect(migrated).toEqual(
+        expect.arrayContaining(['ledger_genesis.genesis_hash', 'custody_events.payload', 'products.quantity']),
+      );
       await dataSource.undoLastMigration();
-      expect(await tables()).toBe(0);
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['ReadModels1764144000000']);
-      expect(await tables()).toBe(1);
+      expect(await columns()).toContain('products.holder');
+      expect(await columns()).not.toContain('products.quantity');
+      for (let i = 1; i < MIGRATIONS.length; i++) await dataSource.undoLastMigration();
+      expect(await columns()).toEqual([]);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(MIGRATIONS.map((migration) => migration.name));
+      expect((await columns()).sort()).toEqual(migrated.sort());
     } finally {
       await dataSource.destroy();
     }

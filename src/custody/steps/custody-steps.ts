@@ -1,6 +1,9 @@
 import { Type } from '@sinclair/typebox';
+import { invalidRequest } from '../../infrastructure/http/request-validation.js';
+import { MAX_TRANSFORM_OUTPUTS } from '../custody-decider.js';
+import { QuantityError, toMicros } from '../quantity.js';
 import { defineStep } from './step-definition.js';
-import { EntityRef, Gln, ProductRef, StepBody } from './step-fields.js';
+import { Amount, EntityRef, Gln, ProductRef, StepBody, Uom } from './step-fields.js';
 
 /** bizStep holding → another party: custody passes from one party to another. */
 export const handover = defineStep({
@@ -59,25 +62,50 @@ export const inspect = defineStep({
   }),
 });
 
-const Quantified = Type.Object(
-  {
-    product: ProductRef(),
-    quantity: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e12 })),
-    uom: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{2,3}$', description: 'UN/ECE Rec 20 unit code, such as KGM or LTR' })),
-  },
-  { additionalProperties: false },
-);
+const Quantified = (role: string) =>
+  Type.Object(
+    {
+      product: ProductRef(),
+      quantity: Type.Optional(Amount(role)),
+      uom: Type.Optional(Uom()),
+    },
+    { additionalProperties: false },
+  );
 
-/** EPCIS TransformationEvent: inputs are consumed, outputs are commissioned. */
+/** The quantities of a transformation's products, each exact to six decimals, or a 400 naming the one that is not. */
+function quantitiesOf(
+  items: readonly { product: string; quantity?: number; uom?: string }[],
+  pointer: string,
+): { product: string; quantity: number; uom?: string }[] {
+  return items.flatMap((item, i) => {
+    if (item.quantity === undefined) return [];
+    try {
+      toMicros(item.quantity);
+    } catch (error) {
+      if (error instanceof QuantityError) throw invalidRequest([{ pointer: `${pointer}/${i}/quantity`, detail: error.message }]);
+      throw error;
+    }
+    return [{ product: item.product, quantity: item.quantity, ...(item.uom ? { uom: item.uom } : {}) }];
+  });
+}
+
+/**
+ * EPCIS TransformationEvent: the inputs are consumed, the outputs commissioned. An input with a
+ * quantity takes that much of a lot whose quantity is known, which stays active until it is used
+ * up; an input without one is consumed whole. An output with a quantity starts with it.
+ */
 export const transform = defineStep({
   type: 'transform',
-  summary: 'Transform input products into output products',
+  summary: 'Transform input products into output products; a lot can be consumed in part, by quantity',
   schema: StepBody(
     {
       party: Gln('the party that holds the inputs and transforms them: the caller'),
       location: Gln('where the transformation happens'),
-      inputs: Type.Array(Quantified, { minItems: 1, maxItems: 100 }),
-      outputs: Type.Array(Quantified, { minItems: 1, maxItems: 100 }),
+      inputs: Type.Array(Quantified('how much of the input is consumed (all of it when absent)'), { minItems: 1, maxItems: 100 }),
+      outputs: Type.Array(Quantified('how much of the output is made (a lot), when known'), {
+        minItems: 1,
+        maxItems: MAX_TRANSFORM_OUTPUTS,
+      }),
     },
     'a transformation',
   ),
@@ -90,9 +118,7 @@ export const transform = defineStep({
   },
   actingParty: (body) => ({ pointer: '/party', party: body.party }),
   toCommand: (body) => {
-    const quantities = [...body.inputs, ...body.outputs]
-      .filter((item) => item.quantity !== undefined)
-      .map((item) => ({ product: item.product, quantity: item.quantity as number, ...(item.uom ? { uom: item.uom } : {}) }));
+    const quantities = [...quantitiesOf(body.inputs, '/inputs'), ...quantitiesOf(body.outputs, '/outputs')];
     return {
       type: 'transform',
       party: body.party,

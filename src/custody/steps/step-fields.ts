@@ -17,6 +17,18 @@ export const ShipmentRef = (description = 'the shipment, as its GS1 Digital Link
 export const EntityRef = (description = 'a product or a shipment, as its GS1 Digital Link path') =>
   Type.String({ format: 'gs1-entity', maxLength: 80, description, example: '/00/106141411234567897' });
 
+/** An amount of a lot (EPCIS quantity), exact to six decimals (src/custody/quantity.ts). */
+export const Amount = (description: string) =>
+  Type.Number({ exclusiveMinimum: 0, maximum: 1e9, description: `${description}; at most six decimals`, example: 60 });
+
+/** A unit of measure: a UN/ECE Recommendation 20 code, as EPCIS quantity elements carry it. */
+export const Uom = () =>
+  Type.String({
+    pattern: '^[A-Z0-9]{2,3}$',
+    description: 'UN/ECE Rec 20 unit code, such as KGM or LTR; none for a count of items',
+    example: 'KGM',
+  });
+
 export const OccurredAt = () =>
   Type.String({
     format: 'date-time',
