@@ -118,7 +118,6 @@ async function measureAttestations({ quick, kafka, progress }: BenchContext): Pr
       signer: attestationSigner,
       witness: null,
       readModel: null,
-      stateModel: { evolve: () => undefined },
       clock: systemClock,
       readModelWaitMs: 0,
       follower,
@@ -221,7 +220,6 @@ async function measureAttestations({ quick, kafka, progress }: BenchContext): Pr
       source,
       witness: null,
       readModel: null,
-      stateModel: { evolve: () => undefined },
       clock: systemClock,
     }).run();
     if (report.verdict !== 'verified') throw new Error(report.summary);

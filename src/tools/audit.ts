@@ -8,7 +8,6 @@ import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
-import { custodyStateModel } from '../custody/custody-state.js';
 import { ConfigError, loadConfig } from '../infrastructure/config/config.js';
 import { dataSourceOptions } from '../infrastructure/database/data-source-options.js';
 import { createKafkaClient } from '../infrastructure/kafka/kafka-client.js';
@@ -17,7 +16,7 @@ import { ledgerSigner } from '../ledger/adapters/ledger-signer.js';
 import { CheckpointVerifier } from '../ledger/checkpoint-note.js';
 import { systemClock } from '../ledger/ports.js';
 import { LedgerAudit } from '../verification/ledger-audit.js';
-import { ReadModelSource } from '../verification/read-model-check.js';
+import { ReadModelReplay } from '../verification/read-model-replay.js';
 import { configuredWitness, ledgerSource } from '../verification/verification.module.js';
 
 async function main(): Promise<number> {
@@ -34,8 +33,9 @@ async function main(): Promise<number> {
     const audit = new LedgerAudit({
       source,
       witness: configuredWitness(config, ledgerKey),
-      readModel: values['no-read-model'] ? null : new ReadModelSource(dataSource, config.ledger.id),
-      stateModel: custodyStateModel,
+      readModel: values['no-read-model']
+        ? null
+        : () => ReadModelReplay.begin(dataSource, config.ledger.id, config.ledger.partitions),
       clock: systemClock,
     });
     const report = await audit.run((progress) => {

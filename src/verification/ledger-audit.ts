@@ -1,17 +1,19 @@
-import type { EntityStateModel, StoredRecord } from '../ledger/ledger-record.js';
+import type { StoredRecord } from '../ledger/ledger-record.js';
 import { CHECKPOINT_EVENT } from '../ledger/ledger-record.js';
+import { MerkleTree } from '../ledger/merkle-tree.js';
 import type { Clock } from '../ledger/ports.js';
 import type { Finding, Verdict } from './attestation.js';
-import { checkAgainstWitness, readWitness, type LedgerSource, ledgerFinding, scanPartition } from './partition-scan.js';
-import { verdictOf } from './product-verifier.js';
-import { historyRowsOf } from '../projection/read-model-changes.js';
 import {
-  eventRowDifference,
-  historyRowDifference,
-  ProductFacts,
-  productDifference,
-  type ReadModelSource,
-} from './read-model-check.js';
+  checkAgainstWitness,
+  readWitness,
+  type LedgerSource,
+  ledgerFinding,
+  type PartitionScan,
+  scanPartition,
+} from './partition-scan.js';
+import { verdictOf } from './product-verifier.js';
+import type { ProjectionPosition } from './read-model-check.js';
+import type { ReadModelReplay } from './read-model-replay.js';
 import type { Witness } from './witness.js';
 
 /** How far a running audit got. */
@@ -32,8 +34,8 @@ export interface PartitionAudit {
   readonly genesisHash: string | null;
   readonly lastCheckpoint: { readonly treeSize: number; readonly rootHash: string; readonly time: string } | null;
   readonly witnessed: { readonly treeSize: number; readonly rootHash: string } | null;
-  readonly eventsCompared: number;
-  readonly productsCompared: number;
+  /** The read models compared: the projection's position, and the rows of each table the ledger's records make up to it. */
+  readonly readModel: { readonly projectedTo: number; readonly rowsCompared: Record<string, number> } | null;
 }
 
 /** docs/attestation-format.md §6. */
@@ -55,26 +57,26 @@ export interface AuditReport {
 export interface LedgerAuditOptions {
   readonly source: LedgerSource;
   readonly witness: Witness | null;
-  readonly readModel: ReadModelSource | null;
-  readonly stateModel: EntityStateModel;
+  /** Starts the replay the read models are held against (none: the ledger alone is audited). */
+  readonly readModel: (() => Promise<ReadModelReplay>) | null;
   readonly clock: Clock;
   readonly maxFindings?: number;
 }
 
-const COMPARE_BATCH = 2_000;
+const REPLAY_BATCH = 2_000;
 
 /**
  * The full audit (docs/attestation-format.md §6): every partition read from genesis and
  * verified (every record, link and checkpoint; each checkpoint's tree is recomputed over the
  * records before it, so consecutive checkpoints are prefixes of one tree), held against the
- * witness, and the whole read model held against the records: every custody_events row, and
- * every product's current state folded from its records.
+ * witness, and the read models held against the records: the ledger is replayed through the
+ * projector's own fold up to the projection's position, and every row of every table compared.
  */
 export class LedgerAudit {
   constructor(private readonly options: LedgerAuditOptions) {}
 
   async run(onProgress: (progress: AuditProgress) => void = () => undefined): Promise<AuditReport> {
-    const { source, readModel, stateModel } = this.options;
+    const { source } = this.options;
     const maxFindings = this.options.maxFindings ?? 100;
     const started = this.options.clock.now();
     const t0 = performance.now();
@@ -86,141 +88,65 @@ export class LedgerAudit {
     };
     const partitions: PartitionAudit[] = [];
     let verifiedSoFar = 0;
+    const replay = this.options.readModel ? await this.options.readModel() : null;
+    let broken = false;
 
-    for (let partition = 0; partition < source.partitions; partition++) {
-      let checkpoints = 0;
-      let eventsCompared = 0;
-      let batch: StoredRecord[] = [];
-      const facts = new Map<string, ProductFacts>();
-      const witnessed = await readWitness(this.options.witness, source, partition);
-      const projectedTo = readModel ? await readModel.projectedTo(partition) : 0;
-      // Rows are read in contiguous ranges of sequences, [comparedTo, upTo), so that a row at a
-      // sequence no custody record holds (a checkpoint's, say) is seen as well.
-      let comparedTo = 0;
-      const extra = (row: { sequence: number; kafka_offset?: string }, field: string, found: string, entityId?: string) => {
-        note({
-          source: 'read-model',
-          kind: 'read-model',
+    try {
+      for (let partition = 0; partition < source.partitions; partition++) {
+        const position = replay?.position(partition) ?? null;
+        const projectedTo = position?.nextSequence ?? 0;
+        let checkpoints = 0;
+        let batch: StoredRecord[] = [];
+        const witnessed = await readWitness(this.options.witness, source, partition);
+        const scan = await scanPartition(
+          source,
           partition,
-          offset: row.kafka_offset ?? null,
-          sequence: row.sequence,
-          ...(entityId === undefined ? {} : { entityId }),
-          field,
-          expected: '(no row)',
-          found,
-          message: 'the read model shows a step the ledger does not hold',
-        });
-      };
-
-      const compare = async (upTo: number) => {
-        if (!readModel) return;
-        upTo = Math.min(upTo, projectedTo);
-        if (upTo <= comparedTo) return;
-        const rows = new Map((await readModel.events(partition, comparedTo, upTo)).map((row) => [row.sequence, row]));
-        const history = new Map(
-          (await readModel.historyRows(partition, comparedTo, upTo)).map((row) => [`${row.entity_id}\n${row.sequence}`, row]),
+          async (stored) => {
+            verifiedSoFar += 1;
+            if (stored.record.eventType === CHECKPOINT_EVENT) checkpoints += 1;
+            if (!replay || stored.record.sequence >= projectedTo) return;
+            batch.push(stored);
+            if (batch.length >= REPLAY_BATCH) {
+              await replay.replay(partition, batch);
+              batch = [];
+            }
+          },
+          (recordsRead) => {
+            onProgress({ partition, partitions: source.partitions, recordsRead, recordsVerified: verifiedSoFar });
+          },
         );
-        for (const stored of batch) {
-          const sequence = stored.record.sequence;
-          if (sequence >= upTo) break;
-          const row = rows.get(sequence);
-          rows.delete(sequence);
-          eventsCompared += 1;
-          const difference = row
-            ? eventRowDifference(stored, row)
-            : {
-                source: 'read-model' as const,
-                kind: 'read-model',
-                partition,
-                offset: stored.offset,
-                sequence,
-                field: 'custody_events',
-                expected: stored.hash,
-                found: '(no row)',
-                message: 'the read model lacks this step',
-              };
-          if (difference) note(difference);
-          for (const expected of historyRowsOf(stored.record)) {
-            const key = `${expected.entity_id}\n${sequence}`;
-            const found = historyRowDifference(stored, expected, history.get(key));
-            history.delete(key);
-            if (found) note(found);
-          }
+        await replay?.replay(partition, batch);
+        if (scan.problem) {
+          broken = true;
+          note(ledgerFinding(scan.problem));
         }
-        for (const row of rows.values()) extra(row, 'custody_events', row.record_hash ?? '(a row)');
-        for (const row of history.values()) extra(row, 'entity_history', row.event_type, row.entity_id);
-        batch = batch.filter((stored) => stored.record.sequence >= upTo);
-        comparedTo = upTo;
-      };
-
-      const scan = await scanPartition(
-        source,
-        partition,
-        async (stored) => {
-          verifiedSoFar += 1;
-          if (stored.record.eventType === CHECKPOINT_EVENT) checkpoints += 1;
-          if (stored.record.entities.length === 0) return;
-          for (const entity of stored.record.entities) {
-            let known = facts.get(entity.id);
-            if (!known) facts.set(entity.id, (known = new ProductFacts(entity.id, stateModel)));
-            known.observe(stored);
-          }
-          batch.push(stored);
-          if (batch.length >= COMPARE_BATCH) await compare(stored.record.sequence + 1);
-        },
-        (recordsRead) => {
-          onProgress({ partition, partitions: source.partitions, recordsRead, recordsVerified: verifiedSoFar });
-        },
-      );
-      const readTo = scan.proofs.length;
-      if (!scan.problem) await compare(readTo);
-      if (scan.problem) note(ledgerFinding(scan.problem));
-      const witness = checkAgainstWitness(witnessed, scan);
-      for (const finding of witness.findings) note(finding);
-
-      let productsCompared = 0;
-      if (readModel && !scan.problem) {
-        const rows = await readModel.products(partition);
-        for (const [id, known] of facts) {
-          const row = rows.get(id);
-          rows.delete(id);
-          if (!known.isProduct || (known.last?.record.sequence ?? readTo) >= projectedTo) continue;
-          productsCompared += 1;
-          const difference = productDifference(known, row, readTo);
-          if (difference) note(difference);
-        }
-        for (const [id, row] of rows) {
-          if (row.last_sequence >= Math.min(readTo, projectedTo)) continue;
-          note({
-            source: 'read-model',
-            kind: 'read-model',
-            partition,
-            offset: null,
-            sequence: row.last_sequence,
-            entityId: id,
-            field: 'products',
-            expected: '(no row)',
-            found: 'a row',
-            message: 'the read model shows a product the ledger has no record of',
-          });
-        }
+        const witness = checkAgainstWitness(witnessed, scan);
+        for (const finding of witness.findings) note(finding);
+        if (replay && !scan.problem) for (const finding of positionFindings(partition, position, scan)) note(finding);
+        const head = scan.verifier.head();
+        partitions.push({
+          partition,
+          recordsRead: scan.recordsRead,
+          recordsVerified: scan.proofs.length,
+          checkpoints,
+          genesisHash: head.genesisHash,
+          lastCheckpoint: head.lastCheckpoint && {
+            treeSize: head.lastCheckpoint.treeSize,
+            rootHash: head.lastCheckpoint.rootHash,
+            time: head.lastCheckpoint.time,
+          },
+          witnessed: witness.witnessed,
+          readModel: replay ? { projectedTo, rowsCompared: await replay.rowsReplayed(partition) } : null,
+        });
       }
-      const head = scan.verifier.head();
-      partitions.push({
-        partition,
-        recordsRead: scan.recordsRead,
-        recordsVerified: scan.proofs.length,
-        checkpoints,
-        genesisHash: head.genesisHash,
-        lastCheckpoint: head.lastCheckpoint && {
-          treeSize: head.lastCheckpoint.treeSize,
-          rootHash: head.lastCheckpoint.rootHash,
-          time: head.lastCheckpoint.time,
-        },
-        witnessed: witness.witnessed,
-        eventsCompared,
-        productsCompared,
-      });
+      // A ledger that does not verify is the finding; the read models are compared only with a ledger that does.
+      if (replay && !broken) {
+        const compared = await replay.compare(maxFindings);
+        for (const finding of compared.findings) note(finding);
+        omitted += compared.omitted;
+      }
+    } finally {
+      await replay?.end();
     }
 
     const seconds = (performance.now() - t0) / 1000;
@@ -240,6 +166,58 @@ export class LedgerAudit {
   }
 }
 
+/**
+ * The projection's position must be a place in the verified chain: not past its end, with the
+ * hash of the record before it and the Merkle tree of the records before it (the projector
+ * resumes verifying from there).
+ */
+function positionFindings(partition: number, position: ProjectionPosition | null, scan: PartitionScan): Finding[] {
+  if (!position) return [];
+  const at = (field: string, expected: string, found: string, message: string): Finding => ({
+    source: 'read-model',
+    kind: 'read-model',
+    partition,
+    offset: null,
+    sequence: position.nextSequence,
+    field: `projection_position.${field}`,
+    expected,
+    found,
+    message,
+  });
+  const size = scan.proofs.length;
+  if (position.nextSequence > size) {
+    return [
+      at(
+        'next_sequence',
+        `at most ${size}`,
+        String(position.nextSequence),
+        'the projection claims records past the end of the verified ledger',
+      ),
+    ];
+  }
+  const headHash = position.nextSequence > 0 ? scan.verifier.recordHashes.at(position.nextSequence - 1) : null;
+  if (position.headHash !== (headHash ?? null)) {
+    return [
+      at(
+        'head_hash',
+        String(headHash),
+        String(position.headHash),
+        "the projection's head is not the ledger's record before its position",
+      ),
+    ];
+  }
+  let root: string;
+  try {
+    root = MerkleTree.fromCompactRange(position.treeSize, position.treeNodes).root();
+  } catch (error) {
+    return [at('tree_nodes', 'a compact range', (error as Error).message, "the projection's Merkle tree is not well-formed")];
+  }
+  const expectedRoot = scan.proofs.root(position.nextSequence);
+  return position.treeSize !== position.nextSequence || root !== expectedRoot
+    ? [at('tree_nodes', expectedRoot, root, "the projection's Merkle tree is not that of the records before its position")]
+    : [];
+}
+
 /** The report for people: one line per partition, then the findings. */
 export function auditSummary(report: Omit<AuditReport, 'summary'>): string {
   const lines = [
@@ -251,7 +229,7 @@ export function auditSummary(report: Omit<AuditReport, 'summary'>): string {
       : 'no checkpoint';
     const witnessed = p.witnessed ? `; extends the witnessed tree of size ${p.witnessed.treeSize}` : '';
     lines.push(
-      `  partition ${p.partition}: ${p.recordsVerified} of ${p.recordsRead} records verified, ${p.checkpoints} checkpoints; ${checkpoint}${witnessed}; read model: ${p.eventsCompared} steps and ${p.productsCompared} products compared`,
+      `  partition ${p.partition}: ${p.recordsVerified} of ${p.recordsRead} records verified, ${p.checkpoints} checkpoints; ${checkpoint}${witnessed}; ${readModelSummary(p.readModel)}`,
     );
   }
   for (const f of report.findings) {
@@ -261,4 +239,13 @@ export function auditSummary(report: Omit<AuditReport, 'summary'>): string {
   }
   if (report.findingsOmitted > 0) lines.push(`  … and ${report.findingsOmitted} more findings`);
   return `${lines.join('\n')}\n`;
+}
+
+function readModelSummary(readModel: PartitionAudit['readModel']): string {
+  if (!readModel) return 'read model not audited';
+  const rows = Object.entries(readModel.rowsCompared)
+    .filter(([, count]) => count > 0)
+    .map(([table, count]) => `${count} ${table}`)
+    .join(', ');
+  return `read model at sequence ${readModel.projectedTo}: ${rows || 'no rows'} compared`;
 }

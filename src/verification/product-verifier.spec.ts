@@ -41,7 +41,6 @@ describe('rationing attestations', () => {
       signer: new CheckpointSigner('custodian-verifier/unit', new Uint8Array(32).fill(22)),
       witness: null,
       readModel: null,
-      stateModel: { evolve: () => undefined },
       clock: { now: () => new Date('2026-11-26T12:00:00Z') },
       readModelWaitMs: 0,
       maxConcurrent: 1,

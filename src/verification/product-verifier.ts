@@ -1,6 +1,6 @@
 import { encodeRecord } from '../ledger/record-codec.js';
 import type { CheckpointSigner } from '../ledger/checkpoint-note.js';
-import type { EntityStateModel, StoredRecord } from '../ledger/ledger-record.js';
+import type { StoredRecord } from '../ledger/ledger-record.js';
 import { partitionOf } from '../ledger/partitioning.js';
 import type { Clock } from '../ledger/ports.js';
 import {
@@ -21,7 +21,8 @@ import {
   readWitness,
   scanPartition,
 } from './partition-scan.js';
-import { historyDifferences, ProductFacts, productDifference, type ReadModelSource } from './read-model-check.js';
+import { expectedProductRows, type ReadModelSource, rowFindings } from './read-model-check.js';
+import type { ReadModelTableName } from '../projection/read-model-schema.js';
 import type { Witness } from './witness.js';
 
 /** Findings of these kinds leave the history unproven rather than disproven. */
@@ -52,8 +53,6 @@ export interface ProductVerifierOptions {
   readonly signer: CheckpointSigner;
   readonly witness: Witness | null;
   readonly readModel: ReadModelSource | null;
-  /** Folds a product's records into the state its products row must show. */
-  readonly stateModel: EntityStateModel;
   readonly clock: Clock;
   /** How long to wait for the projector to reach the ledger's end before comparing. */
   readonly readModelWaitMs: number;
@@ -118,19 +117,24 @@ export class ProductVerifier {
     const { source } = this.options;
     const partition = partitionOf(subject, source.partitions);
     const witnessed = await readWitness(this.options.witness, source, partition);
-    const followed = (await this.options.follower?.reading(partition, subject)) ?? null;
-    const reading = followed ?? (await this.readPartition(partition, subject));
-    const ledgerRead = followed ? 'followed' : 'full';
-    const { history } = reading;
-    const findings: Finding[] = [];
-    if (reading.problem) findings.push(ledgerFinding(reading.problem));
-    else if (history.length === 0) throw new UnknownSubjectError(`the ledger holds no record of ${subject}`);
-
-    const witness = checkAgainstWitness(witnessed, reading);
-    findings.push(...witness.findings);
-    if (findings.length === 0) {
+    let reading: LedgerReading;
+    let ledgerRead: 'followed' | 'full';
+    let findings: Finding[];
+    let witness: ReturnType<typeof checkAgainstWitness>;
+    // The read model is held against the ledger in a snapshot that the ledger read must reach.
+    // A step of the product recorded between the two moves that moment on: read again (a few
+    // times at most; then the newest steps are reported as not projected yet).
+    for (let round = 1; ; round += 1) {
+      ({ reading, ledgerRead } = await this.read(partition, subject));
+      findings = reading.problem ? [ledgerFinding(reading.problem)] : [];
+      if (!reading.problem && reading.history.length === 0)
+        throw new UnknownSubjectError(`the ledger holds no record of ${subject}`);
+      witness = checkAgainstWitness(witnessed, reading);
+      findings.push(...witness.findings);
+      if (findings.length > 0) break;
+      let check: ReadModelCheck;
       try {
-        findings.push(...(await this.readModelFindings(subject, partition, history, reading.size)));
+        check = await this.readModelFindings(subject, partition, reading);
       } catch (error) {
         findings.push({
           source: 'read-model',
@@ -141,8 +145,14 @@ export class ProductVerifier {
           entityId: subject,
           message: `the read model could not be read: ${(error as Error).message}`,
         });
+        break;
       }
+      if (check.newer && round < 3) continue;
+      if (check.reading) reading = check.reading;
+      findings.push(...check.findings);
+      break;
     }
+    const { history } = reading;
 
     const checkpoint = reading.checkpoint;
     const attestation: Attestation = {
@@ -196,6 +206,14 @@ export class ProductVerifier {
     return { attestation: signed, bundle, ledgerRead };
   }
 
+  /** The partition as the follower verified it to its end now, or else read from Kafka from offset 0. */
+  private async read(partition: number, subject: string): Promise<{ reading: LedgerReading; ledgerRead: 'followed' | 'full' }> {
+    const followed = (await this.options.follower?.reading(partition, subject)) ?? null;
+    return followed
+      ? { reading: followed, ledgerRead: 'followed' }
+      : { reading: await this.readPartition(partition, subject), ledgerRead: 'full' };
+  }
+
   /** The partition read from Kafka from offset 0 and verified, keeping the subject's records. */
   private async readPartition(partition: number, subject: string): Promise<LedgerReading> {
     const history: StoredRecord[] = [];
@@ -208,34 +226,66 @@ export class ProductVerifier {
     return { ...scan, genesis: first.genesis, history };
   }
 
-  /** The read model against the verified records, once it has projected the ledger's end. */
-  private async readModelFindings(
-    subject: string,
-    partition: number,
-    history: readonly StoredRecord[],
-    verified: number,
-  ): Promise<Finding[]> {
+  /**
+   * Every read-model row that concerns the product, held against what its verified records fold
+   * to: custody_events, entity_history, products, containment and lineage. The rows are read in
+   * one snapshot with the projection's position, after waiting for the projector to reach the
+   * ledger's end; the records compared are those before that position. When the projector is
+   * further on than the ledger read (it projected steps written since), the ledger is read again
+   * to reach it; a step of the product past the snapshot is `newer` (the caller reads again).
+   */
+  private async readModelFindings(subject: string, partition: number, first: LedgerReading): Promise<ReadModelCheck> {
     const readModel = this.options.readModel;
-    if (!readModel) return [];
-    // The read model is compared up to what the verifier read, not past it: the projector may
-    // be further on by now.
-    const end = verified;
+    if (!readModel) return { findings: [], newer: false };
     const deadline = Date.now() + this.options.readModelWaitMs;
     let projectedTo = await readModel.projectedTo(partition);
-    while (projectedTo < end && Date.now() < deadline) {
+    while (projectedTo < first.size && Date.now() < deadline) {
       await sleep(50);
       projectedTo = await readModel.projectedTo(partition);
     }
-    projectedTo = Math.min(projectedTo, end);
-    const rows = await readModel.historyOf(subject, partition);
-    const findings = historyDifferences(subject, partition, history, rows, projectedTo);
-    const last = history.at(-1);
-    if (findings.length === 0 && last && last.record.sequence < projectedTo) {
-      const facts = new ProductFacts(subject, this.options.stateModel);
-      for (const stored of history) facts.observe(stored);
-      const difference = productDifference(facts, await readModel.product(subject), end);
-      if (difference) findings.push(difference);
+    const snapshot = await readModel.productSnapshot(
+      subject,
+      partition,
+      first.history.map((stored) => stored.record.sequence),
+    );
+    const position = snapshot.position;
+    let reading = first;
+    if (position > reading.size) {
+      reading = (await this.read(partition, subject)).reading;
+      if (reading.problem || reading.size < position) {
+        throw new Error(`the projection stands at sequence ${position}, past the ledger read to ${reading.size}`);
+      }
     }
-    return findings;
+    const before = reading.history.filter((stored) => stored.record.sequence < position);
+    const after = reading.history.find((stored) => stored.record.sequence >= position);
+    const recordAt = (sequence: number) => reading.history.find((stored) => stored.record.sequence === sequence);
+    const expected = expectedProductRows(subject, before);
+    const findings = (Object.keys(expected) as ReadModelTableName[]).flatMap((table) =>
+      rowFindings(table, expected[table] ?? [], snapshot.rows[table] ?? [], { partition, position, entityId: subject, recordAt }),
+    );
+    if (after && findings.length === 0) {
+      if (position >= first.size) return { findings: [], newer: true, reading };
+      findings.push({
+        source: 'read-model',
+        kind: 'read-model-behind',
+        partition,
+        offset: after.offset,
+        sequence: after.record.sequence,
+        entityId: subject,
+        expected: `projected past sequence ${after.record.sequence}`,
+        found: `projected up to sequence ${position - 1}`,
+        message: 'the read model has not projected this step yet',
+      });
+    }
+    return { findings, newer: false, reading };
   }
+}
+
+/** What holding the read model against a reading of the ledger found. */
+interface ReadModelCheck {
+  readonly findings: Finding[];
+  /** The product has a step newer than the read model's snapshot: read both again. */
+  readonly newer: boolean;
+  /** The reading the snapshot was compared with, when the ledger had to be read again to reach it. */
+  readonly reading?: LedgerReading;
 }

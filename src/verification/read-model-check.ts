@@ -1,67 +1,60 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { canonicalize } from '../ledger/canonical-json.js';
-import type { EntityStateModel, StoredRecord } from '../ledger/ledger-record.js';
-import { CUSTODY_EVENTS, type ProductState } from '../custody/custody-state.js';
-import { type HistoryRow, historyRowsOf } from '../projection/read-model-changes.js';
+import type { StoredRecord } from '../ledger/ledger-record.js';
+import { foldBatch } from '../projection/read-model-changes.js';
+import { READ_MODEL, type ReadModelTable, type ReadModelTableName } from '../projection/read-model-schema.js';
 import type { Finding } from './attestation.js';
 
-/** A custody_events row as the verifier reads it back, with the entity_history row of one entity. */
-export interface EventRow {
+/**
+ * The read models held against the ledger (docs/attestation-format.md §1.4 and §6). What a row
+ * must hold is what the projector's own fold (projection/read-model-changes.ts) makes of the
+ * records: one definition, so the projector and the verifier cannot disagree about the meaning
+ * of a record, and every column of every row is compared. Rows are read in one snapshot with
+ * the projection's position: the projector writes a batch's rows and its position in one
+ * transaction, so no honest row of the snapshot stands at or past that position.
+ */
+
+/** A row as PostgreSQL gives it (to_jsonb) or as the fold makes it: column name to value. */
+export type Row = Readonly<Record<string, unknown>>;
+
+/** Where the projection of a partition stands, and what it says of the chain there. */
+export interface ProjectionPosition {
+  readonly nextSequence: number;
+  readonly headHash: string | null;
+  readonly treeSize: number;
+  readonly treeNodes: readonly string[];
+}
+
+/** An entity's rows in every read model, read in one snapshot with the projection's position. */
+export interface EntitySnapshot {
+  /** The projection's next sequence for the partition (0: nothing projected). */
+  readonly position: number;
+  readonly rows: { readonly [T in ReadModelTableName]?: readonly Row[] };
+}
+
+/** Which product, in which partition, with the sequences of its records in the ledger. */
+interface ProductAt {
+  readonly id: string;
   readonly partition: number;
-  readonly sequence: number;
-  readonly kafka_offset: string;
-  /** Null when the entity_history row has no custody_events row (historyOf joins them). */
-  readonly record_hash: string | null;
-  readonly event_id: string;
-  readonly event_type: string;
-  readonly occurred_at_text: string;
-  /** occurred_at (what the history filters on) as epoch milliseconds. */
-  readonly occurred_at_ms: number;
-  /** recorded_at as epoch milliseconds. */
-  readonly recorded_at_ms: number;
-  readonly actor: string;
-  readonly subject: string;
-  readonly entity_ids: string[];
-  readonly payload: Record<string, unknown>;
-  /** The entity_history row of the entity the rows were read for, when they were. */
-  readonly history?: HistoryDbRow;
+  readonly sequences: readonly number[];
 }
 
-/** An entity_history row as the verifier reads it back. */
-export interface HistoryDbRow {
-  readonly entity_id: string;
-  readonly sequence: number;
-  readonly event_type: string;
-  readonly occurred_at_ms: number;
-  readonly parties: string[];
-  readonly via: string | null;
-  readonly previous_hash: string | null;
-}
-
-/** The products row of a product: what the read model says of it now. */
-export interface ProductStateRow {
-  readonly status: string;
-  readonly holder: string;
-  readonly location: string;
-  readonly shipment: string | null;
-  readonly owner: string;
-  readonly origin: string;
-  readonly name: string | null;
-  /** attributes as canonical JSON, or null. */
-  readonly attributes: string | null;
-  readonly reason: string | null;
-  /** The last sequence the projector changed the row at. */
-  readonly last_sequence: number;
-}
-
-const PRODUCT_COLUMNS = `status, holder, location, shipment, owner, origin, name, attributes, reason, last_sequence::int AS last_sequence`;
-const HISTORY_COLUMNS = `h.entity_id, h.sequence::int AS sequence, h.event_type,
-  (extract(epoch FROM h.occurred_at) * 1000)::float8 AS occurred_at_ms, h.parties, h.via, h.previous_hash`;
-
-const EVENT_COLUMNS = `e.partition, e.sequence::int AS sequence, e.kafka_offset::text AS kafka_offset, e.record_hash,
-  e.event_id::text AS event_id, e.event_type, e.occurred_at_text,
-  (extract(epoch FROM e.occurred_at) * 1000)::float8 AS occurred_at_ms,
-  (extract(epoch FROM e.recorded_at) * 1000)::float8 AS recorded_at_ms, e.actor, e.subject, e.entity_ids, e.payload`;
+/**
+ * How each table's rows that concern one product are found. The custody_events rows are those
+ * of the product's records and those its entity_history rows point at, so that a row missing
+ * from one table is not taken for a row missing from the other.
+ */
+const PRODUCT_ROWS: { readonly [T in ReadModelTableName]?: (at: ProductAt) => [string, unknown[]] } = {
+  custody_events: ({ id, partition, sequences }) => [
+    `partition = $2 AND (sequence = ANY($3::bigint[])
+       OR sequence IN (SELECT sequence FROM entity_history WHERE entity_id = $1 AND partition = $2))`,
+    [id, partition, sequences],
+  ],
+  entity_history: ({ id, partition }) => ['entity_id = $1 AND partition = $2', [id, partition]],
+  products: ({ id }) => ['id = $1', [id]],
+  containment: ({ id }) => ['product_id = $1', [id]],
+  lineage: ({ id }) => ['input_id = $1 OR output_id = $1', [id]],
+};
 
 /** Reads what the read models say, for the verifier to hold against the ledger. Reads only. */
 export class ReadModelSource {
@@ -72,286 +65,215 @@ export class ReadModelSource {
 
   /** The next sequence the projector will write for the partition (0: nothing projected). */
   async projectedTo(partition: number): Promise<number> {
-    const rows: { next_sequence: string }[] = await this.dataSource.query(
-      'SELECT next_sequence FROM projection_position WHERE ledger_id = $1 AND partition = $2',
+    return (await this.position(this.dataSource, partition))?.nextSequence ?? 0;
+  }
+
+  /**
+   * Every row of every read model that concerns the product, with the position, in one snapshot;
+   * `sequences` are those of the product's records in the ledger.
+   */
+  async productSnapshot(id: string, partition: number, sequences: readonly number[]): Promise<EntitySnapshot> {
+    return this.inSnapshot(async (runner) => {
+      const rows: { -readonly [T in ReadModelTableName]?: Row[] } = {};
+      for (const [table, select] of Object.entries(PRODUCT_ROWS) as [
+        ReadModelTableName,
+        (at: ProductAt) => [string, unknown[]],
+      ][]) {
+        const [where, parameters] = select({ id, partition, sequences });
+        const found = (await runner.query(`SELECT to_jsonb(t) AS row FROM ${table} t WHERE ${where}`, parameters)) as {
+          row: Row;
+        }[];
+        rows[table] = found.map(({ row }) => row);
+      }
+      return { position: (await this.position(runner, partition))?.nextSequence ?? 0, rows };
+    });
+  }
+
+  /**
+   * Runs `work` in one REPEATABLE READ transaction that writes nothing: everything it reads is
+   * one moment of the database.
+   */
+  async inSnapshot<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction('REPEATABLE READ');
+      await runner.query('SET TRANSACTION READ ONLY');
+      const result = await work(runner);
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** The projection's position of a partition as `reader` (the pool, or a snapshot's runner) sees it. */
+  async position(reader: DataSource | QueryRunner, partition: number): Promise<ProjectionPosition | null> {
+    const rows = (await reader.query(
+      `SELECT next_sequence, head_hash, tree_size, tree_nodes FROM projection_position WHERE ledger_id = $1 AND partition = $2`,
       [this.ledgerId, partition],
-    );
-    return rows[0] ? Number(rows[0].next_sequence) : 0;
-  }
-
-  /** Every step in the entity's history, in chain order, with its entity_history row. */
-  async historyOf(entityId: string, partition: number): Promise<EventRow[]> {
-    const rows: (EventRow & { history: undefined; h: HistoryDbRow })[] = await this.dataSource.query(
-      `SELECT ${EVENT_COLUMNS}, json_build_object('entity_id', h.entity_id, 'sequence', h.sequence, 'event_type', h.event_type,
-              'occurred_at_ms', (extract(epoch FROM h.occurred_at) * 1000)::float8, 'parties', h.parties, 'via', h.via,
-              'previous_hash', h.previous_hash) AS h
-         FROM entity_history h LEFT JOIN custody_events e ON e.partition = h.partition AND e.sequence = h.sequence
-        WHERE h.entity_id = $1 AND h.partition = $2
-        ORDER BY h.sequence`,
-      [entityId, partition],
-    );
-    return rows.map(({ h, ...row }) => ({ ...row, sequence: h.sequence, history: h }));
-  }
-
-  async product(id: string): Promise<ProductStateRow | undefined> {
-    const rows: ProductStateRow[] = await this.dataSource.query(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [id]);
-    return rows[0] && canonicalAttributes(rows[0]);
-  }
-
-  /** entity_history rows of a partition with sequence in [from, to). */
-  async historyRows(partition: number, from: number, to: number): Promise<HistoryDbRow[]> {
-    return this.dataSource.query(
-      `SELECT ${HISTORY_COLUMNS} FROM entity_history h
-        WHERE h.partition = $1 AND h.sequence >= $2 AND h.sequence < $3 ORDER BY h.sequence`,
-      [partition, from, to],
-    );
-  }
-
-  /** custody_events rows of a partition with sequence in [from, to), in order. */
-  async events(partition: number, from: number, to: number): Promise<EventRow[]> {
-    return this.dataSource.query(
-      `SELECT ${EVENT_COLUMNS} FROM custody_events e
-        WHERE e.partition = $1 AND e.sequence >= $2 AND e.sequence < $3 ORDER BY e.sequence`,
-      [partition, from, to],
-    );
-  }
-
-  /** Every products row in a partition, keyed by id, for a full audit. */
-  async products(partition: number): Promise<Map<string, ProductStateRow>> {
-    const rows: (ProductStateRow & { id: string })[] = await this.dataSource.query(
-      `SELECT id, ${PRODUCT_COLUMNS} FROM products WHERE partition = $1`,
-      [partition],
-    );
-    return new Map(rows.map(({ id, ...state }) => [id, canonicalAttributes(state)]));
+    )) as { next_sequence: string; head_hash: string | null; tree_size: string; tree_nodes: string[] }[];
+    const row = rows[0];
+    return row
+      ? {
+          nextSequence: Number(row.next_sequence),
+          headHash: row.head_hash,
+          treeSize: Number(row.tree_size),
+          treeNodes: row.tree_nodes,
+        }
+      : null;
   }
 }
 
-function canonicalAttributes(row: ProductStateRow): ProductStateRow {
-  return { ...row, attributes: row.attributes === null ? null : canonicalize(row.attributes) };
+/** A column's value in the one form both sides are compared in. */
+function comparable(kind: string, value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  switch (kind) {
+    case 'time':
+      return String(typeof value === 'string' ? Date.parse(value) : Number.NaN);
+    case 'number':
+      return String(Number(value));
+    case 'json':
+    case 'texts':
+      return canonicalize(value);
+    default:
+      return typeof value === 'string' ? JSON.stringify(value) : canonicalize(value);
+  }
 }
 
-function readModelFinding(
-  stored: StoredRecord,
-  entityId: string | undefined,
-  field: string,
-  expected: unknown,
-  found: unknown,
-  message: string,
-): Finding {
+/** A value as a finding shows it. */
+function shown(value: unknown): string {
+  if (value === undefined) return '(absent)';
+  return typeof value === 'string' ? value : canonicalize(value ?? null);
+}
+
+/**
+ * The first column (for a JSON column, its first member) in which a row differs from the row
+ * the ledger's records fold to, with both values; null when they agree.
+ */
+export function rowDifference(
+  table: ReadModelTable,
+  expected: Row,
+  found: Row,
+): { field: string; expected: string; found: string } | null {
+  for (const column of table.columns) {
+    const want = expected[column.name];
+    const have = found[column.name];
+    if (comparable(column.kind, want) === comparable(column.kind, have)) continue;
+    if (column.kind === 'json' && isObject(want) && isObject(have)) {
+      const members = [...new Set([...Object.keys(want), ...Object.keys(have)])].sort();
+      const member = members.find((key) => comparable('json', want[key] ?? null) !== comparable('json', have[key] ?? null));
+      if (member !== undefined) {
+        const json = (value: unknown) => (value === undefined ? '(absent)' : canonicalize(value));
+        return { field: `${table.name}.${column.name}.${member}`, expected: json(want[member]), found: json(have[member]) };
+      }
+    }
+    return { field: `${table.name}.${column.name}`, expected: shown(want ?? null), found: shown(have ?? null) };
+  }
+  return null;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A row's key, as text. */
+export function rowKey(table: ReadModelTable, row: Row): string {
+  return table.key
+    .map((column) => comparable(table.columns.find((c) => c.name === column)?.kind ?? 'text', row[column]))
+    .join('|');
+}
+
+/** What the ledger says of the read models' rows that concern one product: its records folded by the projector's fold. */
+export function expectedProductRows(
+  id: string,
+  history: readonly StoredRecord[],
+): { readonly [T in ReadModelTableName]?: Row[] } {
+  const changes = foldBatch(history, { products: new Map(), shipments: new Map() });
+  const product = changes.products.get(id);
   return {
-    source: 'read-model',
-    kind: 'read-model',
-    partition: stored.partition,
-    offset: stored.offset,
-    sequence: stored.record.sequence,
-    ...(entityId === undefined ? {} : { entityId }),
-    field,
-    expected: typeof expected === 'string' ? expected : JSON.stringify(expected),
-    found: typeof found === 'string' ? found : JSON.stringify(found),
-    message,
+    custody_events: changes.events,
+    entity_history: changes.history.filter((row) => row.entity_id === id) as unknown as Row[],
+    products: product ? [product as unknown as Row] : [],
+    containment: changes.packings.filter((row) => row.product_id === id) as unknown as Row[],
+    lineage: changes.lineage.filter((row) => row.input_id === id || row.output_id === id),
   };
 }
 
-/**
- * How a custody_events row differs from the ledger record it projects: the first column (and,
- * for the payload, the first member) that does not say what the record says, or null.
- */
-export function eventRowDifference(stored: StoredRecord, row: EventRow, entityId?: string): Finding | null {
-  const { record } = stored;
-  const differ = (field: string, expected: unknown, found: unknown): Finding =>
-    readModelFinding(stored, entityId, field, expected, found, `the read model's ${field} is not what the ledger record says`);
-  const ids = record.entities.map((entity) => entity.id);
-  const columns: [string, unknown, unknown][] = [
-    ['custody_events.kafka_offset', stored.offset, row.kafka_offset],
-    ['custody_events.record_hash', stored.hash, row.record_hash],
-    ['custody_events.event_id', record.eventId, row.event_id],
-    ['custody_events.event_type', record.eventType, row.event_type],
-    ['custody_events.occurred_at_text', record.occurredAt, row.occurred_at_text],
-    ['custody_events.occurred_at', Date.parse(record.occurredAt), row.occurred_at_ms],
-    ['custody_events.recorded_at', Date.parse(record.recordedAt), row.recorded_at_ms],
-    ['custody_events.actor', record.actor, row.actor],
-    ['custody_events.subject', ids[0], row.subject],
-    ['custody_events.entity_ids', ids.join(' '), (row.entity_ids as string[] | null)?.join(' ')],
-  ];
-  for (const [field, expected, found] of columns) {
-    if (expected !== found) return differ(field, expected, found);
-  }
-  const payload = (row.payload as Record<string, unknown> | null) ?? {};
-  const keys = [...new Set([...Object.keys(record.payload), ...Object.keys(payload)])].sort();
-  for (const key of keys) {
-    const expected = key in record.payload ? canonicalize(record.payload[key]) : '(absent)';
-    const found = key in payload ? canonicalize(payload[key]) : '(absent)';
-    if (expected !== found) return differ(`custody_events.payload.${key}`, expected, found);
-  }
-  if (entityId !== undefined && row.history) {
-    const expected = historyRowsOf(record).find((history) => history.entity_id === entityId);
-    if (expected) return historyRowDifference(stored, expected, row.history);
-  }
-  return null;
-}
+/** Where in the ledger a row stands, for its finding: the record at its sequence. */
+export type RecordAt = (sequence: number) => StoredRecord | undefined;
 
-/** How an entity_history row differs from the row the record projects to, or null. */
-export function historyRowDifference(stored: StoredRecord, expected: HistoryRow, row: HistoryDbRow | undefined): Finding | null {
-  const entityId = expected.entity_id;
-  if (!row) {
-    return readModelFinding(
-      stored,
-      entityId,
-      'entity_history',
-      stored.hash,
-      '(no row)',
-      'the read model lacks this step of the entity',
+/**
+ * Holds rows against the rows the ledger folds to, table by table: a row missing, a row too
+ * many, a column that differs. Rows at or past `position` cannot be in a snapshot taken with
+ * it (the projector writes rows and position together): such a row is a finding too.
+ */
+export function rowFindings(
+  tableName: ReadModelTableName,
+  expected: readonly Row[],
+  found: readonly Row[],
+  context: { partition: number; position: number; entityId?: string; recordAt: RecordAt },
+): Finding[] {
+  const table = READ_MODEL[tableName];
+  const findings: Finding[] = [];
+  const sequenceOf = (row: Row) => (table.sequence === null ? -1 : Number(row[table.sequence]));
+  const finding = (row: Row, field: string, want: string, have: string, message: string): Finding => {
+    const sequence = sequenceOf(row);
+    const stored = context.recordAt(sequence);
+    return {
+      source: 'read-model',
+      kind: 'read-model',
+      partition: context.partition,
+      offset: stored?.offset ?? null,
+      sequence: Number.isFinite(sequence) ? sequence : null,
+      ...(context.entityId === undefined ? {} : { entityId: context.entityId }),
+      field,
+      expected: want,
+      found: have,
+      message,
+    };
+  };
+  const wanted = new Map(expected.filter((row) => sequenceOf(row) < context.position).map((row) => [rowKey(table, row), row]));
+  for (const row of found) {
+    const key = rowKey(table, row);
+    const want = wanted.get(key);
+    wanted.delete(key);
+    if (sequenceOf(row) >= context.position) {
+      findings.push(
+        finding(
+          row,
+          `${table.name}.${String(table.sequence)}`,
+          `below ${context.position}, the projection's position`,
+          String(sequenceOf(row)),
+          `the read model shows a ${table.name} row at a sequence the projection has not reached`,
+        ),
+      );
+    } else if (!want) {
+      findings.push(
+        finding(row, table.name, '(no row)', key, `the read model shows a ${table.name} row the ledger's records do not make`),
+      );
+    } else {
+      const difference = rowDifference(table, want, row);
+      if (difference) {
+        findings.push(
+          finding(
+            row,
+            difference.field,
+            difference.expected,
+            difference.found,
+            `the read model's ${difference.field} is not what the ledger's records say`,
+          ),
+        );
+      }
+    }
+  }
+  for (const [key, row] of wanted) {
+    findings.push(
+      finding(row, table.name, key, '(no row)', `the read model lacks a ${table.name} row the ledger's records make`),
     );
   }
-  const columns: [string, unknown, unknown][] = [
-    ['event_type', expected.event_type, row.event_type],
-    ['occurred_at', Date.parse(expected.occurred_at), row.occurred_at_ms],
-    ['parties', [...expected.parties].sort().join(' '), [...row.parties].sort().join(' ')],
-    ['via', expected.via, row.via],
-    ['previous_hash', expected.previous_hash, row.previous_hash],
-  ];
-  for (const [column, want, found] of columns) {
-    if (want !== found) {
-      return readModelFinding(
-        stored,
-        entityId,
-        `entity_history.${column}`,
-        want,
-        found,
-        `the read model's entity_history.${column} is not what the ledger record says`,
-      );
-    }
-  }
-  return null;
-}
-
-/**
- * Holds an entity's history in the read model against its records in the ledger: the same
- * steps, in the same order, saying the same. Records at or past `projectedTo` are not projected
- * yet (reported apart, as the read model being behind rather than wrong); rows at or past it
- * are not looked at (the projector may have moved on since the ledger was read).
- */
-export function historyDifferences(
-  entityId: string,
-  partition: number,
-  records: readonly StoredRecord[],
-  rows: readonly EventRow[],
-  projectedTo: number,
-): Finding[] {
-  const findings: Finding[] = [];
-  const bySequence = new Map(rows.map((row) => [row.sequence, row]));
-  const expected = new Set<number>();
-  for (const stored of records) {
-    const sequence = stored.record.sequence;
-    if (sequence >= projectedTo) {
-      findings.push({
-        source: 'read-model',
-        kind: 'read-model-behind',
-        partition,
-        offset: stored.offset,
-        sequence,
-        entityId,
-        expected: `projected past sequence ${sequence}`,
-        found: `projected up to sequence ${projectedTo - 1}`,
-        message: 'the read model has not projected this step yet',
-      });
-      break;
-    }
-    expected.add(sequence);
-    const row = bySequence.get(sequence);
-    const difference = row
-      ? eventRowDifference(stored, row, entityId)
-      : readModelFinding(stored, entityId, 'entity_history', stored.hash, '(no row)', 'the read model lacks this step');
-    if (difference) findings.push(difference);
-  }
-  for (const row of rows) {
-    if (row.sequence < projectedTo && !expected.has(row.sequence)) {
-      findings.push({
-        source: 'read-model',
-        kind: 'read-model',
-        partition,
-        offset: row.kafka_offset,
-        sequence: row.sequence,
-        entityId,
-        field: 'entity_history',
-        expected: '(no row)',
-        found: row.record_hash ?? '(a row)',
-        message: 'the read model shows a step that is not in the ledger history of this entity',
-      });
-    }
-  }
   return findings;
-}
-
-/** What a product's records say its products row must hold: folded as the projector folds them. */
-export class ProductFacts {
-  private state: unknown = undefined;
-  private commission: StoredRecord['record']['payload'] | null = null;
-  private reason: string | null = null;
-  last: StoredRecord | null = null;
-
-  constructor(
-    readonly id: string,
-    private readonly stateModel: EntityStateModel,
-  ) {}
-
-  observe(stored: StoredRecord): void {
-    const { record } = stored;
-    this.state = this.stateModel.evolve(this.state, record, this.id);
-    this.last = stored;
-    if (record.entities[0]?.id !== this.id) return;
-    if (record.eventType === CUSTODY_EVENTS.commissioned) this.commission = record.payload;
-    if (record.eventType === CUSTODY_EVENTS.decommissioned) this.reason = text(record.payload.reason);
-  }
-
-  /** Whether the records are a product's (its commission is among them). */
-  get isProduct(): boolean {
-    return this.commission !== null && (this.state as { kind?: string } | undefined)?.kind === 'product';
-  }
-
-  /** The products row the records add up to, but for last_sequence. */
-  expected(): Omit<ProductStateRow, 'last_sequence'> | null {
-    if (!this.isProduct || !this.commission) return null;
-    const state = this.state as ProductState;
-    const attributes = this.commission.attributes;
-    return {
-      status: state.status,
-      holder: state.holder,
-      location: state.location,
-      shipment: state.shipment,
-      owner: text(this.commission.owner),
-      origin: text(this.commission.location),
-      name: text(this.commission.name) || null,
-      attributes: attributes === undefined ? null : canonicalize(attributes),
-      reason: this.reason,
-    };
-  }
-}
-
-const text = (value: unknown): string => (typeof value === 'string' ? value : '');
-
-/**
- * Holds a products row against what the product's records add up to. A row the projector
- * changed at or past `readTo` (the end of what the verifier read) is newer than the records
- * and is not judged.
- */
-export function productDifference(facts: ProductFacts, row: ProductStateRow | undefined, readTo: number): Finding | null {
-  const expected = facts.expected();
-  const last = facts.last;
-  if (!expected || !last) return null;
-  if (!row) return readModelFinding(last, facts.id, 'products', 'a row', '(no row)', 'the read model lacks the product');
-  if (row.last_sequence >= readTo) return null;
-  for (const column of Object.keys(expected) as (keyof typeof expected)[]) {
-    if (expected[column] !== row[column]) {
-      return readModelFinding(
-        last,
-        facts.id,
-        `products.${column}`,
-        expected[column],
-        row[column],
-        `the read model's products.${column} is not what the ledger's records of the product add up to`,
-      );
-    }
-  }
-  return null;
 }

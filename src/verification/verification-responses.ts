@@ -117,8 +117,14 @@ const AuditReportSchema = Type.Object(
         genesisHash: nullable(Sha256HexSchema),
         lastCheckpoint: nullable(Type.Object({ treeSize: Type.Integer(), rootHash: Sha256HexSchema, time: Type.String() })),
         witnessed: nullable(TreeHead),
-        eventsCompared: Type.Integer(),
-        productsCompared: Type.Integer(),
+        readModel: nullable(
+          Type.Object({
+            projectedTo: Type.Integer({ description: "the projection's position the read models were compared at" }),
+            rowsCompared: Type.Record(Type.String(), Type.Integer(), {
+              description: "per table, the rows the ledger's records make up to that position",
+            }),
+          }),
+        ),
       }),
     ),
     findings: Type.Array(FindingSchema),

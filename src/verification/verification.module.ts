@@ -3,7 +3,6 @@ import { Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type O
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { custodyStateModel } from '../custody/custody-state.js';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
 import { KAFKA } from '../infrastructure/kafka/kafka.module.js';
@@ -20,6 +19,7 @@ import { LedgerFollower, type LedgerFollowerOptions } from './ledger-follower.js
 import type { LedgerSource } from './partition-scan.js';
 import { ProductVerifier } from './product-verifier.js';
 import { ReadModelSource } from './read-model-check.js';
+import { ReadModelReplay } from './read-model-replay.js';
 import { VerificationController } from './verification.controller.js';
 import { ATTESTATION_SIGNER, LEDGER_FOLLOWER, LEDGER_SOURCE, WITNESS } from './verification.tokens.js';
 import { DirectoryWitness, HttpWitness, type Witness, WitnessRefusedError } from './witness.js';
@@ -231,7 +231,6 @@ export class FollowerLifecycle implements OnApplicationBootstrap, OnApplicationS
           signer,
           witness,
           readModel,
-          stateModel: custodyStateModel,
           clock: systemClock,
           readModelWaitMs: config.projection.readWaitMs,
           maxConcurrent: config.verification.maxConcurrent,
@@ -240,9 +239,17 @@ export class FollowerLifecycle implements OnApplicationBootstrap, OnApplicationS
     },
     {
       provide: AuditJobs,
-      inject: [LEDGER_SOURCE, WITNESS, ReadModelSource],
-      useFactory: (source: LedgerSource, witness: Witness | null, readModel: ReadModelSource) =>
-        new AuditJobs(() => new LedgerAudit({ source, witness, readModel, stateModel: custodyStateModel, clock: systemClock })),
+      inject: [LEDGER_SOURCE, WITNESS, getDataSourceToken()],
+      useFactory: (source: LedgerSource, witness: Witness | null, dataSource: DataSource) =>
+        new AuditJobs(
+          () =>
+            new LedgerAudit({
+              source,
+              witness,
+              readModel: () => ReadModelReplay.begin(dataSource, source.ledgerId, source.partitions),
+              clock: systemClock,
+            }),
+        ),
     },
     WitnessPublisher,
   ],

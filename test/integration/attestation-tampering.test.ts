@@ -6,7 +6,7 @@ import type { Kafka } from 'kafkajs';
 import { readPartition } from '../../src/ledger/adapters/kafka-partition-reader.js';
 import { canonicalBytes } from '../../src/ledger/canonical-json.js';
 import { CheckpointVerifier, checkpointOrigin, type SignedCheckpoint } from '../../src/ledger/checkpoint-note.js';
-import type { EntityStateModel, LedgerRecord } from '../../src/ledger/ledger-record.js';
+import type { LedgerRecord } from '../../src/ledger/ledger-record.js';
 import { decodeRecord, encodeRecord } from '../../src/ledger/record-codec.js';
 import type { Attestation } from '../../src/verification/attestation.js';
 import { checkEvidenceBundle, type EvidenceBundle } from '../../src/verification/evidence-bundle.js';
@@ -33,7 +33,6 @@ import {
  * writer that holds the (leaked) key. The verdict must name the exact place.
  */
 const PRODUCT = 'p1';
-const noState: EntityStateModel = { evolve: () => undefined };
 
 describe('product attestations on tampered copies of a real ledger', () => {
   let ledger: KafkaLedger;
@@ -97,7 +96,6 @@ describe('product attestations on tampered copies of a real ledger', () => {
               source.ledgerKey,
             ),
       readModel: null,
-      stateModel: noState,
       clock: { now: () => new Date('2026-11-26T12:00:00Z') },
       readModelWaitMs: 0,
     });

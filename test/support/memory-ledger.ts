@@ -188,7 +188,6 @@ export function memoryProductVerifier(
     signer: attestationSigner,
     witness: null,
     readModel: null,
-    stateModel: { evolve: () => undefined },
     clock: { now: () => new Date('2026-11-26T12:00:00.000Z') },
     readModelWaitMs: 0,
   });
