@@ -18,6 +18,7 @@ import pg from 'pg';
 import * as prettier from 'prettier';
 import { maintenanceUrl } from '../src/infrastructure/database/database-provisioning.js';
 import { attestation } from './attestation.js';
+import { bundleSize } from './bundle-size.js';
 import { cpu } from './cpu.js';
 import { httpLoad } from './http-load.js';
 import { ledgerAppends } from './ledger-appends.js';
@@ -27,7 +28,7 @@ import type { Benchmark, Section, Table } from './support/suite.js';
 import { TARGETS, type TargetResult } from './targets.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const BENCHMARKS: readonly Benchmark[] = [cpu, ledgerAppends, httpLoad, attestation, projection];
+const BENCHMARKS: readonly Benchmark[] = [cpu, ledgerAppends, httpLoad, attestation, bundleSize, projection];
 
 interface Environment {
   readonly date: string;
