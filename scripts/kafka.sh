@@ -26,6 +26,10 @@ LOG_FILE="$DATA_DIR/server.log"
 log() { printf '[kafka] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null
+}
+
 running_pid() {
   [ -f "$PID_FILE" ] || return 1
   local pid
@@ -121,6 +125,12 @@ start() {
   if pid="$(running_pid)"; then
     log "reusing the running broker (pid $pid) on 127.0.0.1:$PORT"
     wait_until_serving
+    return 0
+  fi
+  # A broker another checkout (or a developer) started on this port: use it rather than fail to
+  # bind the port. It is not ours to stop: `stop` and `status` only look at this checkout's own.
+  if port_in_use && node "$ROOT/scripts/kafka-ready.mjs" "127.0.0.1:$PORT" 2>/dev/null; then
+    log "a Kafka broker not started from this checkout serves on 127.0.0.1:$PORT: using it"
     return 0
   fi
   command -v java >/dev/null || die "Java 17+ is needed to run Kafka"
