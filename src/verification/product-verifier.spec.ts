@@ -3,6 +3,8 @@ import { startMemoryWriter } from '../../test/support/memory-ledger.js';
 import { CheckpointSigner, CheckpointVerifier } from '../ledger/checkpoint-note.js';
 import type { StoredEntry } from '../ledger/ports.js';
 import { ProductVerifier, UnknownSubjectError, VerifierBusyError } from './product-verifier.js';
+import { expectedProductRows, type ReadModelSource } from './read-model-check.js';
+import { decodeRecord } from '../ledger/record-codec.js';
 
 const signer = new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(21));
 
@@ -57,5 +59,59 @@ describe('rationing attestations', () => {
     expect(most).toBe(1);
     // All places are free again.
     expect((await verifier.verify('a', { evidence: false })).attestation.attestation.verdict).toBe('verified');
+  });
+});
+
+describe('holding the read model against a product that keeps changing', () => {
+  it('reads the ledger and the read model again while the product has a step past the snapshot, then says the read model is behind', async () => {
+    const { writer, log } = await startMemoryWriter('unit', signer);
+    for (let n = 1; n <= 3; n++) {
+      await writer.append({
+        eventId: `00000000-0000-4000-8000-00000000000${n}`,
+        eventType: 'custody.inspected',
+        entityIds: ['a'],
+        occurredAt: '2026-11-26T07:00:00Z',
+        actor: 'op',
+        payload: { party: 'x', location: 'y', result: 'passed' },
+      });
+    }
+    // Sequences: genesis 0, checkpoint 1, then each step and its checkpoint: 2-3, 4-5, 6-7.
+    const entries = log.values();
+    let reads = 0;
+    let snapshots = 0;
+    const verifier = new ProductVerifier({
+      source: {
+        ledgerId: 'unit',
+        partitions: 1,
+        ledgerKey: new CheckpointVerifier(signer.keyName, signer.publicKey),
+        genesisPin: () => Promise.resolve(null),
+        // Every other read ends after the first step: the ledger read before the snapshot.
+        read: () => ((reads += 1) % 2 === 1 ? entries.slice(0, 4) : entries),
+      },
+      signer: new CheckpointSigner('custodian-verifier/unit', new Uint8Array(32).fill(22)),
+      witness: null,
+      // A projector already at sequence 5 whenever it is read, which holds the first two steps
+      // as the ledger says; the third step (sequence 6) is always newer than its snapshot.
+      readModel: {
+        projectedTo: () => Promise.resolve(5),
+        productSnapshot: () => {
+          snapshots += 1;
+          const history = entries.slice(0, 5).flatMap((entry) => {
+            const { record, hash } = decodeRecord(entry.value);
+            return record.entities.some((entity) => entity.id === 'a')
+              ? [{ partition: 0, offset: entry.offset, record, hash }]
+              : [];
+          });
+          return Promise.resolve({ position: 5, rows: expectedProductRows('a', history) });
+        },
+      } as unknown as ReadModelSource,
+      clock: { now: () => new Date('2026-11-26T12:00:00Z') },
+      readModelWaitMs: 0,
+    });
+    const { attestation } = await verifier.verify('a', { evidence: false });
+    expect(snapshots).toBe(3);
+    expect(attestation.attestation.verdict).toBe('incomplete');
+    expect(attestation.attestation.findings).toEqual([expect.objectContaining({ kind: 'read-model-behind', sequence: 6 })]);
+    expect(attestation.attestation.steps).toBe(3);
   });
 });
