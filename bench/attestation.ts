@@ -23,7 +23,7 @@ import { LedgerAudit } from '../src/verification/ledger-audit.js';
 import type { LedgerSource } from '../src/verification/partition-scan.js';
 import type { LedgerFollower } from '../src/verification/ledger-follower.js';
 import { ProductVerifier, type VerifyRequest } from '../src/verification/product-verifier.js';
-import { kafkaLedgerFollower } from '../src/verification/verification.module.js';
+import { kafkaLedgerFollower } from '../src/verification/verification-parts.js';
 import { MemoryGenesisPins } from '../test/support/memory-ledger.js';
 import { sha256Rates, typicalStep } from './cpu.js';
 import { closeSettled, createBenchTopic } from './support/kafka.js';

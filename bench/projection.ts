@@ -17,7 +17,7 @@ import { createKafkaLedgerWriter } from '../src/ledger/adapters/kafka-ledger-wri
 import { readPartition } from '../src/ledger/adapters/kafka-partition-reader.js';
 import { CheckpointSigner, CheckpointVerifier } from '../src/ledger/checkpoint-note.js';
 import { decodeRecord } from '../src/ledger/record-codec.js';
-import { KafkaLedgerFeed } from '../src/projection/kafka-ledger-feed.js';
+import { KafkaLedgerFeed } from '../src/ledger/adapters/kafka-ledger-feed.js';
 import { PostgresReadModels } from '../src/projection/postgres-read-models.js';
 import { Projector } from '../src/projection/projector.js';
 import { ProvenanceQueries } from '../src/provenance/provenance-queries.js';

@@ -8,4 +8,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 prepare_to_run
-exec node --enable-source-maps dist/src/projection/projector-main.js --rebuild
+exec node --enable-source-maps dist/src/tools/projector.js --rebuild

@@ -8,11 +8,9 @@ import { DatabaseModule } from './infrastructure/database/database.module.js';
 import { HealthModule } from './infrastructure/health/health.module.js';
 import { KafkaModule } from './infrastructure/kafka/kafka.module.js';
 import { ShutdownLogger } from './infrastructure/logging/shutdown-logger.js';
-import { LedgerModule } from './ledger/ledger.module.js';
-import { ProductsModule } from './products/products.module.js';
+import { LedgerModule } from './ledger-module/ledger.module.js';
 import { ProjectionModule } from './projection/projection.module.js';
 import { ProvenanceModule } from './provenance/provenance.module.js';
-import { ShipmentsModule } from './shipments/shipments.module.js';
 import { VerificationModule } from './verification/verification.module.js';
 
 @Module({})
@@ -28,8 +26,6 @@ export class AppModule {
         HealthModule,
         LedgerModule.forRoot({ stateModel: custodyStateModel }),
         CustodyModule,
-        ProductsModule,
-        ShipmentsModule,
         ProjectionModule,
         ProvenanceModule,
         VerificationModule,

@@ -6,6 +6,7 @@ import type { CustodianConfig } from './infrastructure/config/config.js';
 import { publishApiDocument } from './infrastructure/http/api-document.js';
 import { acceptJsonBodiesOnly } from './infrastructure/http/json-bodies.js';
 import { ProblemDetailsFilter } from './infrastructure/http/problem-details.filter.js';
+import { custodianProblems } from './problems.js';
 
 /**
  * Builds the Custodian HTTP application on Fastify (chosen by measurement: see
@@ -21,7 +22,7 @@ export async function createApplication(config: CustodianConfig, logger: LoggerS
     // other body is a 415 (acceptJsonBodiesOnly).
     bodyParser: false,
   });
-  app.useGlobalFilters(new ProblemDetailsFilter(logger));
+  app.useGlobalFilters(new ProblemDetailsFilter(logger, custodianProblems));
   publishApiDocument(app);
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return app;

@@ -2,29 +2,13 @@ import { Body, Controller, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { type Static, Type } from '@sinclair/typebox';
 import { SchemaPipe } from '../infrastructure/http/request-validation.js';
-import { commissionProduct, decommissionProduct } from '../products/product-steps.js';
-import { createShipment, dispatchShipment, packShipment, receiveShipment, unpackShipment } from '../shipments/shipment-steps.js';
+import { commissionProduct } from './product-steps.js';
+import { packShipment } from './shipment-steps.js';
+import { STEPS } from './steps.js';
 import { Exchange, RecordedStepSchema, StepCapture, type StepExchange } from './step-capture.js';
 import type { RecordedStep } from './step-recorder.js';
-import { ApiStep, ApiStepRoute } from './steps/api-step.js';
-import { handover, inspect, transform } from './steps/custody-steps.js';
-import type { StepDefinition } from './steps/step-definition.js';
-
-/** Every kind of step, by the `type` a batch gives it. */
-const STEPS: ReadonlyMap<string, StepDefinition> = new Map(
-  [
-    commissionProduct,
-    decommissionProduct,
-    createShipment,
-    packShipment,
-    unpackShipment,
-    dispatchShipment,
-    receiveShipment,
-    handover,
-    inspect,
-    transform,
-  ].map((definition) => [definition.type, definition]),
-);
+import { ApiStep, ApiStepRoute } from './api-step.js';
+import { handover, inspect, transform } from './custody-steps.js';
 
 /** The batch body: its steps are checked one by one against their own schemas (see StepCapture.batch). */
 const BatchSchema = Type.Object(

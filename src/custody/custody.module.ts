@@ -5,12 +5,18 @@ import { CONFIG } from '../infrastructure/config/config.module.js';
 import { LedgerWriter } from '../ledger/ledger-writer.js';
 import { systemClock } from '../ledger/ports.js';
 import { CustodyController } from './custody.controller.js';
+import { ProductsController } from './products.controller.js';
+import { ShipmentsController } from './shipments.controller.js';
 import { StepCapture } from './step-capture.js';
 import { StepRecorder } from './step-recorder.js';
 
-/** Custody steps (the LedgerWriter comes from the global LedgerModule) (handover, inspect, transform, batch capture) and the recording all step routes share. */
+/**
+ * Recording custody steps: the routes of products (commission, decommission), shipments (create,
+ * pack, unpack, dispatch, receive) and custody (handover, inspect, transform, batch), and the
+ * recording they share. The LedgerWriter comes from the global LedgerModule.
+ */
 @Module({
-  controllers: [CustodyController],
+  controllers: [ProductsController, ShipmentsController, CustodyController],
   providers: [
     {
       provide: StepRecorder,
@@ -24,6 +30,5 @@ import { StepRecorder } from './step-recorder.js';
     },
     StepCapture,
   ],
-  exports: [StepCapture],
 })
 export class CustodyModule {}

@@ -10,7 +10,7 @@ import { checkSchema, type FieldError, invalidRequest } from '../infrastructure/
 import { CanonicalJsonError, type JsonValue } from '../ledger/canonical-json.js';
 import { EventIdConflictError, EventInFlightError } from '../ledger/ledger-errors.js';
 import { type Idempotency, type RecordedStep, requestDigest, StepRecorder, type StepToRecord } from './step-recorder.js';
-import type { StepDefinition } from './steps/step-definition.js';
+import type { StepDefinition } from './step-definition.js';
 
 export const IDEMPOTENCY_KEY = 'idempotency-key';
 const IDEMPOTENCY_KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;

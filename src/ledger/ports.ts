@@ -49,3 +49,23 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * The ledger topic followed: entries of each partition, in offset order, from an offset on (the
+ * projector and the verifier's follower read it so; Kafka in production: adapters/).
+ */
+export interface LedgerFeed {
+  /**
+   * Calls `onBatch` for each run of entries, awaiting it before the next, and `onProgress` with
+   * the offset after every fetched run (transaction markers included, which carry no entry).
+   * Resolves once stopped; rejects when the feed fails for good.
+   */
+  run(
+    from: ReadonlyMap<number, string>,
+    onBatch: (partition: number, entries: readonly StoredEntry[]) => Promise<void>,
+    onProgress?: (partition: number, fetchedTo: string) => void,
+  ): Promise<void>;
+  /** Goes back (or forward) to `offset` in the partition: the next run starts there. */
+  seek(partition: number, offset: string): void;
+  stop(): Promise<void>;
+}

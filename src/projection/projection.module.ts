@@ -20,7 +20,7 @@ import { type Readiness, ReadinessChecks } from '../infrastructure/health/readin
 import { KAFKA } from '../infrastructure/kafka/kafka.module.js';
 import { CheckpointSigner } from '../ledger/checkpoint-note.js';
 import { LedgerWriter } from '../ledger/ledger-writer.js';
-import { createProjector } from './projection-wiring.js';
+import { createProjector } from './projection-parts.js';
 import { Projector } from './projector.js';
 
 /** Runs the projector in this process, unless PROJECTOR_ENABLED=false. */

@@ -2,26 +2,9 @@ import { ChainVerifier, type ChainBreak } from '../ledger/chain-verifier.js';
 import type { CheckpointVerifier } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import type { StoredRecord } from '../ledger/ledger-record.js';
-import type { StoredEntry } from '../ledger/ports.js';
+import type { LedgerFeed, StoredEntry } from '../ledger/ports.js';
 import type { PostgresReadModels } from './postgres-read-models.js';
 import { foldBatch } from './read-model-changes.js';
-
-/** Where the projector gets the ledger from: entries of one partition, in offset order, from an offset on. */
-export interface LedgerFeed {
-  /**
-   * Calls `onBatch` for each run of entries, awaiting it before the next, and `onProgress` with
-   * the offset after every fetched run (transaction markers included, which carry no entry).
-   * Resolves once stopped; rejects when the feed fails for good.
-   */
-  run(
-    from: ReadonlyMap<number, string>,
-    onBatch: (partition: number, entries: readonly StoredEntry[]) => Promise<void>,
-    onProgress?: (partition: number, fetchedTo: string) => void,
-  ): Promise<void>;
-  /** Goes back (or forward) to `offset` in the partition: the next run starts there. */
-  seek(partition: number, offset: string): void;
-  stop(): Promise<void>;
-}
 
 export type ProjectionStatus = 'projecting' | 'retrying' | 'quarantined';
 

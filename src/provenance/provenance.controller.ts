@@ -1,13 +1,22 @@
 import { applyDecorators, Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type Static, Type } from '@sinclair/typebox';
-import { digitalLinkPath, type Gs1Identity } from '../gs1/digital-link.js';
-import { parseGtin, parseLot, parseSerial, parseSscc } from '../gs1/gs1-keys.js';
+import { parseGtin } from '../gs1/gs1-keys.js';
 import { AccessFor } from '../infrastructure/auth/access.js';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
 import { ProblemException } from '../infrastructure/http/problem-details.js';
-import { ApiAnswer, ApiPathParam, ApiProblem, ApiQueryOf } from '../infrastructure/http/api-schemas.js';
+import { ApiAnswer, ApiProblem, ApiQueryOf } from '../infrastructure/http/api-schemas.js';
+import {
+  ApiGtin,
+  ApiLot,
+  ApiSerial,
+  ApiSscc,
+  key,
+  lgtinPath,
+  sgtinPath,
+  ssccPath,
+} from '../infrastructure/http/digital-link-params.js';
 import { invalidRequest, SchemaPipe } from '../infrastructure/http/request-validation.js';
 import { ProvenanceQueries } from './provenance-queries.js';
 import {
@@ -62,32 +71,6 @@ const position = (value: string) => {
   const [partition, sequence] = value.split(':').map(Number) as [number, number];
   return { partition, sequence };
 };
-
-function key<T>(parsed: { ok: true; value: T } | { ok: false; problem: string }, pointer: string): T {
-  if (!parsed.ok) throw invalidRequest([{ pointer, detail: parsed.problem }]);
-  return parsed.value;
-}
-
-/** A serialised product's id from the path parameters of a route; a 400 naming the bad one. */
-export function sgtinPath(gtin: string, serial: string): string {
-  const identity: Gs1Identity = {
-    kind: 'sgtin',
-    gtin: key(parseGtin(gtin), '/gtin'),
-    serial: key(parseSerial(serial), '/serial'),
-  };
-  return digitalLinkPath(identity);
-}
-
-/** A lot's id from the path parameters of a route; a 400 naming the bad one. */
-export function lgtinPath(gtin: string, lot: string): string {
-  return digitalLinkPath({ kind: 'lgtin', gtin: key(parseGtin(gtin), '/gtin'), lot: key(parseLot(lot), '/lot') });
-}
-
-/** The path parameters of the GS1 Digital Link routes. */
-export const ApiGtin = ApiPathParam('gtin', 'GTIN-14, with its check digit');
-export const ApiSerial = ApiPathParam('serial', 'the serial number (GS1 character set 82, percent-encoded)');
-export const ApiLot = ApiPathParam('lot', 'the lot number (GS1 character set 82, percent-encoded)');
-const ApiSscc = ApiPathParam('sscc', 'SSCC-18, with its check digit');
 
 /** The errors every provenance read may answer. */
 const ApiReadProblems = () =>
@@ -224,7 +207,7 @@ export class ProvenanceController {
   @ApiQueryOf(WaitQuery)
   @ApiAnswer(200, 'the shipment and its contents', ShipmentAnswerSchema)
   async shipment(@Param('sscc') sscc: string, @Query(new SchemaPipe(WaitQuery)) query: Static<typeof WaitQuery>) {
-    const id = digitalLinkPath({ kind: 'sscc', sscc: key(parseSscc(sscc), '/sscc') });
+    const id = ssccPath(sscc);
     const projection = await this.caughtUp(query.waitFor);
     const shipment = await this.queries.shipment(id);
     if (!shipment) throw new NotFoundException(`no shipment ${id} in the read models`);
@@ -237,7 +220,7 @@ export class ProvenanceController {
   @ApiQueryOf(ContentsQuery)
   @ApiAnswer(200, 'its contents at that moment', ContentsAnswerSchema)
   async contents(@Param('sscc') sscc: string, @Query(new SchemaPipe(ContentsQuery)) query: Static<typeof ContentsQuery>) {
-    const id = digitalLinkPath({ kind: 'sscc', sscc: key(parseSscc(sscc), '/sscc') });
+    const id = ssccPath(sscc);
     const projection = await this.caughtUp(query.waitFor);
     if (!(await this.queries.shipment(id))) throw new NotFoundException(`no shipment ${id} in the read models`);
     return { shipment: id, at: query.at ?? null, contents: await this.queries.contents(id, query.at ?? null), projection };

@@ -7,28 +7,25 @@
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../infrastructure/config/config.js';
-import { dataSourceOptions } from '../infrastructure/database/data-source-options.js';
+import { openDataSource } from '../infrastructure/database/data-source-options.js';
 import { createKafkaClient } from '../infrastructure/kafka/kafka-client.js';
 import { createLogger } from '../infrastructure/logging/logger.js';
-import { ledgerSigner } from '../ledger/adapters/ledger-signer.js';
-import { CheckpointVerifier } from '../ledger/checkpoint-note.js';
+import { ledgerKeyOf, ledgerSigner } from '../ledger-module/ledger-parts.js';
 import { systemClock } from '../ledger/ports.js';
 import { LedgerAudit } from '../verification/ledger-audit.js';
 import { ReadModelReplay } from '../verification/read-model-replay.js';
-import { configuredWitness, ledgerSource } from '../verification/verification.module.js';
+import { configuredWitness, ledgerSource } from '../verification/verification-parts.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { out: { type: 'string' }, 'no-read-model': { type: 'boolean' } } });
   const config = loadConfig(process.env);
   const logger = createLogger({ ...config.log, level: 'warn' });
-  const dataSource = new DataSource(dataSourceOptions(config.database.url));
-  await dataSource.initialize();
+  const dataSource = await openDataSource(config.database.url);
   try {
     const kafka = createKafkaClient(config.kafka, logger);
     const { signer } = await ledgerSigner(config);
-    const ledgerKey = new CheckpointVerifier(signer.keyName, signer.publicKey);
+    const ledgerKey = ledgerKeyOf(signer);
     const source = ledgerSource(config, kafka, ledgerKey, dataSource);
     const audit = new LedgerAudit({
       source,

@@ -7,16 +7,13 @@
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../infrastructure/config/config.js';
-import { dataSourceOptions } from '../infrastructure/database/data-source-options.js';
+import { openDataSource } from '../infrastructure/database/data-source-options.js';
 import { createKafkaClient } from '../infrastructure/kafka/kafka-client.js';
 import { ensureLedgerTopic } from '../infrastructure/kafka/ledger-topic.js';
 import { createLogger } from '../infrastructure/logging/logger.js';
 import { copyVerifiedLedger } from '../ledger/adapters/kafka-ledger-copy.js';
-import { ledgerSigner } from '../ledger/adapters/ledger-signer.js';
-import { PostgresGenesisPins } from '../ledger/adapters/postgres-genesis-pins.js';
-import { CheckpointVerifier } from '../ledger/checkpoint-note.js';
+import { genesisPinOf, ledgerKeyOf, ledgerSigner } from '../ledger-module/ledger-parts.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { to: { type: 'string' } } });
@@ -33,18 +30,16 @@ async function main(): Promise<number> {
   } finally {
     await admin.disconnect();
   }
-  const dataSource = new DataSource(dataSourceOptions(config.database.url));
-  await dataSource.initialize();
+  const dataSource = await openDataSource(config.database.url);
   try {
     const { signer } = await ledgerSigner(config);
-    const pins = new PostgresGenesisPins(dataSource);
     const copies = await copyVerifiedLedger(kafka, {
       from: config.ledger.topic,
       to,
       ledgerId: config.ledger.id,
       partitions: config.ledger.partitions,
-      verifier: new CheckpointVerifier(signer.keyName, signer.publicKey),
-      genesisPin: async (partition) => config.ledger.genesis.get(partition) ?? (await pins.get(config.ledger.id, partition)),
+      verifier: ledgerKeyOf(signer),
+      genesisPin: genesisPinOf(config, dataSource),
     });
     for (const { partition, copied, problem } of copies) {
       const end = problem

@@ -6,7 +6,7 @@ import type { StoredRecord } from '../ledger/ledger-record.js';
 import { MerkleProofs } from '../ledger/merkle-tree.js';
 import type { StoredEntry } from '../ledger/ports.js';
 import { decodeRecord } from '../ledger/record-codec.js';
-import type { LedgerFeed } from '../projection/projector.js';
+import type { LedgerFeed } from '../ledger/ports.js';
 import type { LedgerReading, LedgerSource } from './partition-scan.js';
 import { RecordSpill } from './record-spill.js';
 

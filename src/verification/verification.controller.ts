@@ -7,7 +7,7 @@ import { type Answer, ApiAnswer, ApiPathParam, ApiProblem, ApiQueryOf } from '..
 import { ProblemException } from '../infrastructure/http/problem-details.js';
 import { invalidRequest, SchemaPipe } from '../infrastructure/http/request-validation.js';
 import type { CheckpointSigner } from '../ledger/checkpoint-note.js';
-import { ApiGtin, ApiLot, ApiSerial, lgtinPath, sgtinPath } from '../provenance/provenance.controller.js';
+import { ApiGtin, ApiLot, ApiSerial, lgtinPath, sgtinPath } from '../infrastructure/http/digital-link-params.js';
 import { AuditJobs } from './audit-jobs.js';
 import type { LedgerSource } from './partition-scan.js';
 import { BadConsistencyRequestError, ProductVerifier, UnknownSubjectError, VerifierBusyError } from './product-verifier.js';

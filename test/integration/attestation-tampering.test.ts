@@ -11,7 +11,7 @@ import { decodeRecord, encodeRecord } from '../../src/ledger/record-codec.js';
 import type { Attestation } from '../../src/verification/attestation.js';
 import { checkEvidenceBundle, type EvidenceBundle } from '../../src/verification/evidence-bundle.js';
 import type { LedgerFollower } from '../../src/verification/ledger-follower.js';
-import { kafkaLedgerFollower } from '../../src/verification/verification.module.js';
+import { kafkaLedgerFollower } from '../../src/verification/verification-parts.js';
 import type { LedgerSource } from '../../src/verification/partition-scan.js';
 import { ProductVerifier } from '../../src/verification/product-verifier.js';
 import { DirectoryWitness } from '../../src/verification/witness.js';

@@ -68,7 +68,7 @@ describe('the projector process killed with SIGKILL', () => {
     const crashed = await database();
     const dataDir = testDataDir();
     const start = (): ChildProcess =>
-      spawn(process.execPath, [join(ROOT, 'dist/src/projection/projector-main.js')], {
+      spawn(process.execPath, [join(ROOT, 'dist/src/tools/projector.js')], {
         env: {
           PATH: process.env.PATH,
           DATABASE_URL: crashed.url,

@@ -6,7 +6,7 @@ import type { CheckpointSigner, CheckpointVerifier } from '../../src/ledger/chec
 import type { Hash } from '../../src/ledger/hashing.js';
 import { LedgerIntegrityError } from '../../src/ledger/ledger-errors.js';
 import { PartitionWriter } from '../../src/ledger/partition-writer.js';
-import type { LedgerFeed } from '../../src/projection/projector.js';
+import type { LedgerFeed } from '../../src/ledger/ports.js';
 import type { LedgerFollower } from '../../src/verification/ledger-follower.js';
 import type { LedgerSource } from '../../src/verification/partition-scan.js';
 import { ProductVerifier } from '../../src/verification/product-verifier.js';

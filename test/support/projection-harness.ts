@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/infrastructure/database/data-source-options.js';
 import { prepareDatabase } from '../../src/infrastructure/database/database-provisioning.js';
 import { CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
-import { KafkaLedgerFeed } from '../../src/projection/kafka-ledger-feed.js';
+import { KafkaLedgerFeed } from '../../src/ledger/adapters/kafka-ledger-feed.js';
 import { PostgresReadModels, READ_MODEL_TABLES } from '../../src/projection/postgres-read-models.js';
 import { Projector } from '../../src/projection/projector.js';
 import { reserveTestDatabase } from './environment.js';

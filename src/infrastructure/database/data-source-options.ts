@@ -1,4 +1,4 @@
-import type { DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../../migrations/index.js';
 
 /** TypeORM options for Custodian's database. The schema comes from migrations only. */
@@ -14,4 +14,11 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     logging: false,
   };
+}
+
+/** A connected DataSource of Custodian's database: what the command-line tools use (the application's comes from DatabaseModule). */
+export async function openDataSource(url: string): Promise<DataSource> {
+  const dataSource = new DataSource(dataSourceOptions(url));
+  await dataSource.initialize();
+  return dataSource;
 }

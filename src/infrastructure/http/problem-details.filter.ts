@@ -1,7 +1,14 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, type LoggerService } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { isDomainProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails, RETRY_AFTER_SECONDS, toProblem } from './problem-details.js';
+import {
+  type DomainProblems,
+  expectedProblem,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemDetails,
+  RETRY_AFTER_SECONDS,
+  toProblem,
+} from './problem-details.js';
 
 /**
  * Renders a problem and logs unexpected server-side failures with their incident id. An
@@ -13,9 +20,10 @@ export function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   logger: LoggerService,
+  domain: DomainProblems,
 ): FastifyReply {
-  const problem: ProblemDetails = toProblem(exception, request.url, randomUUID);
-  if (problem.status >= 500 && !isDomainProblem(exception)) {
+  const problem: ProblemDetails = toProblem(exception, request.url, randomUUID, domain);
+  if (problem.status >= 500 && !expectedProblem(exception, domain)) {
     const stack = exception instanceof Error ? exception.stack : String(exception);
     logger.error(
       { message: 'request failed', incident: problem.incident, method: request.method, url: request.url },
@@ -30,10 +38,13 @@ export function sendProblem(
 /** The one place where errors thrown by route handlers become RFC 9457 responses. */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
-  constructor(private readonly logger: LoggerService) {}
+  constructor(
+    private readonly logger: LoggerService,
+    private readonly domain: DomainProblems,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendProblem(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
+    sendProblem(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger, this.domain);
   }
 }

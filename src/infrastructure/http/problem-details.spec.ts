@@ -1,13 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { BadRequestException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import { RuleViolation } from '../../custody/custody-decider.js';
-import {
-  AppendOutcomeUnknownError,
-  AppendRejectedError,
-  LedgerIntegrityError,
-  LedgerUnavailableError,
-  WriterFencedError,
-} from '../../ledger/ledger-errors.js';
 import { ProblemException, toProblem } from './problem-details.js';
 
 const incident = () => 'incident-1';
@@ -58,46 +50,6 @@ describe('toProblem', () => {
       retryable: true,
       instance: '/products/01/09506000134352/21/A',
     });
-  });
-
-  it('answers a broken custody rule with 409 naming the rule', () => {
-    expect(toProblem(new RuleViolation('not-holder', '/01/x is held by A, not by B'), '/custody/handovers', incident)).toEqual({
-      type: '/problems/rule-violated',
-      title: 'A custody rule was broken',
-      status: 409,
-      detail: '/01/x is held by A, not by B',
-      rule: 'not-holder',
-      instance: '/custody/handovers',
-    });
-  });
-
-  it('answers a step the ledger cannot record with 422', () => {
-    expect(toProblem(new AppendRejectedError('payload/a: undefined is not a JSON value'), '/x', incident)).toMatchObject({
-      status: 422,
-      type: '/problems/unrecordable',
-      detail: 'payload/a: undefined is not a JSON value',
-    });
-  });
-
-  it('answers an unavailable, fenced or uncertain ledger with a retryable 503 that leaks nothing', () => {
-    for (const error of [new LedgerUnavailableError('broker 10.0.0.3 down'), new WriterFencedError('taken over')]) {
-      const problem = toProblem(error, '/x', incident);
-      expect(problem).toMatchObject({ status: 503, type: '/problems/ledger-unavailable', retryable: true });
-      expect(problem.detail).not.toContain('10.0.0.3');
-    }
-    expect(toProblem(new AppendOutcomeUnknownError('EndTxn lost'), '/x', incident)).toMatchObject({
-      status: 503,
-      type: '/problems/outcome-unknown',
-      detail: expect.stringMatching(/same Idempotency-Key/),
-    });
-  });
-
-  it('answers a ledger that no longer verifies with 503 ledger-broken, naming the break, not an incident', () => {
-    const problem = toProblem(new LedgerIntegrityError('modified at partition 0, offset 5, sequence 4'), '/x', incident);
-    expect(problem).toMatchObject({ status: 503, type: '/problems/ledger-broken' });
-    expect(problem.detail).toContain('modified at partition 0, offset 5, sequence 4');
-    expect(problem).not.toHaveProperty('incident');
-    expect(problem).not.toHaveProperty('retryable');
   });
 
   it('hides the internals of a 5xx HTTP exception too', () => {

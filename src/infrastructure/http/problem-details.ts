@@ -1,15 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
-import { RuleViolation } from '../../custody/custody-decider.js';
 import { isDatabaseUnavailable } from '../database/database-errors.js';
-import {
-  AppendOutcomeUnknownError,
-  AppendRejectedError,
-  LedgerIntegrityError,
-  LedgerUnavailableError,
-  WriterClosedError,
-  WriterFencedError,
-} from '../../ledger/ledger-errors.js';
 
 /**
  * RFC 9457 problem details. Every error response of the API has this shape and the media
@@ -56,19 +47,43 @@ function httpExceptionDetail(exception: HttpException): string {
   return typeof message === 'string' ? message : exception.message;
 }
 
-/** Whether the problem is one of Custodian's own (expected: a rule, an outage), not an unexpected failure. */
-export function isDomainProblem(exception: unknown): boolean {
-  return exception instanceof ProblemException || domainProblem(exception) !== undefined;
+/**
+ * The problems the capabilities' own errors are (a broken rule, a ledger that cannot take a
+ * step): given by the application (src/problems.ts), which knows them all, so that this layer
+ * knows none of them.
+ */
+export type DomainProblems = (exception: unknown) => ProblemDetails | undefined;
+
+/** A database that cannot be reached: a read cannot be answered, but steps are still recorded. */
+function databaseProblem(exception: unknown): ProblemDetails | undefined {
+  if (!isDatabaseUnavailable(exception)) return undefined;
+  return {
+    type: '/problems/database-unavailable',
+    title: 'The read models cannot be reached right now',
+    status: 503,
+    detail: 'PostgreSQL did not answer. Steps are still recorded in the ledger; retry the read later.',
+    retryable: true,
+  };
+}
+
+/** The problem an expected error is (raised on purpose, a domain error, a database outage), or undefined for an unexpected one. */
+export function expectedProblem(exception: unknown, domain: DomainProblems): ProblemDetails | undefined {
+  if (exception instanceof ProblemException) return exception.problem;
+  return domain(exception) ?? databaseProblem(exception);
 }
 
 /**
  * Maps anything thrown while handling a request to problem details. Server-side failures
  * never leak internals: their detail names only an incident id that the log line carries too.
  */
-export function toProblem(exception: unknown, instance: string, incidentId: () => string): ProblemDetails {
-  if (exception instanceof ProblemException) return { ...exception.problem, instance };
-  const domain = domainProblem(exception);
-  if (domain) return { ...domain, instance };
+export function toProblem(
+  exception: unknown,
+  instance: string,
+  incidentId: () => string,
+  domain: DomainProblems = () => undefined,
+): ProblemDetails {
+  const expected = expectedProblem(exception, domain);
+  if (expected) return { ...expected, instance };
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     if (status < 500) {
@@ -85,78 +100,6 @@ export function toProblem(exception: unknown, instance: string, incidentId: () =
 
 /** Seconds a client should wait before retrying a 503 (the Retry-After header). */
 export const RETRY_AFTER_SECONDS = 2;
-
-/**
- * Custodian's own problem types (docs/problems.md). A broken custody rule is a 409 naming the
- * rule; a request the ledger cannot record as it is, a 422; a ledger that cannot take appends
- * right now, a 503 the client may retry (with the same Idempotency-Key); a database that cannot
- * be reached, a 503 too (reads answer from it; the ledger does not need it).
- */
-function domainProblem(exception: unknown): ProblemDetails | undefined {
-  if (exception instanceof RuleViolation) {
-    return {
-      type: '/problems/rule-violated',
-      title: 'A custody rule was broken',
-      status: 409,
-      detail: exception.message,
-      rule: exception.rule,
-    };
-  }
-  if (exception instanceof AppendRejectedError) {
-    return {
-      type: '/problems/unrecordable',
-      title: 'The step cannot be recorded as it is',
-      status: 422,
-      detail: exception.message,
-    };
-  }
-  if (exception instanceof AppendOutcomeUnknownError) {
-    return {
-      type: '/problems/outcome-unknown',
-      title: 'It is not known whether the step was recorded',
-      status: 503,
-      detail:
-        'The ledger did not confirm the commit. Retry with the same Idempotency-Key: a recorded step is then returned, not recorded twice.',
-      retryable: true,
-    };
-  }
-  if (exception instanceof LedgerIntegrityError) {
-    return {
-      type: '/problems/ledger-broken',
-      title: 'The ledger no longer verifies; its writer refuses to extend it',
-      status: 503,
-      detail: `Nothing was recorded: ${exception.message}. An operator must act (docs/RELIABILITY.md, "A ledger that no longer verifies").`,
-    };
-  }
-  if (exception instanceof WriterFencedError) {
-    return {
-      type: '/problems/ledger-unavailable',
-      title: 'The ledger cannot take steps right now',
-      status: 503,
-      detail: `Nothing was recorded: ${exception.message}. Retry later.`,
-      retryable: true,
-    };
-  }
-  if (exception instanceof LedgerUnavailableError || exception instanceof WriterClosedError) {
-    return {
-      type: '/problems/ledger-unavailable',
-      title: 'The ledger cannot take steps right now',
-      status: 503,
-      detail: 'Nothing was recorded. Retry later.',
-      retryable: true,
-    };
-  }
-  if (isDatabaseUnavailable(exception)) {
-    return {
-      type: '/problems/database-unavailable',
-      title: 'The read models cannot be reached right now',
-      status: 503,
-      detail: 'PostgreSQL did not answer. Steps are still recorded in the ledger; retry the read later.',
-      retryable: true,
-    };
-  }
-  return undefined;
-}
 
 function serverProblem(status: number, instance: string, incident: string): ProblemDetails {
   return {

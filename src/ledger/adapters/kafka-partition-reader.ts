@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { LedgerUnavailableError } from '../ledger-errors.js';
 import type { StoredEntry } from '../ports.js';
 
@@ -13,19 +13,46 @@ export interface ReadOptions {
   readonly highWaterMark?: number;
 }
 
+/**
+ * A consumer of the ledger topic in a throwaway group of its own that commits nothing (the
+ * reader's and the feeds' positions are their own): read_committed, so records of aborted or
+ * open transactions are never seen, and fetches of up to 4 MiB, the largest transaction the
+ * topic takes. `maxWaitTimeInMs` bounds how long a fetch past the end is held by the broker.
+ * The one way the ledger's readers (the reader below, the feeds, the audit) consume it.
+ */
+export function ledgerConsumer(
+  kafka: Kafka,
+  groupPrefix: string,
+  options: { readonly maxWaitTimeInMs: number; readonly restartOnFailure?: boolean },
+): Consumer {
+  return kafka.consumer({
+    groupId: `${groupPrefix}-${randomUUID()}`,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxWaitTimeInMs: options.maxWaitTimeInMs,
+    ...(options.restartOnFailure === false ? { retry: { restartOnFailure: () => Promise.resolve(false) } } : {}),
+  });
+}
+
 /** Where a partition's records are: from `start` (earlier ones were deleted) to `end` (the high watermark). */
 export interface PartitionOffsets {
   readonly start: string;
   readonly end: string;
 }
 
-/** The partition's log start offset and high watermark, now. */
+/** The partition's log start offset and high watermark, now, asked of a connected admin client. */
+export async function partitionOffsetsOf(admin: Admin, topic: string, partition: number): Promise<PartitionOffsets> {
+  const offsets = (await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition);
+  return { start: offsets?.low ?? '0', end: offsets?.high ?? '0' };
+}
+
+/** The partition's log start offset and high watermark, now: the one "where does it end" of the ledger's readers. */
 export async function partitionOffsets(kafka: Kafka, topic: string, partition: number): Promise<PartitionOffsets> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const offsets = (await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition);
-    return { start: offsets?.low ?? '0', end: offsets?.high ?? '0' };
+    return await partitionOffsetsOf(admin, topic, partition);
   } finally {
     await admin.disconnect();
   }
@@ -67,15 +94,9 @@ export async function* readPartition(
     waiting.consumer = null;
   };
 
-  const consumer = kafka.consumer({
-    groupId: `custodian-reader-${randomUUID()}`,
-    readUncommitted: false,
-    allowAutoTopicCreation: false,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    // A bounded read: past the last record, a fetch finds nothing new and would otherwise be
-    // held by the broker for kafkajs's default 5 s before the end becomes visible.
-    maxWaitTimeInMs: 100,
-  });
+  // A bounded read: past the last record, a fetch finds nothing new and would otherwise be held
+  // by the broker for kafkajs's default 5 s before the end becomes visible.
+  const consumer = ledgerConsumer(kafka, 'custodian-reader', { maxWaitTimeInMs: 100 });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     if (payload.topic === topic && payload.partition === partition && BigInt(payload.lastOffset) + 1n >= end) {
       progress.reached = true;

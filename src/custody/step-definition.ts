@@ -1,5 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { CustodyCommand } from '../custody-decider.js';
+import type { CustodyCommand } from './custody-decider.js';
 
 /**
  * One kind of custody step as the API takes it: the body's schema (validation, types and

@@ -2,8 +2,8 @@ import { Type } from '@sinclair/typebox';
 import { digitalLinkPath } from '../gs1/digital-link.js';
 import { parseSscc } from '../gs1/gs1-keys.js';
 import { invalidRequest } from '../infrastructure/http/request-validation.js';
-import { defineStep } from '../custody/steps/step-definition.js';
-import { Gln, ProductRef, ShipmentRef, StepBody } from '../custody/steps/step-fields.js';
+import { defineStep } from './step-definition.js';
+import { Gln, ProductRef, ShipmentRef, StepBody } from './step-fields.js';
 
 /** Most products one aggregation step packs or unpacks. */
 export const MAX_PRODUCTS_PER_PACK = 1000;

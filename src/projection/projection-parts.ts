@@ -2,24 +2,26 @@ import type { LoggerService } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
-import { PostgresGenesisPins } from '../ledger/adapters/postgres-genesis-pins.js';
-import { type CheckpointSigner, CheckpointVerifier } from '../ledger/checkpoint-note.js';
-import { KafkaLedgerFeed } from './kafka-ledger-feed.js';
+import type { CheckpointSigner } from '../ledger/checkpoint-note.js';
+import { genesisPinOf, ledgerKeyOf } from '../ledger-module/ledger-parts.js';
+import { KafkaLedgerFeed } from '../ledger/adapters/kafka-ledger-feed.js';
 import { PostgresReadModels } from './postgres-read-models.js';
 import { Projector } from './projector.js';
 
-/** A projector of the configured ledger into the configured database, in this process or its own. */
+/**
+ * The projection's parts, built from the configuration: a projector of the configured ledger into
+ * the configured database, for the Nest module and for the projector's own process (tools/projector.ts).
+ */
 export function createProjector(
   config: CustodianConfig,
   dependencies: { dataSource: DataSource; kafka: Kafka; signer: CheckpointSigner; logger: LoggerService },
 ): Projector {
   const { dataSource, kafka, signer, logger } = dependencies;
-  const pins = new PostgresGenesisPins(dataSource);
   return new Projector({
     ledgerId: config.ledger.id,
     partitions: config.ledger.partitions,
-    verifier: new CheckpointVerifier(signer.keyName, signer.publicKey),
-    genesisOf: (partition) => pins.get(config.ledger.id, partition),
+    verifier: ledgerKeyOf(signer),
+    genesisOf: genesisPinOf(config, dataSource),
     store: new PostgresReadModels(dataSource, config.ledger.id),
     feed: new KafkaLedgerFeed(kafka, config.ledger.topic, `custodian-projector-${config.ledger.id}`),
     onQuarantine: (problem) => {

@@ -3,9 +3,9 @@ import type { JsonValue } from '../ledger/canonical-json.js';
 import { digitalLinkPath } from '../gs1/digital-link.js';
 import { parseGtin } from '../gs1/gs1-keys.js';
 import { invalidRequest } from '../infrastructure/http/request-validation.js';
-import { defineStep } from '../custody/steps/step-definition.js';
-import { Amount, Gln, ProductRef, StepBody, Uom } from '../custody/steps/step-fields.js';
-import { QuantityError, toMicros } from '../custody/quantity.js';
+import { defineStep } from './step-definition.js';
+import { Amount, Gln, ProductRef, StepBody, Uom } from './step-fields.js';
+import { QuantityError, toMicros } from './quantity.js';
 
 /** GS1 AI encodable character set 82, 1 to 20 characters (serial and lot numbers). */
 const CSET82 = '^[!"%&\'()*+,\\-./0-9:;<=>?A-Z_a-z]{1,20}$';

@@ -1,8 +1,8 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Exchange, StepCapture, type StepExchange } from '../custody/step-capture.js';
-import type { RecordedStep } from '../custody/step-recorder.js';
-import { ApiStep } from '../custody/steps/api-step.js';
+import { Exchange, StepCapture, type StepExchange } from './step-capture.js';
+import type { RecordedStep } from './step-recorder.js';
+import { ApiStep } from './api-step.js';
 import { SchemaPipe } from '../infrastructure/http/request-validation.js';
 import { commissionProduct, decommissionProduct } from './product-steps.js';
 

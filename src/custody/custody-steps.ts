@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { invalidRequest } from '../../infrastructure/http/request-validation.js';
-import { MAX_TRANSFORM_OUTPUTS } from '../custody-decider.js';
-import { QuantityError, toMicros } from '../quantity.js';
+import { invalidRequest } from '../infrastructure/http/request-validation.js';
+import { MAX_TRANSFORM_OUTPUTS } from './custody-decider.js';
+import { QuantityError, toMicros } from './quantity.js';
 import { defineStep } from './step-definition.js';
 import { Amount, EntityRef, Gln, ProductRef, StepBody, Uom } from './step-fields.js';
 

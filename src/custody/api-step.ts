@@ -1,9 +1,9 @@
 import { applyDecorators, HttpCode } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation } from '@nestjs/swagger';
 import type { TSchema } from '@sinclair/typebox';
-import { AccessFor } from '../../infrastructure/auth/access.js';
-import { ApiAnswer, ApiProblem, openApiSchema } from '../../infrastructure/http/api-schemas.js';
-import { RecordedStepSchema } from '../step-capture.js';
+import { AccessFor } from '../infrastructure/auth/access.js';
+import { ApiAnswer, ApiProblem, openApiSchema } from '../infrastructure/http/api-schemas.js';
+import { RecordedStepSchema } from './step-capture.js';
 import type { StepDefinition } from './step-definition.js';
 
 /** The OpenAPI description and the access rule of a step's route. */

@@ -2,31 +2,33 @@
  * The projector as a process of its own (the application also runs one in-process unless
  * PROJECTOR_ENABLED=false):
  *
- *   node dist/src/projection/projector-main.js            follow the ledger until SIGTERM
- *   node dist/src/projection/projector-main.js --rebuild  empty the read models, replay the ledger
+ *   node dist/src/tools/projector.js            follow the ledger until SIGTERM
+ *   node dist/src/tools/projector.js --rebuild  empty the read models, replay the ledger
  *                                                         to its end, and exit (npm run projection:rebuild)
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../infrastructure/config/config.js';
-import { dataSourceOptions } from '../infrastructure/database/data-source-options.js';
+import { openDataSource } from '../infrastructure/database/data-source-options.js';
 import { prepareDatabase } from '../infrastructure/database/database-provisioning.js';
 import { createKafkaClient } from '../infrastructure/kafka/kafka-client.js';
 import { createLogger } from '../infrastructure/logging/logger.js';
-import { ledgerSigner } from '../ledger/adapters/ledger-signer.js';
-import { PostgresReadModels } from './postgres-read-models.js';
-import { createProjector } from './projection-wiring.js';
+import { ledgerSigner } from '../ledger-module/ledger-parts.js';
+import { partitionOffsets } from '../ledger/adapters/kafka-partition-reader.js';
+import { PostgresReadModels } from '../projection/postgres-read-models.js';
+import { createProjector } from '../projection/projection-parts.js';
 
-async function topicEnd(kafka: ReturnType<typeof createKafkaClient>, topic: string): Promise<Map<number, bigint>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((o) => [o.partition, BigInt(o.offset)]));
-  } finally {
-    await admin.disconnect();
+/** Where each partition ends now: what a rebuild replays up to. */
+async function topicEnd(
+  kafka: ReturnType<typeof createKafkaClient>,
+  topic: string,
+  partitions: number,
+): Promise<Map<number, bigint>> {
+  const ends = new Map<number, bigint>();
+  for (let partition = 0; partition < partitions; partition++) {
+    ends.set(partition, BigInt((await partitionOffsets(kafka, topic, partition)).end));
   }
+  return ends;
 }
 
 async function main(): Promise<void> {
@@ -34,15 +36,14 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.log);
   await prepareDatabase(config.database.url);
-  const dataSource = new DataSource(dataSourceOptions(config.database.url));
-  await dataSource.initialize();
+  const dataSource = await openDataSource(config.database.url);
   const kafka = createKafkaClient(config.kafka, logger);
   const { signer } = await ledgerSigner(config);
   if (values.rebuild) {
     await new PostgresReadModels(dataSource, config.ledger.id).clear();
     logger.log('read models emptied; replaying the ledger', 'Projection');
   }
-  const end = values.rebuild ? await topicEnd(kafka, config.ledger.topic) : null;
+  const end = values.rebuild ? await topicEnd(kafka, config.ledger.topic, config.ledger.partitions) : null;
   const projector = createProjector(config, { dataSource, kafka, signer, logger });
   const started = Date.now();
   await projector.start();

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
-import type { StoredEntry } from '../ledger/ports.js';
-import type { LedgerFeed } from './projector.js';
+import type { LedgerFeed, StoredEntry } from '../ports.js';
+import { ledgerConsumer } from './kafka-partition-reader.js';
 
 /**
  * The ledger topic as a feed, read_committed. The consumer group is the projector's own and
@@ -40,18 +39,11 @@ export class KafkaLedgerFeed implements LedgerFeed {
     for (const [partition, offset] of from) this.positions.set(partition, offset);
     const mark = { stopped: false };
     this.runs.add(mark);
-    const consumer = this.kafka.consumer({
-      groupId: `${this.groupPrefix}-${randomUUID()}`,
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxWaitTimeInMs: 200,
-      // Never restarted by kafkajs: a crash ends the run, and the feed's owner (the projector,
-      // the ledger follower) runs it again with a new consumer after a pause. kafkajs decides to
-      // restart when the crash happens and then starts the consumer again on a timer; a stop()
-      // that came while such a start was connecting left a consumer running after the stop.
-      retry: { restartOnFailure: () => Promise.resolve(false) },
-    });
+    // Never restarted by kafkajs: a crash ends the run, and the feed's owner (the projector, the
+    // ledger follower) runs it again with a new consumer after a pause. kafkajs decides to restart
+    // when the crash happens and then starts the consumer again on a timer; a stop() that came
+    // while such a start was connecting left a consumer running after the stop.
+    const consumer = ledgerConsumer(this.kafka, this.groupPrefix, { maxWaitTimeInMs: 200, restartOnFailure: false });
     this.consumer = consumer;
     const finished = new Promise<void>((resolve, reject) => {
       this.stopped = resolve;

@@ -1,0 +1,114 @@
+/**
+ * The architecture, as rules (`npm run lint` runs them). The layers, from the edge down:
+ *
+ *   edge          src/main.ts, src/application.ts, src/app.module.ts, src/problems.ts, src/tools/
+ *                 — start-up and CLIs: build the parts and wire them; may import anything.
+ *   capabilities  src/custody/, src/projection/, src/provenance/, src/verification/, src/ledger-module/
+ *                 — each a folder with its Nest module; data flows one way between them:
+ *                   custody → (ledger) → projection → provenance, verification.
+ *   shared        src/infrastructure/ (config, auth, database, kafka, health, http, logging)
+ *                 — mechanisms every capability uses; knows no capability.
+ *   core          src/ledger/ (records, hashing, Merkle tree, checkpoints, verifier, writer;
+ *                 adapters/ for Kafka, PostgreSQL and the key file) and src/gs1/
+ *                 — plain TypeScript, no framework, nothing from outside its own folder.
+ */
+const CAPABILITIES = '^src/(custody|projection|provenance|verification|ledger-module)/';
+/** Specs test a part from outside (with test/support): the layers are about the shipped code. */
+const SPECS = '\\.spec\\.ts$';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'ledger-core-is-self-contained',
+      comment: 'The ledger core imports nothing outside src/ledger/ but Node built-ins and @noble: it is a library.',
+      severity: 'error',
+      from: { path: '^src/ledger/', pathNot: ['^src/ledger/adapters/', SPECS] },
+      to: { pathNot: ['^src/ledger/', '^node_modules/@noble/'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'ledger-adapters-stay-in-the-ledger',
+      comment: "The ledger's adapters (Kafka, PostgreSQL, key file) import the core and their client libraries, no framework.",
+      severity: 'error',
+      from: { path: '^src/ledger/adapters/', pathNot: SPECS },
+      to: { path: ['^src/(?!ledger/)', '^node_modules/@nestjs/'] },
+    },
+    {
+      name: 'gs1-is-self-contained',
+      comment: 'GS1 keys and paths are plain functions.',
+      severity: 'error',
+      from: { path: '^src/gs1/', pathNot: SPECS },
+      to: { pathNot: ['^src/gs1/', '^node_modules/@noble/'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'infrastructure-knows-no-capability',
+      comment:
+        'Shared mechanisms (config, auth, database, kafka, health, http, logging) are used by the capabilities, never the other way.',
+      severity: 'error',
+      from: { path: '^src/infrastructure/', pathNot: SPECS },
+      to: { path: [CAPABILITIES, '^src/(ledger|tools)/', '^src/(main|application|app\\.module|problems)\\.ts$'] },
+    },
+    {
+      name: 'capabilities-do-not-reach-the-edge',
+      comment: 'Capabilities are wired by the edge (app module, main, CLIs), never import it.',
+      severity: 'error',
+      from: {
+        path: ['^src/(custody|projection|provenance|verification|ledger-module|infrastructure|ledger|gs1)/'],
+        pathNot: SPECS,
+      },
+      to: { path: ['^src/tools/', '^src/(main|application|app\\.module|problems)\\.ts$'] },
+    },
+    {
+      name: 'data-flows-one-way',
+      comment:
+        'Steps are recorded (custody), appended (ledger), projected (projection), then read (provenance) and verified (verification): no capability imports one downstream of it.',
+      severity: 'error',
+      from: { path: '^src/(custody|ledger-module)/', pathNot: SPECS },
+      to: { path: '^src/(projection|provenance|verification)/' },
+    },
+    {
+      name: 'readers-do-not-reach-each-other',
+      comment: 'Provenance and verification both read what the projection made; neither depends on the other.',
+      severity: 'error',
+      from: { path: '^src/(provenance|verification)/', pathNot: SPECS },
+      to: { path: '^src/(provenance|verification)/', pathNot: '^src/$1/' },
+    },
+    {
+      name: 'projection-does-not-reach-its-readers',
+      severity: 'error',
+      from: { path: '^src/projection/', pathNot: SPECS },
+      to: { path: '^src/(provenance|verification)/' },
+    },
+    {
+      name: 'no-folder-cycles',
+      comment: 'No two folders depend on each other, directly or through others.',
+      severity: 'error',
+      scope: 'folder',
+      from: { path: '^src/', pathNot: SPECS },
+      to: { circular: true },
+    },
+    {
+      name: 'no-module-cycles',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-test-code-in-src',
+      severity: 'error',
+      from: { path: '^src/', pathNot: SPECS },
+      to: { path: '^test/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    // Specs and test support test the parts from outside; the layers are about the shipped code.
+    exclude: { path: ['^dist/', '^node_modules/', '^test/', SPECS] },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js', '.mjs', '.json'],
+    },
+  },
+};

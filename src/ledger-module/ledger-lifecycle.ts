@@ -1,0 +1,43 @@
+import { Inject, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { CustodianConfig } from '../infrastructure/config/config.js';
+import { CONFIG } from '../infrastructure/config/config.module.js';
+import { type Readiness, ReadinessChecks } from '../infrastructure/health/readiness.js';
+import { LedgerWriter } from '../ledger/ledger-writer.js';
+
+/** Starts the writers once the application is up, closes them on shutdown, and says whether they take appends. */
+export class LedgerWriterLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Ledger');
+
+  constructor(
+    private readonly writer: LedgerWriter,
+    private readonly readiness: ReadinessChecks,
+    @Inject(CONFIG) private readonly config: CustodianConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.readiness.register({ key: 'ledger', check: () => this.check() });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const heads = await this.writer.start();
+    for (const [partition, head] of heads.entries()) {
+      if (!head) continue;
+      this.logger.log(
+        `ledger ${this.config.ledger.id} partition ${partition}: head at sequence ${head.nextSequence - 1}, genesis ${String(head.genesisHash)}`,
+      );
+    }
+  }
+
+  /** Ready when every partition's writer takes appends; else each one that does not, and why. */
+  private check(): Readiness {
+    const writers = this.writer.describe();
+    const down = writers.filter((writer) => writer.state !== 'open');
+    return down.length === 0
+      ? { ready: true, partitions: writers.length }
+      : { ready: false, partitions: down.map(({ partition, state, reason }) => ({ partition, state, reason })) };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.writer.close();
+  }
+}
