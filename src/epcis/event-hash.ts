@@ -34,7 +34,10 @@ interface Field {
   members: Member[];
 }
 
-/** bizTransaction, source and destination entries: the type and the identifier, in that order. */
+/**
+ * A bizTransaction, source or destination entry: its first two members in the order written,
+ * which EPCIS JSON writes as the type and then the identifier, as the XML form orders them.
+ */
 type TypedIdentifier = readonly Field[];
 type Member = Field | TypedIdentifier;
 
