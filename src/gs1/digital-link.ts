@@ -18,14 +18,15 @@ export type Gs1Identity =
  * Characters of set 82 that a URI path segment must escape (RFC 3986 and GS1 Digital Link
  * 4.5): percent-encode everything but unreserved characters and the sub-delimiters allowed.
  */
-function encodeSegment(value: string): string {
+export function encodeSegment(value: string): string {
   return value.replace(
     /[^A-Za-z0-9\-._~!$&'()*+,;=:@]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
   );
 }
 
-function decodeSegment(segment: string): string | undefined {
+/** A path segment's value, or undefined when its percent-encoding is broken. */
+export function decodeSegment(segment: string): string | undefined {
   if (/%(?![0-9A-Fa-f]{2})/.test(segment)) return undefined;
   try {
     return decodeURIComponent(segment);
