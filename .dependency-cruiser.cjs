@@ -3,7 +3,8 @@
  *
  *   edge          src/main.ts, src/application.ts, src/app.module.ts, src/problems.ts, src/tools/
  *                 — start-up and CLIs: build the parts and wire them; may import anything.
- *   capabilities  src/custody/, src/projection/, src/provenance/, src/verification/, src/ledger-module/
+ *   capabilities  src/custody/, src/projection/, src/provenance/, src/verification/, src/ledger-module/,
+ *                 src/epcis/
  *                 — each a folder with its Nest module; data flows one way between them:
  *                   custody → (ledger) → projection → provenance, verification.
  *   shared        src/infrastructure/ (config, auth, database, kafka, health, http, logging)
@@ -12,7 +13,7 @@
  *                 adapters/ for Kafka, PostgreSQL and the key file) and src/gs1/
  *                 — plain TypeScript, no framework, nothing from outside its own folder.
  */
-const CAPABILITIES = '^src/(custody|projection|provenance|verification|ledger-module)/';
+const CAPABILITIES = '^src/(custody|projection|provenance|verification|ledger-module|epcis)/';
 /** Specs test a part from outside (with test/support): the layers are about the shipped code. */
 const SPECS = '\\.spec\\.ts$';
 
