@@ -103,7 +103,7 @@ module.exports = {
   options: {
     doNotFollow: { path: 'node_modules' },
     // Specs and test support test the parts from outside; the layers are about the shipped code.
-    exclude: { path: ['^dist/', '^node_modules/', '^test/', SPECS] },
+    exclude: { path: ['^dist/', '^node_modules/', SPECS] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {
