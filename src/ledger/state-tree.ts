@@ -1,0 +1,228 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * An authenticated map from 32-byte keys to values: a 16-ary Merkle radix tree over the keys'
+ * nibbles (docs/ledger-format.md, "Writer snapshots"). Its root hash commits to every entry, so
+ * a store that holds the tree's nodes need not be trusted: every node read is held against the
+ * hash its parent holds, down from a root hash that was signed, and a value against the hash its
+ * leaf holds. Lookups and updates cost one node per level, about log16 of the entries.
+ *
+ *   leaf   = 0x00 || key (32 bytes) || SHA-256(value)          its hash: SHA-256(leaf)
+ *   branch = 0x01 || bitmap (2 bytes, big-endian: bit i set when child i is present)
+ *                 || the present children's hashes, in order     its hash: SHA-256(branch)
+ *   empty tree: the hash of no node is 32 zero bytes
+ *
+ * A leaf sits at the shallowest depth where no other key shares its path; its hash does not
+ * depend on where it sits. Entries are only added or replaced, never removed.
+ */
+
+export const EMPTY_ROOT = new Uint8Array(32);
+
+/** Where the tree's nodes and values live (an embedded store on disk; a map in specs). Paths are nibble strings. */
+export interface StateTreeStore {
+  /** The node stored at a path ('' is the root), as encoded above. */
+  node(path: string): Uint8Array | undefined;
+  /** The value stored for a key (hex). */
+  value(key: string): Uint8Array | undefined;
+}
+
+/** The nodes and values an update writes: the store applies them together (one transaction). */
+export interface StateTreeWrites {
+  readonly nodes: Map<string, Uint8Array | null>;
+  readonly values: Map<string, Uint8Array>;
+}
+
+/** The store does not hold what the root hash commits to: a node or value was changed, lost or replaced. */
+export class StateTreeIntegrityError extends Error {
+  override name = 'StateTreeIntegrityError';
+}
+
+interface Leaf {
+  readonly kind: 'leaf';
+  readonly key: Uint8Array;
+  readonly valueHash: Uint8Array;
+}
+
+interface Branch {
+  readonly kind: 'branch';
+  /** The 16 children's hashes; null where there is none. */
+  readonly children: readonly (Uint8Array | null)[];
+}
+
+type TreeNode = Leaf | Branch;
+
+const sha256 = (...parts: Uint8Array[]): Uint8Array => {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return new Uint8Array(hash.digest());
+};
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
+const nibble = (key: Uint8Array, depth: number): number => ((key[depth >> 1] ?? 0) >> (depth % 2 === 0 ? 4 : 0)) & 0x0f;
+
+export function encodeNode(node: TreeNode): Uint8Array {
+  if (node.kind === 'leaf') return Uint8Array.of(0x00, ...node.key, ...node.valueHash);
+  let bitmap = 0;
+  const present: Uint8Array[] = [];
+  node.children.forEach((child, i) => {
+    if (child) {
+      bitmap |= 1 << (15 - i);
+      present.push(child);
+    }
+  });
+  const out = new Uint8Array(3 + 32 * present.length);
+  out[0] = 0x01;
+  out[1] = bitmap >> 8;
+  out[2] = bitmap & 0xff;
+  present.forEach((child, i) => {
+    out.set(child, 3 + 32 * i);
+  });
+  return out;
+}
+
+export function decodeNode(bytes: Uint8Array): TreeNode {
+  if (bytes[0] === 0x00 && bytes.length === 65) return { kind: 'leaf', key: bytes.slice(1, 33), valueHash: bytes.slice(33, 65) };
+  if (bytes[0] === 0x01 && bytes.length >= 3) {
+    const bitmap = ((bytes[1] ?? 0) << 8) | (bytes[2] ?? 0);
+    const children: (Uint8Array | null)[] = [];
+    let at = 3;
+    for (let i = 0; i < 16; i++) {
+      if (bitmap & (1 << (15 - i))) {
+        children.push(bytes.slice(at, at + 32));
+        at += 32;
+      } else children.push(null);
+    }
+    if (at === bytes.length && at > 3) return { kind: 'branch', children };
+  }
+  throw new StateTreeIntegrityError('a stored node is not a leaf or a branch');
+}
+
+export function nodeHash(node: TreeNode): Uint8Array {
+  return sha256(encodeNode(node));
+}
+
+/** A key's 32 bytes from the domain-separated name of what it stands for ("entity", "/01/…"). */
+export function stateKey(kind: string, name: string): Uint8Array {
+  return sha256(Buffer.from(`custodian.state.${kind}\0${name}`, 'utf8'));
+}
+
+/**
+ * The tree as of one root hash, read through a store it need not trust. Reads verify as they go;
+ * `update` computes the root after a batch of entries, and the nodes and values to write for it.
+ */
+export class StateTree {
+  constructor(
+    private readonly store: StateTreeStore,
+    readonly root: Uint8Array,
+  ) {}
+
+  /** The node at `path`, which must hash to `expected`. */
+  private nodeAt(path: string, expected: Uint8Array): TreeNode {
+    const bytes = this.store.node(path);
+    if (!bytes) throw new StateTreeIntegrityError(`the node at path "${path}" is missing`);
+    const node = decodeNode(bytes);
+    if (!equal(nodeHash(node), expected)) throw new StateTreeIntegrityError(`the node at path "${path}" is not the one committed to`);
+    return node;
+  }
+
+  /** The value of a key, verified against the root; undefined when the tree holds no such key. */
+  get(key: Uint8Array): Uint8Array | undefined {
+    if (equal(this.root, EMPTY_ROOT)) return undefined;
+    let path = '';
+    let expected = this.root;
+    for (let depth = 0; ; depth++) {
+      const node = this.nodeAt(path, expected);
+      if (node.kind === 'leaf') {
+        if (!equal(node.key, key)) return undefined;
+        const value = this.store.value(hex(key));
+        if (!value || !equal(sha256(value), node.valueHash)) {
+          throw new StateTreeIntegrityError(`the value of key ${hex(key)} is not the one committed to`);
+        }
+        return value;
+      }
+      const next = nibble(key, depth);
+      const child = node.children[next];
+      if (!child) return undefined;
+      path += next.toString(16);
+      expected = child;
+    }
+  }
+
+  /**
+   * The tree after setting these entries (new keys added, existing ones replaced), and what to
+   * write for it. Only the nodes on the paths of the entries are read and written.
+   */
+  update(entries: ReadonlyMap<string, Uint8Array>): { tree: StateTree; writes: StateTreeWrites } {
+    const writes: StateTreeWrites = { nodes: new Map(), values: new Map() };
+    const changes = [...entries].map(([key, value]) => {
+      writes.values.set(key, value);
+      return { key: Uint8Array.from(Buffer.from(key, 'hex')), valueHash: sha256(value) };
+    });
+    if (changes.length === 0) return { tree: this, writes };
+    const current = equal(this.root, EMPTY_ROOT) ? null : this.nodeAt('', this.root);
+    const root = this.rebuild('', 0, current, changes, writes);
+    return { tree: new StateTree(this.store, root), writes };
+  }
+
+  /** The subtree at `path` with the changes applied; its hash. Writes the nodes it makes. */
+  private rebuild(
+    path: string,
+    depth: number,
+    current: TreeNode | null,
+    changes: readonly { key: Uint8Array; valueHash: Uint8Array }[],
+    writes: StateTreeWrites,
+  ): Uint8Array {
+    if (current?.kind === 'leaf') {
+      // The leaf here stays an entry unless a change replaces it.
+      const kept = changes.some((change) => equal(change.key, current.key)) ? [] : [current];
+      if (kept.length + changes.length === 1) {
+        const leaf: Leaf = changes[0] ? { kind: 'leaf', ...changes[0] } : current;
+        return this.put(path, leaf, writes);
+      }
+      return this.split(path, depth, [...kept, ...changes], writes);
+    }
+    if (current === null) {
+      if (changes.length === 1) return this.put(path, { kind: 'leaf', ...(changes[0] as Leaf) }, writes);
+      return this.split(path, depth, changes, writes);
+    }
+    const children = [...current.children];
+    for (const [slot, group] of groupByNibble(changes, depth)) {
+      const childPath = path + slot.toString(16);
+      const child = children[slot];
+      children[slot] = this.rebuild(childPath, depth + 1, child ? this.nodeAt(childPath, child) : null, group, writes);
+    }
+    return this.put(path, { kind: 'branch', children }, writes);
+  }
+
+  /** A branch at `path` over entries that share the path so far (two or more): each child its own subtree. */
+  private split(
+    path: string,
+    depth: number,
+    entries: readonly { key: Uint8Array; valueHash: Uint8Array }[],
+    writes: StateTreeWrites,
+  ): Uint8Array {
+    if (depth >= 64) throw new StateTreeIntegrityError('two entries with the same key');
+    const children: (Uint8Array | null)[] = Array.from({ length: 16 }, () => null);
+    for (const [slot, group] of groupByNibble(entries, depth)) {
+      children[slot] = this.rebuild(path + slot.toString(16), depth + 1, null, group, writes);
+    }
+    return this.put(path, { kind: 'branch', children }, writes);
+  }
+
+  private put(path: string, node: TreeNode, writes: StateTreeWrites): Uint8Array {
+    writes.nodes.set(path, encodeNode(node));
+    return nodeHash(node);
+  }
+}
+
+function groupByNibble<T extends { key: Uint8Array }>(entries: readonly T[], depth: number): Map<number, T[]> {
+  const groups = new Map<number, T[]>();
+  for (const entry of entries) {
+    const slot = nibble(entry.key, depth);
+    const group = groups.get(slot);
+    if (group) group.push(entry);
+    else groups.set(slot, [entry]);
+  }
+  return groups;
+}
