@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { isProductId, isShipmentId } from '../gs1/digital-link.js';
 import type { ChainBreak, ChainHead } from '../ledger/chain-verifier.js';
 import type { SignedCheckpoint } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
@@ -43,8 +44,8 @@ export async function loadRows(
   names: TableNames,
   ids: readonly string[],
 ): Promise<{ products: Map<string, ProductRow>; shipments: Map<string, ShipmentRow> }> {
-  const productIds = ids.filter((id) => !id.startsWith('/00/'));
-  const shipmentIds = ids.filter((id) => id.startsWith('/00/'));
+  const productIds = ids.filter(isProductId);
+  const shipmentIds = ids.filter(isShipmentId);
   const products = (
     productIds.length
       ? await queries.query(

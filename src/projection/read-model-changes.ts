@@ -1,6 +1,6 @@
 import { transformParts, transformQuantity } from '../custody/custody-state.js';
 import { fromMicros, microsOf } from '../custody/quantity.js';
-import { parseDigitalLinkPath } from '../gs1/digital-link.js';
+import { isProductId, isShipmentId, parseDigitalLinkPath } from '../gs1/digital-link.js';
 import type { JsonValue } from '../ledger/canonical-json.js';
 import type { Hash } from '../ledger/hashing.js';
 import { CHECKPOINT_EVENT, type StoredRecord } from '../ledger/ledger-record.js';
@@ -78,8 +78,6 @@ const text = (payload: StoredRecord['record']['payload'], key: string): string =
   return typeof value === 'string' ? value : '';
 };
 
-const isShipment = (id: string) => id.startsWith('/00/');
-
 /** An entity_history row: one per entity a record names. */
 export interface HistoryRow {
   readonly entity_id: string;
@@ -105,7 +103,7 @@ export function historyRowsOf(record: StoredRecord['record']): HistoryRow[] {
     occurred_at: record.occurredAt,
     event_type: record.eventType,
     parties,
-    via: i > 0 && isShipment(subject) && !isShipment(entity.id) ? subject : null,
+    via: i > 0 && isShipmentId(subject) && isProductId(entity.id) ? subject : null,
     previous_hash: entity.previousHash,
   }));
 }
@@ -265,10 +263,10 @@ export function foldBatch(
       case 'custody.handover': {
         const holder = text(payload, record.eventType === 'shipment.received' ? 'by' : 'to');
         const location = text(payload, 'location');
-        const box = isShipment(subject) ? shipment(subject) : undefined;
+        const box = isShipmentId(subject) ? shipment(subject) : undefined;
         if (box)
           setShipment({ ...box, holder, location, status: record.eventType === 'shipment.received' ? 'open' : box.status });
-        for (const id of isShipment(subject) ? ids.slice(1) : ids) {
+        for (const id of isShipmentId(subject) ? ids.slice(1) : ids) {
           const item = product(id);
           if (item) setProduct({ ...item, holder, location });
         }
@@ -311,9 +309,9 @@ export function foldBatch(
       default: {
         // Inspections and event types this version does not know change no current state
         // (only the last sequence of what they name).
-        const box = isShipment(subject) ? shipment(subject) : undefined;
+        const box = isShipmentId(subject) ? shipment(subject) : undefined;
         if (box) setShipment(box);
-        for (const id of isShipment(subject) ? ids.slice(1) : ids) {
+        for (const id of isShipmentId(subject) ? ids.slice(1) : ids) {
           const item = product(id);
           if (item) setProduct(item);
         }
