@@ -1,10 +1,11 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import type { ProductRow, ShipmentRow } from '../custody/events/read-model-rows.js';
 import { isProductId, isShipmentId } from '../gs1/digital-link.js';
 import type { ChainBreak, ChainHead } from '../ledger/chain-verifier.js';
 import type { SignedCheckpoint } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import { MerkleTree } from '../ledger/merkle-tree.js';
-import type { ProductRow, ReadModelChanges, ShipmentRow } from './read-model-changes.js';
+import type { ReadModelChanges } from './read-model-changes.js';
 import { columnList, READ_MODEL, type ReadModelTable, recordType } from './read-model-schema.js';
 
 /** The tables the projection owns, emptied by a rebuild (the position last). */
