@@ -202,3 +202,18 @@ export function columnList(table: ReadModelTable): string {
 export function recordType(table: ReadModelTable, alias = 'x'): string {
   return `${alias}(${table.columns.map((column) => `${column.name} ${column.sql}`).join(', ')})`;
 }
+
+/**
+ * `a, to_json(b) #>> '{}' AS "b", c::float8 AS "c", …`: a table's columns as rows are read back,
+ * instants as PostgreSQL writes them in JSON and bigints and numerics as JavaScript numbers, each
+ * under the name `as` gives it (its own by default).
+ */
+export function selectList(table: ReadModelTable, as: (column: string) => string = (column) => column): string {
+  return table.columns
+    .map(({ name, sql, kind }) => {
+      const value =
+        kind === 'time' ? `to_json(${name}) #>> '{}'` : kind === 'number' && sql !== 'integer' ? `${name}::float8` : name;
+      return value === name && as(name) === name ? name : `${value} AS "${as(name)}"`;
+    })
+    .join(', ');
+}
