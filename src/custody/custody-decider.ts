@@ -1,5 +1,5 @@
 import type { JsonValue } from '../ledger/canonical-json.js';
-import type { EntityState, ProductState, ShipmentState } from './custody-state.js';
+import type { EntityState, ProductState, ShipmentState } from './entity-state.js';
 import {
   custodyHandover,
   custodyInspected,

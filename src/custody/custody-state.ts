@@ -1,42 +1,12 @@
 import type { EntityStateModel } from '../ledger/ledger-record.js';
+import type { EntityState } from './entity-state.js';
 import { eventTypeOf, UNKNOWN_EVENT_TYPE } from './events/index.js';
-import type { Quantity } from './quantity.js';
 
 /**
- * What the custody rules need to know about an entity at the ledger head: a fold of its
- * records (docs/rules-and-concurrency.md). Parties and locations are GLNs; entity ids are GS1
- * Digital Link paths (src/gs1/). What each event type does to it is the event's own definition
- * (src/custody/events/).
+ * The fold the ledger writer decides the custody rules against (docs/rules-and-concurrency.md):
+ * an entity's state (entity-state.ts) after each of its records, as the record's event type
+ * defines it (src/custody/events/).
  */
-export interface ProductState {
-  readonly kind: 'product';
-  readonly status: 'active' | 'decommissioned';
-  readonly holder: string;
-  readonly location: string;
-  /** The shipment the product is packed in, if any. */
-  readonly shipment: string | null;
-  /**
-   * What is left of a lot whose quantity is known (from its commissioning, or as the output of
-   * a transformation); transformations consume it, and it is used up at zero. Null: not tracked.
-   */
-  readonly quantity: Quantity | null;
-}
-
-export interface ShipmentState {
-  readonly kind: 'shipment';
-  /** open: at a site, products can be packed and unpacked; in-transit: dispatched, not yet received. */
-  readonly status: 'open' | 'in-transit';
-  readonly holder: string;
-  readonly location: string;
-  readonly destination: string;
-  /** The party the shipment is for: the only one that may receive it. */
-  readonly consignee: string;
-  readonly contents: readonly string[];
-}
-
-export type EntityState = ProductState | ShipmentState;
-
-/** The fold the ledger writer decides the rules against: each record through its event type's evolve. */
 export const custodyStateModel: EntityStateModel = {
   evolve: (state, record, entityId) =>
     (eventTypeOf(record.eventType) ?? UNKNOWN_EVENT_TYPE).evolve(state as EntityState | undefined, record, entityId),

@@ -3,7 +3,8 @@
  * for Given(records) / When(records) / Then(state and rows) specifications of the custody event
  * definitions (src/custody/events/).
  */
-import { type EntityState, custodyStateModel } from '../../src/custody/custody-state.js';
+import { custodyStateModel } from '../../src/custody/custody-state.js';
+import type { EntityState } from '../../src/custody/entity-state.js';
 import type { JsonValue } from '../../src/ledger/canonical-json.js';
 import type { LedgerRecord, StoredRecord } from '../../src/ledger/ledger-record.js';
 import { foldBatch, type ReadModelChanges } from '../../src/projection/read-model-changes.js';

@@ -1,5 +1,5 @@
 import type { LedgerRecord } from '../../ledger/ledger-record.js';
-import type { EntityState } from '../custody-state.js';
+import type { EntityState } from '../entity-state.js';
 import type { ReadModelRows } from './read-model-rows.js';
 
 /** An entity's custody state after a record, given its state before (undefined: no record yet). */

@@ -1,5 +1,5 @@
 import type { LedgerRecord } from '../../ledger/ledger-record.js';
-import type { EntityState } from '../custody-state.js';
+import type { EntityState } from '../entity-state.js';
 import type { CustodyEventDefinition } from './custody-event.js';
 import { text } from './payload-members.js';
 import type { ReadModelRows } from './read-model-rows.js';

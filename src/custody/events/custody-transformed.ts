@@ -1,5 +1,5 @@
 import type { LedgerRecord } from '../../ledger/ledger-record.js';
-import type { EntityState, ProductState } from '../custody-state.js';
+import type { EntityState, ProductState } from '../entity-state.js';
 import type { Quantity } from '../quantity.js';
 import type { CustodyEventDefinition } from './custody-event.js';
 import { quantityIn, text, texts } from './payload-members.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { fold, step } from '../../../test/support/custody-records.js';
 import { EVENT_TYPE_OF } from '../custody-decider.js';
-import type { ShipmentState } from '../custody-state.js';
+import type { ShipmentState } from '../entity-state.js';
 import { CUSTODY_EVENT_TYPES, eventTypeOf } from './index.js';
 import { productStateOf, shipmentColumns } from './row-writes.js';
 

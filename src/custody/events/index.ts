@@ -7,7 +7,7 @@
  * way, from the projection (and the verifier, through the projector's fold) to custody.
  */
 
-import type { EntityState } from '../custody-state.js';
+import type { EntityState } from '../entity-state.js';
 import type { CustodyEventDefinition } from './custody-event.js';
 import { custodyHandover } from './custody-handover.js';
 import { custodyInspected } from './custody-inspected.js';

@@ -1,6 +1,6 @@
 import type { JsonValue } from '../../ledger/canonical-json.js';
 import type { LedgerRecord } from '../../ledger/ledger-record.js';
-import type { ProductState } from '../custody-state.js';
+import type { ProductState } from '../entity-state.js';
 import type { CustodyEventDefinition } from './custody-event.js';
 import { quantityIn, subjectOf, text } from './payload-members.js';
 import type { ReadModelRows } from './read-model-rows.js';

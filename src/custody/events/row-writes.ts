@@ -1,6 +1,6 @@
 import { isShipmentId, parseDigitalLinkPath } from '../../gs1/digital-link.js';
 import type { LedgerRecord } from '../../ledger/ledger-record.js';
-import type { EntityState, ProductState, ShipmentState } from '../custody-state.js';
+import type { EntityState, ProductState, ShipmentState } from '../entity-state.js';
 import { fromMicros, microsOf } from '../quantity.js';
 import type { Evolve } from './custody-event.js';
 import { entityIdsOf, subjectOf } from './payload-members.js';

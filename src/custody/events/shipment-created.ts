@@ -1,6 +1,6 @@
 import { parseDigitalLinkPath } from '../../gs1/digital-link.js';
 import type { LedgerRecord } from '../../ledger/ledger-record.js';
-import type { ShipmentState } from '../custody-state.js';
+import type { ShipmentState } from '../entity-state.js';
 import type { CustodyEventDefinition } from './custody-event.js';
 import { subjectOf, text } from './payload-members.js';
 import type { ReadModelRows } from './read-model-rows.js';
