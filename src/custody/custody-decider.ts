@@ -1,5 +1,17 @@
 import type { JsonValue } from '../ledger/canonical-json.js';
-import { CUSTODY_EVENTS, type EntityState, type ProductState, type ShipmentState } from './custody-state.js';
+import type { EntityState, ProductState, ShipmentState } from './entity-state.js';
+import {
+  custodyHandover,
+  custodyInspected,
+  custodyTransformed,
+  productCommissioned,
+  productDecommissioned,
+  shipmentCreated,
+  shipmentDispatched,
+  shipmentPacked,
+  shipmentReceived,
+  shipmentUnpacked,
+} from './events/index.js';
 import { fromMicros, quantityOf, unitText } from './quantity.js';
 
 /**
@@ -70,16 +82,16 @@ export const MAX_SHIPMENT_CONTENTS = 2000;
 
 /** The event type each command records (docs/ledger-format.md, "Custody events"). */
 export const EVENT_TYPE_OF: { readonly [T in CustodyCommand['type']]: string } = {
-  commission: CUSTODY_EVENTS.commissioned,
-  decommission: CUSTODY_EVENTS.decommissioned,
-  'create-shipment': CUSTODY_EVENTS.shipmentCreated,
-  pack: CUSTODY_EVENTS.packed,
-  unpack: CUSTODY_EVENTS.unpacked,
-  dispatch: CUSTODY_EVENTS.dispatched,
-  receive: CUSTODY_EVENTS.received,
-  handover: CUSTODY_EVENTS.handover,
-  inspect: CUSTODY_EVENTS.inspected,
-  transform: CUSTODY_EVENTS.transformed,
+  commission: productCommissioned.type,
+  decommission: productDecommissioned.type,
+  'create-shipment': shipmentCreated.type,
+  pack: shipmentPacked.type,
+  unpack: shipmentUnpacked.type,
+  dispatch: shipmentDispatched.type,
+  receive: shipmentReceived.type,
+  handover: custodyHandover.type,
+  inspect: custodyInspected.type,
+  transform: custodyTransformed.type,
 };
 
 /** The entity a command is about: the first entity of its record, which routes it. */
@@ -160,7 +172,7 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
     case 'commission':
       absent(stateOf, command.product);
       return {
-        eventType: CUSTODY_EVENTS.commissioned,
+        eventType: productCommissioned.type,
         entityIds: [command.product],
         payload: { ...command.details, owner: command.owner, location: command.location },
       };
@@ -169,7 +181,7 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
       heldBy(state, command.product, command.party);
       loose(state, command.product);
       return {
-        eventType: CUSTODY_EVENTS.decommissioned,
+        eventType: productDecommissioned.type,
         entityIds: [command.product],
         payload: { party: command.party, location: command.location, reason: command.reason },
       };
@@ -177,7 +189,7 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
     case 'create-shipment':
       absent(stateOf, command.shipment);
       return {
-        eventType: CUSTODY_EVENTS.shipmentCreated,
+        eventType: shipmentCreated.type,
         entityIds: [command.shipment],
         payload: {
           owner: command.owner,
@@ -219,7 +231,7 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
       if (box.status === 'in-transit')
         throw new RuleViolation('shipment-in-transit', `${command.shipment} was dispatched already`);
       return {
-        eventType: CUSTODY_EVENTS.dispatched,
+        eventType: shipmentDispatched.type,
         entityIds: [command.shipment, ...box.contents],
         payload: { party: command.party, location: command.location, destination: box.destination },
       };
@@ -231,7 +243,7 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
       if (command.by !== box.consignee)
         throw new RuleViolation('not-consignee', `${command.shipment} is for ${box.consignee}; ${command.by} cannot receive it`);
       return {
-        eventType: CUSTODY_EVENTS.received,
+        eventType: shipmentReceived.type,
         entityIds: [command.shipment, ...box.contents],
         payload: { by: command.by, location: command.location },
       };
@@ -240,7 +252,7 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
       const { state, entityIds } = subjectWithContents(stateOf, command.subject);
       heldBy(state, command.subject, command.from);
       return {
-        eventType: CUSTODY_EVENTS.handover,
+        eventType: custodyHandover.type,
         entityIds,
         payload: { from: command.from, to: command.to, location: command.location },
       };
@@ -253,7 +265,7 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
         result: command.result,
         ...(command.note ? { note: command.note } : {}),
       };
-      return { eventType: CUSTODY_EVENTS.inspected, entityIds, payload };
+      return { eventType: custodyInspected.type, entityIds, payload };
     }
     case 'transform': {
       const quantities = new Map((command.quantities ?? []).map((q) => [q.product, quantityOf(q.quantity, q.uom)]));
@@ -281,7 +293,7 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
       // The outputs are the entities after the inputs; the payload does not list them again, so
       // a transformation into thousands of items is a record of batch size (docs/api.md).
       return {
-        eventType: CUSTODY_EVENTS.transformed,
+        eventType: custodyTransformed.type,
         entityIds: [...command.inputs, ...command.outputs],
         payload: {
           party: command.party,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { digitalLinkPath, type Gs1Identity, parseDigitalLinkPath } from './digital-link.js';
+import { digitalLinkPath, type Gs1Identity, isProductId, isShipmentId, parseDigitalLinkPath } from './digital-link.js';
 
 describe('GS1 Digital Link paths', () => {
   const identities: [Gs1Identity, string][] = [
@@ -39,5 +39,22 @@ describe('GS1 Digital Link paths', () => {
     expect(parseDigitalLinkPath('/01/09506000134352')).toMatchObject({ ok: false });
     expect(parseDigitalLinkPath('/00/106141411234567897/extra')).toMatchObject({ ok: false });
     expect(parseDigitalLinkPath('01/09506000134352/21/X')).toMatchObject({ ok: false });
+  });
+});
+
+describe('products and shipments by their ids', () => {
+  it('tells a shipment (an SSCC path) from a product (an SGTIN or LGTIN path)', () => {
+    expect(isShipmentId('/00/106141411234567897')).toBe(true);
+    expect(isProductId('/00/106141411234567897')).toBe(false);
+    for (const product of ['/01/09506000134352/21/SN-0001', '/01/09506000134352/10/L2026-11']) {
+      expect(isShipmentId(product)).toBe(false);
+      expect(isProductId(product)).toBe(true);
+    }
+  });
+
+  it('reads only the first segment, as the folds need it', () => {
+    expect(isShipmentId('/00/not-an-sscc')).toBe(true);
+    expect(isShipmentId('/000/106141411234567897')).toBe(false);
+    expect(isShipmentId('00/106141411234567897')).toBe(false);
   });
 });

@@ -35,6 +35,23 @@ export function decodeSegment(segment: string): string | undefined {
   }
 }
 
+/** How a shipment's path starts (the SSCC's application identifier, 00); a product's starts with /01/. */
+const SHIPMENT_PATH = '/00/';
+
+/**
+ * Whether an entity id names a shipment (an SSCC path). Custodian's entities are products and
+ * shipments, told apart by the path's first segment: this reads nothing else, so it is as cheap
+ * as the folds need (parseDigitalLinkPath checks the whole path).
+ */
+export function isShipmentId(id: string): boolean {
+  return id.startsWith(SHIPMENT_PATH);
+}
+
+/** Whether an entity id names a product (an SGTIN or LGTIN path): every entity that is not a shipment. */
+export function isProductId(id: string): boolean {
+  return !isShipmentId(id);
+}
+
 export function digitalLinkPath(identity: Gs1Identity): string {
   switch (identity.kind) {
     case 'sgtin':
@@ -42,7 +59,7 @@ export function digitalLinkPath(identity: Gs1Identity): string {
     case 'lgtin':
       return `/01/${identity.gtin}/10/${encodeSegment(identity.lot)}`;
     case 'sscc':
-      return `/00/${identity.sscc}`;
+      return `${SHIPMENT_PATH}${identity.sscc}`;
   }
 }
 

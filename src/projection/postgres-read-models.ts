@@ -1,10 +1,12 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import type { ProductRow, ShipmentRow } from '../custody/events/read-model-rows.js';
+import { isProductId, isShipmentId } from '../gs1/digital-link.js';
 import type { ChainBreak, ChainHead } from '../ledger/chain-verifier.js';
 import type { SignedCheckpoint } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import { MerkleTree } from '../ledger/merkle-tree.js';
-import type { ProductRow, ReadModelChanges, ShipmentRow } from './read-model-changes.js';
-import { columnList, READ_MODEL, type ReadModelTable, recordType } from './read-model-schema.js';
+import type { ReadModelChanges } from './read-model-changes.js';
+import { columnList, READ_MODEL, type ReadModelTable, recordType, selectList } from './read-model-schema.js';
 
 /** The tables the projection owns, emptied by a rebuild (the position last). */
 export const READ_MODEL_TABLES = [
@@ -43,29 +45,12 @@ export async function loadRows(
   names: TableNames,
   ids: readonly string[],
 ): Promise<{ products: Map<string, ProductRow>; shipments: Map<string, ShipmentRow> }> {
-  const productIds = ids.filter((id) => !id.startsWith('/00/'));
-  const shipmentIds = ids.filter((id) => id.startsWith('/00/'));
-  const products = (
-    productIds.length
-      ? await queries.query(
-          `SELECT id, gtin, serial, lot, name, attributes, owner, origin, to_json(commissioned_at) #>> '{}' AS commissioned_at,
-                  status, reason, holder, location, shipment, partition, last_sequence::float8 AS last_sequence,
-                  quantity::float8 AS quantity, uom
-             FROM ${names('products')} WHERE id = ANY($1)`,
-          [productIds],
-        )
-      : []
-  ) as ProductRow[];
-  const shipments = (
-    shipmentIds.length
-      ? await queries.query(
-          `SELECT id, sscc, owner, origin, destination, consignee, to_json(created_at) #>> '{}' AS created_at,
-                  status, holder, location, partition, last_sequence::float8 AS last_sequence
-             FROM ${names('shipments')} WHERE id = ANY($1)`,
-          [shipmentIds],
-        )
-      : []
-  ) as ShipmentRow[];
+  const productIds = ids.filter(isProductId);
+  const shipmentIds = ids.filter(isShipmentId);
+  const select = (table: ReadModelTable, some: string[]) =>
+    some.length ? queries.query(`SELECT ${selectList(table)} FROM ${names(table.name)} WHERE id = ANY($1)`, [some]) : [];
+  const products = (await select(READ_MODEL.products, productIds)) as ProductRow[];
+  const shipments = (await select(READ_MODEL.shipments, shipmentIds)) as ShipmentRow[];
   return { products: new Map(products.map((row) => [row.id, row])), shipments: new Map(shipments.map((row) => [row.id, row])) };
 }
 

@@ -1,84 +1,64 @@
-import { transformParts, transformQuantity } from '../custody/custody-state.js';
-import { fromMicros, microsOf } from '../custody/quantity.js';
-import { parseDigitalLinkPath } from '../gs1/digital-link.js';
-import type { JsonValue } from '../ledger/canonical-json.js';
+import { eventTypeOf, UNKNOWN_EVENT_TYPE } from '../custody/events/index.js';
+import type {
+  ContainmentRow,
+  LineageRow,
+  ProductRow,
+  ReadModelRows,
+  ShipmentRow,
+  Unpacking,
+} from '../custody/events/read-model-rows.js';
+import { isProductId, isShipmentId } from '../gs1/digital-link.js';
 import type { Hash } from '../ledger/hashing.js';
-import { CHECKPOINT_EVENT, type StoredRecord } from '../ledger/ledger-record.js';
+import { CHECKPOINT_EVENT, type CheckpointPayload, type StoredRecord } from '../ledger/ledger-record.js';
 
 /**
  * What a batch of verified records changes in the read models (migrations/*-read-models.ts):
  * a pure fold, in ledger order, over the rows the batch touches. The projector loads those
- * rows, folds, and writes the result with its position in one transaction.
+ * rows, folds, and writes the result with its position in one transaction. Every record makes
+ * its custody_events and entity_history rows here; what it does to the other read models is
+ * its event type's own definition (src/custody/events/).
  */
-export interface ProductRow {
-  id: string;
-  gtin: string;
-  serial: string | null;
-  lot: string | null;
-  name: string | null;
-  attributes: JsonValue | null;
-  owner: string;
-  origin: string;
-  commissioned_at: string;
-  status: 'active' | 'decommissioned';
-  reason: string | null;
-  holder: string;
-  location: string;
-  shipment: string | null;
-  partition: number;
-  last_sequence: number;
-  /** What is left of a lot whose quantity is known, in its unit; null when not tracked. */
-  quantity: number | null;
-  uom: string | null;
-}
-
-export interface ShipmentRow {
-  id: string;
-  sscc: string;
-  owner: string;
-  origin: string;
-  destination: string;
-  consignee: string;
-  created_at: string;
-  status: 'open' | 'in-transit';
-  holder: string;
-  location: string;
-  partition: number;
-  last_sequence: number;
-}
-
-export interface ContainmentRow {
-  shipment_id: string;
-  product_id: string;
-  packed_sequence: number;
-  packed_at: string;
-  unpacked_sequence: number | null;
-  unpacked_at: string | null;
-  partition: number;
-}
-
 export interface ReadModelChanges {
-  readonly events: Record<string, unknown>[];
+  readonly events: CustodyEventRow[];
   readonly history: HistoryRow[];
   readonly products: Map<string, ProductRow>;
   readonly shipments: Map<string, ShipmentRow>;
   /** Packings first recorded in this batch (closed in it too, when unpacked in it). */
   readonly packings: ContainmentRow[];
   /** Unpackings of packings recorded before this batch. */
-  readonly closings: { shipment_id: string; product_id: string; unpacked_sequence: number; unpacked_at: string }[];
-  readonly lineage: Record<string, unknown>[];
-  readonly checkpoints: Record<string, unknown>[];
+  readonly closings: Unpacking[];
+  readonly lineage: LineageRow[];
+  readonly checkpoints: CheckpointRow[];
   readonly entityHeads: Map<string, Hash>;
 }
 
-const PARTY_FIELDS = ['owner', 'party', 'from', 'to', 'by', 'consignee'];
-
-const text = (payload: StoredRecord['record']['payload'], key: string): string => {
-  const value = payload[key];
-  return typeof value === 'string' ? value : '';
+/** A custody_events row: one per custody record. */
+export type CustodyEventRow = {
+  partition: number;
+  sequence: number;
+  kafka_offset: string;
+  record_hash: Hash;
+  event_id: string;
+  event_type: string;
+  occurred_at: string;
+  occurred_at_text: string;
+  recorded_at: string;
+  actor: string;
+  subject: string;
+  entity_ids: string[];
+  payload: StoredRecord['record']['payload'];
 };
 
-const isShipment = (id: string) => id.startsWith('/00/');
+/** A checkpoints row: one per signed checkpoint. */
+export type CheckpointRow = {
+  partition: number;
+  tree_size: number;
+  root_hash: string;
+  head_hash: string;
+  signed_at: string;
+  note: CheckpointPayload;
+  kafka_offset: string;
+};
 
 /** An entity_history row: one per entity a record names. */
 export interface HistoryRow {
@@ -94,10 +74,13 @@ export interface HistoryRow {
   readonly previous_hash: string | null;
 }
 
+const PARTY_FIELDS = ['owner', 'party', 'from', 'to', 'by', 'consignee'];
+
 /** The entity_history rows a record projects to (the verifier holds the table against these too). */
 export function historyRowsOf(record: StoredRecord['record']): HistoryRow[] {
   const subject = record.entities[0]?.id ?? '';
-  const parties = [...new Set(PARTY_FIELDS.map((key) => text(record.payload, key)).filter((party) => party !== ''))];
+  const named = PARTY_FIELDS.map((key) => record.payload[key]).filter((party) => typeof party === 'string' && party !== '');
+  const parties = [...new Set(named as string[])];
   return record.entities.map((entity, i) => ({
     entity_id: entity.id,
     partition: record.partition,
@@ -105,7 +88,7 @@ export function historyRowsOf(record: StoredRecord['record']): HistoryRow[] {
     occurred_at: record.occurredAt,
     event_type: record.eventType,
     parties,
-    via: i > 0 && isShipment(subject) && !isShipment(entity.id) ? subject : null,
+    via: i > 0 && isShipmentId(subject) && isProductId(entity.id) ? subject : null,
     previous_hash: entity.previousHash,
   }));
 }
@@ -125,231 +108,88 @@ export function foldBatch(
     checkpoints: [],
     entityHeads: new Map(),
   };
-  const product = (id: string): ProductRow | undefined => changes.products.get(id) ?? copy(current.products.get(id));
-  const shipment = (id: string): ShipmentRow | undefined => changes.shipments.get(id) ?? copy(current.shipments.get(id));
-  const openPacking = new Map<string, ContainmentRow>();
-
+  const rowsAt = batchRows(changes, current);
   for (const stored of records) {
-    const { record, hash, offset } = stored;
+    const { record, hash } = stored;
     if (record.eventType === CHECKPOINT_EVENT) {
-      const note = record.payload;
-      changes.checkpoints.push({
-        partition: record.partition,
-        tree_size: note.treeSize,
-        root_hash: note.rootHash,
-        head_hash: note.headHash,
-        signed_at: note.time,
-        note,
-        kafka_offset: offset,
-      });
+      changes.checkpoints.push(checkpointRow(stored));
       continue;
     }
-    const ids = record.entities.map((entity) => entity.id);
-    for (const id of ids) changes.entityHeads.set(id, hash);
-    if (ids.length === 0) continue; // genesis
-    const subject = ids[0] as string;
-    const { payload, sequence, partition } = record;
-    const at = record.occurredAt;
-    changes.events.push({
-      partition,
-      sequence,
-      kafka_offset: offset,
-      record_hash: hash,
-      event_id: record.eventId,
-      event_type: record.eventType,
-      occurred_at: at,
-      occurred_at_text: at,
-      recorded_at: record.recordedAt,
-      actor: record.actor,
-      subject,
-      entity_ids: ids,
-      payload,
-    });
+    for (const entity of record.entities) changes.entityHeads.set(entity.id, hash);
+    if (record.entities.length === 0) continue; // genesis
+    changes.events.push(custodyEventRow(stored));
     changes.history.push(...historyRowsOf(record));
-    const touch = <T extends { last_sequence: number }>(row: T): T => ({ ...row, last_sequence: sequence });
-    const setProduct = (row: ProductRow) => changes.products.set(row.id, touch(row));
-    const setShipment = (row: ShipmentRow) => changes.shipments.set(row.id, touch(row));
-
-    switch (record.eventType) {
-      case 'product.commissioned': {
-        const attributes = payload.attributes;
-        const key = identity(subject);
-        setProduct({
-          id: subject,
-          gtin: text(payload, 'gtin') || key.gtin,
-          serial: text(payload, 'serial') || key.serial,
-          lot: text(payload, 'lot') || key.lot,
-          name: text(payload, 'name') || null,
-          attributes: attributes === undefined ? null : attributes,
-          owner: text(payload, 'owner'),
-          origin: text(payload, 'location'),
-          commissioned_at: at,
-          status: 'active',
-          reason: null,
-          holder: text(payload, 'owner'),
-          location: text(payload, 'location'),
-          shipment: null,
-          partition,
-          last_sequence: sequence,
-          ...quantityColumns(payload),
-        });
-        break;
-      }
-      case 'product.decommissioned': {
-        const row = product(subject);
-        if (row) setProduct({ ...row, status: 'decommissioned', reason: text(payload, 'reason') });
-        break;
-      }
-      case 'shipment.created': {
-        const sscc = parseDigitalLinkPath(subject);
-        setShipment({
-          id: subject,
-          sscc: sscc.ok && sscc.value.kind === 'sscc' ? sscc.value.sscc : '',
-          owner: text(payload, 'owner'),
-          origin: text(payload, 'location'),
-          destination: text(payload, 'destination'),
-          consignee: text(payload, 'consignee'),
-          created_at: at,
-          status: 'open',
-          holder: text(payload, 'owner'),
-          location: text(payload, 'location'),
-          partition,
-          last_sequence: sequence,
-        });
-        break;
-      }
-      case 'shipment.packed':
-      case 'shipment.unpacked': {
-        const box = shipment(subject);
-        if (box) setShipment(box);
-        for (const id of ids.slice(1)) {
-          const item = product(id);
-          const packing = record.eventType === 'shipment.packed';
-          if (item) setProduct({ ...item, shipment: packing ? subject : null });
-          const key = `${subject}\n${id}`;
-          if (packing) {
-            const row: ContainmentRow = {
-              shipment_id: subject,
-              product_id: id,
-              packed_sequence: sequence,
-              packed_at: at,
-              unpacked_sequence: null,
-              unpacked_at: null,
-              partition,
-            };
-            changes.packings.push(row);
-            openPacking.set(key, row);
-          } else {
-            const open = openPacking.get(key);
-            if (open) {
-              open.unpacked_sequence = sequence;
-              open.unpacked_at = at;
-              openPacking.delete(key);
-            } else {
-              changes.closings.push({ shipment_id: subject, product_id: id, unpacked_sequence: sequence, unpacked_at: at });
-            }
-          }
-        }
-        break;
-      }
-      case 'shipment.dispatched': {
-        const box = shipment(subject);
-        if (box) setShipment({ ...box, status: 'in-transit' });
-        for (const id of ids.slice(1)) {
-          const item = product(id);
-          if (item) setProduct(item);
-        }
-        break;
-      }
-      case 'shipment.received':
-      case 'custody.handover': {
-        const holder = text(payload, record.eventType === 'shipment.received' ? 'by' : 'to');
-        const location = text(payload, 'location');
-        const box = isShipment(subject) ? shipment(subject) : undefined;
-        if (box)
-          setShipment({ ...box, holder, location, status: record.eventType === 'shipment.received' ? 'open' : box.status });
-        for (const id of isShipment(subject) ? ids.slice(1) : ids) {
-          const item = product(id);
-          if (item) setProduct({ ...item, holder, location });
-        }
-        break;
-      }
-      case 'custody.transformed': {
-        const { inputs, outputs } = transformParts(record);
-        for (const id of inputs) {
-          const item = product(id);
-          if (item) setProduct(consumedRow(item, transformQuantity(record, id)));
-        }
-        for (const id of outputs) {
-          const key = identity(id);
-          const made = transformQuantity(record, id);
-          setProduct({
-            id,
-            gtin: key.gtin,
-            serial: key.serial,
-            lot: key.lot,
-            name: null,
-            attributes: null,
-            owner: text(payload, 'party'),
-            origin: text(payload, 'location'),
-            commissioned_at: at,
-            status: 'active',
-            reason: null,
-            holder: text(payload, 'party'),
-            location: text(payload, 'location'),
-            shipment: null,
-            partition,
-            last_sequence: sequence,
-            quantity: made ? fromMicros(made.micros) : null,
-            uom: made?.uom ?? null,
-          });
-          for (const input of inputs)
-            changes.lineage.push({ input_id: input, output_id: id, partition, sequence, occurred_at: at });
-        }
-        break;
-      }
-      default: {
-        // Inspections and event types this version does not know change no current state
-        // (only the last sequence of what they name).
-        const box = isShipment(subject) ? shipment(subject) : undefined;
-        if (box) setShipment(box);
-        for (const id of isShipment(subject) ? ids.slice(1) : ids) {
-          const item = product(id);
-          if (item) setProduct(item);
-        }
-      }
-    }
+    (eventTypeOf(record.eventType) ?? UNKNOWN_EVENT_TYPE).project(record, rowsAt(record.sequence));
   }
   return changes;
 }
 
-/** A commissioning's quantity and unit, as the products row keeps them. */
-function quantityColumns(payload: StoredRecord['record']['payload']): { quantity: number | null; uom: string | null } {
-  const quantity = typeof payload.quantity === 'number' ? payload.quantity : null;
-  return { quantity, uom: quantity !== null && typeof payload.uom === 'string' ? payload.uom : null };
-}
-
 /**
- * An input's row after a transformation, as the custody state folds it (custody-state.ts): a
- * quantity named is taken from what is left, and the lot is used up at zero; without one, the
- * input is consumed whole. Either way a consumed input's reason is `transformed`.
+ * The rows of the batch as the records folded so far leave them, over the rows it started from:
+ * what the record at `sequence` is projected onto. A row it writes stands at its sequence.
  */
-function consumedRow(row: ProductRow, used: { micros: number } | null): ProductRow {
-  const usedUp = { ...row, status: 'decommissioned' as const, reason: 'transformed' };
-  if (!used) return usedUp;
-  if (row.quantity === null) return row;
-  const left = microsOf(row.quantity) - used.micros;
-  return left <= 0 ? { ...usedUp, quantity: 0 } : { ...row, quantity: fromMicros(left) };
+function batchRows(
+  changes: ReadModelChanges,
+  current: { products: ReadonlyMap<string, ProductRow>; shipments: ReadonlyMap<string, ShipmentRow> },
+): (sequence: number) => ReadModelRows {
+  // Packings of this batch not yet unpacked: an unpacking in the batch closes one of them.
+  const openPackings = new Map<string, ContainmentRow>();
+  const packingKey = (shipmentId: string, productId: string) => `${shipmentId}\n${productId}`;
+  const product = (id: string) => changes.products.get(id) ?? copy(current.products.get(id));
+  const shipment = (id: string) => changes.shipments.get(id) ?? copy(current.shipments.get(id));
+  return (sequence) => ({
+    product,
+    shipment,
+    putProduct: (row) => changes.products.set(row.id, { ...row, last_sequence: sequence }),
+    putShipment: (row) => changes.shipments.set(row.id, { ...row, last_sequence: sequence }),
+    packed: (row) => {
+      const packing = { ...row };
+      changes.packings.push(packing);
+      openPackings.set(packingKey(row.shipment_id, row.product_id), packing);
+    },
+    unpacked: (unpacking) => {
+      const key = packingKey(unpacking.shipment_id, unpacking.product_id);
+      const open = openPackings.get(key);
+      if (!open) {
+        changes.closings.push(unpacking);
+        return;
+      }
+      open.unpacked_sequence = unpacking.unpacked_sequence;
+      open.unpacked_at = unpacking.unpacked_at;
+      openPackings.delete(key);
+    },
+    lineage: (row) => changes.lineage.push(row),
+  });
 }
 
-/** The GS1 keys a product's Digital Link path holds. */
-function identity(id: string): { gtin: string; serial: string | null; lot: string | null } {
-  const parsed = parseDigitalLinkPath(id);
-  const key = parsed.ok ? parsed.value : undefined;
+function custodyEventRow({ record, hash, offset }: StoredRecord): CustodyEventRow {
   return {
-    gtin: key && key.kind !== 'sscc' ? key.gtin : '',
-    serial: key?.kind === 'sgtin' ? key.serial : null,
-    lot: key?.kind === 'lgtin' ? key.lot : null,
+    partition: record.partition,
+    sequence: record.sequence,
+    kafka_offset: offset,
+    record_hash: hash,
+    event_id: record.eventId,
+    event_type: record.eventType,
+    occurred_at: record.occurredAt,
+    occurred_at_text: record.occurredAt,
+    recorded_at: record.recordedAt,
+    actor: record.actor,
+    subject: record.entities[0]?.id ?? '',
+    entity_ids: record.entities.map((entity) => entity.id),
+    payload: record.payload,
+  };
+}
+
+function checkpointRow({ record, offset }: StoredRecord): CheckpointRow {
+  const note = record.payload as CheckpointPayload;
+  return {
+    partition: record.partition,
+    tree_size: note.treeSize,
+    root_hash: note.rootHash,
+    head_hash: note.headHash,
+    signed_at: note.time,
+    note,
+    kafka_offset: offset,
   };
 }
 

@@ -1,3 +1,6 @@
+import type { ContainmentRow, LineageRow, ProductRow, ShipmentRow } from '../custody/events/read-model-rows.js';
+import type { CheckpointRow, CustodyEventRow, HistoryRow } from './read-model-changes.js';
+
 /**
  * The read models' tables as the code knows them (the SQL is in migrations/): their columns and
  * types, their keys, and the ledger sequence each row stands at. One description for the
@@ -36,133 +39,158 @@ export type ReadModelTableName =
   | 'checkpoints'
   | 'projection_entity_heads';
 
-const text = (name: string): Column => ({ name, sql: 'text', kind: 'text' });
-const integer = (name: string, sql = 'bigint'): Column => ({ name, sql, kind: 'number' });
-const time = (name: string): Column => ({ name, sql: 'timestamptz', kind: 'time' });
-const json = (name: string): Column => ({ name, sql: 'jsonb', kind: 'json' });
+/** A column of a given name, by its SQL type. */
+type ColumnOf = (name: string) => Column;
+
+const text: ColumnOf = (name) => ({ name, sql: 'text', kind: 'text' });
+const uuid: ColumnOf = (name) => ({ name, sql: 'uuid', kind: 'text' });
+const int: ColumnOf = (name) => ({ name, sql: 'integer', kind: 'number' });
+const bigint: ColumnOf = (name) => ({ name, sql: 'bigint', kind: 'number' });
+const numeric: ColumnOf = (name) => ({ name, sql: 'numeric', kind: 'number' });
+const time: ColumnOf = (name) => ({ name, sql: 'timestamptz', kind: 'time' });
+const json: ColumnOf = (name) => ({ name, sql: 'jsonb', kind: 'json' });
+const texts: ColumnOf = (name) => ({ name, sql: 'text[]', kind: 'texts' });
+
+/**
+ * A table whose rows are `Row`s: one column for each member of the row type, in this order, so
+ * a column the row types gain (or lose) and the table do not fails to compile.
+ */
+function table<Row>(
+  name: ReadModelTableName,
+  columns: { readonly [C in keyof Row & string]-?: ColumnOf },
+  key: readonly (keyof Row & string)[],
+  sequence: (keyof Row & string) | null,
+): ReadModelTable {
+  return {
+    name,
+    columns: Object.entries<ColumnOf>(columns).map(([column, of]) => of(column)),
+    key,
+    sequence,
+  };
+}
 
 export const READ_MODEL: { readonly [T in ReadModelTableName]: ReadModelTable } = {
-  custody_events: {
-    name: 'custody_events',
-    columns: [
-      integer('partition', 'integer'),
-      integer('sequence'),
-      integer('kafka_offset'),
-      text('record_hash'),
-      { name: 'event_id', sql: 'uuid', kind: 'text' },
-      text('event_type'),
-      time('occurred_at'),
-      text('occurred_at_text'),
-      time('recorded_at'),
-      text('actor'),
-      text('subject'),
-      { name: 'entity_ids', sql: 'text[]', kind: 'texts' },
-      json('payload'),
-    ],
-    key: ['partition', 'sequence'],
-    sequence: 'sequence',
-  },
-  entity_history: {
-    name: 'entity_history',
-    columns: [
-      text('entity_id'),
-      integer('partition', 'integer'),
-      integer('sequence'),
-      time('occurred_at'),
-      text('event_type'),
-      { name: 'parties', sql: 'text[]', kind: 'texts' },
-      text('via'),
-      text('previous_hash'),
-    ],
-    key: ['entity_id', 'partition', 'sequence'],
-    sequence: 'sequence',
-  },
-  products: {
-    name: 'products',
-    columns: [
-      text('id'),
-      text('gtin'),
-      text('serial'),
-      text('lot'),
-      text('name'),
-      json('attributes'),
-      text('owner'),
-      text('origin'),
-      time('commissioned_at'),
-      text('status'),
-      text('reason'),
-      text('holder'),
-      text('location'),
-      text('shipment'),
-      integer('partition', 'integer'),
-      integer('last_sequence'),
-      { name: 'quantity', sql: 'numeric', kind: 'number' },
-      text('uom'),
-    ],
-    key: ['id'],
-    sequence: 'last_sequence',
-  },
-  shipments: {
-    name: 'shipments',
-    columns: [
-      text('id'),
-      text('sscc'),
-      text('owner'),
-      text('origin'),
-      text('destination'),
-      text('consignee'),
-      time('created_at'),
-      text('status'),
-      text('holder'),
-      text('location'),
-      integer('partition', 'integer'),
-      integer('last_sequence'),
-    ],
-    key: ['id'],
-    sequence: 'last_sequence',
-  },
-  containment: {
-    name: 'containment',
-    columns: [
-      text('shipment_id'),
-      text('product_id'),
-      integer('packed_sequence'),
-      time('packed_at'),
-      integer('unpacked_sequence'),
-      time('unpacked_at'),
-      integer('partition', 'integer'),
-    ],
-    key: ['shipment_id', 'product_id', 'packed_sequence'],
-    sequence: 'packed_sequence',
-  },
-  lineage: {
-    name: 'lineage',
-    columns: [text('input_id'), text('output_id'), integer('partition', 'integer'), integer('sequence'), time('occurred_at')],
-    key: ['input_id', 'output_id', 'partition', 'sequence'],
-    sequence: 'sequence',
-  },
-  checkpoints: {
-    name: 'checkpoints',
-    columns: [
-      integer('partition', 'integer'),
-      integer('tree_size'),
-      text('root_hash'),
-      text('head_hash'),
-      text('signed_at'),
-      json('note'),
-      integer('kafka_offset'),
-    ],
-    key: ['partition', 'tree_size'],
+  custody_events: table<CustodyEventRow>(
+    'custody_events',
+    {
+      partition: int,
+      sequence: bigint,
+      kafka_offset: bigint,
+      record_hash: text,
+      event_id: uuid,
+      event_type: text,
+      occurred_at: time,
+      occurred_at_text: text,
+      recorded_at: time,
+      actor: text,
+      subject: text,
+      entity_ids: texts,
+      payload: json,
+    },
+    ['partition', 'sequence'],
+    'sequence',
+  ),
+  entity_history: table<HistoryRow>(
+    'entity_history',
+    {
+      entity_id: text,
+      partition: int,
+      sequence: bigint,
+      occurred_at: time,
+      event_type: text,
+      parties: texts,
+      via: text,
+      previous_hash: text,
+    },
+    ['entity_id', 'partition', 'sequence'],
+    'sequence',
+  ),
+  products: table<ProductRow>(
+    'products',
+    {
+      id: text,
+      gtin: text,
+      serial: text,
+      lot: text,
+      name: text,
+      attributes: json,
+      owner: text,
+      origin: text,
+      commissioned_at: time,
+      status: text,
+      reason: text,
+      holder: text,
+      location: text,
+      shipment: text,
+      partition: int,
+      last_sequence: bigint,
+      quantity: numeric,
+      uom: text,
+    },
+    ['id'],
+    'last_sequence',
+  ),
+  shipments: table<ShipmentRow>(
+    'shipments',
+    {
+      id: text,
+      sscc: text,
+      owner: text,
+      origin: text,
+      destination: text,
+      consignee: text,
+      created_at: time,
+      status: text,
+      holder: text,
+      location: text,
+      partition: int,
+      last_sequence: bigint,
+    },
+    ['id'],
+    'last_sequence',
+  ),
+  containment: table<ContainmentRow>(
+    'containment',
+    {
+      shipment_id: text,
+      product_id: text,
+      packed_sequence: bigint,
+      packed_at: time,
+      unpacked_sequence: bigint,
+      unpacked_at: time,
+      partition: int,
+    },
+    ['shipment_id', 'product_id', 'packed_sequence'],
+    'packed_sequence',
+  ),
+  lineage: table<LineageRow>(
+    'lineage',
+    { input_id: text, output_id: text, partition: int, sequence: bigint, occurred_at: time },
+    ['input_id', 'output_id', 'partition', 'sequence'],
+    'sequence',
+  ),
+  checkpoints: table<CheckpointRow>(
+    'checkpoints',
+    {
+      partition: int,
+      tree_size: bigint,
+      root_hash: text,
+      head_hash: text,
+      signed_at: text,
+      note: json,
+      kafka_offset: bigint,
+    },
+    ['partition', 'tree_size'],
     // A checkpoint's sequence is its tree size.
-    sequence: 'tree_size',
-  },
+    'tree_size',
+  ),
   // The projector's own bookkeeping: each entity's last record hash, which it resumes verifying with.
-  projection_entity_heads: {
-    name: 'projection_entity_heads',
-    columns: [integer('partition', 'integer'), text('entity_id'), text('record_hash')],
-    key: ['partition', 'entity_id'],
-    sequence: null,
-  },
+  projection_entity_heads: table<{ partition: number; entity_id: string; record_hash: string }>(
+    'projection_entity_heads',
+    { partition: int, entity_id: text, record_hash: text },
+    ['partition', 'entity_id'],
+    null,
+  ),
 };
 
 /** `(a, b, …)`: the columns of a table, for an INSERT. */
@@ -173,4 +201,19 @@ export function columnList(table: ReadModelTable): string {
 /** `x(a text, b bigint, …)`: the record type jsonb_to_recordset reads the table's rows as. */
 export function recordType(table: ReadModelTable, alias = 'x'): string {
   return `${alias}(${table.columns.map((column) => `${column.name} ${column.sql}`).join(', ')})`;
+}
+
+/**
+ * `a, to_json(b) #>> '{}' AS "b", c::float8 AS "c", …`: a table's columns as rows are read back,
+ * instants as PostgreSQL writes them in JSON and bigints and numerics as JavaScript numbers, each
+ * under the name `as` gives it (its own by default).
+ */
+export function selectList(table: ReadModelTable, as: (column: string) => string = (column) => column): string {
+  return table.columns
+    .map(({ name, sql, kind }) => {
+      const value =
+        kind === 'time' ? `to_json(${name}) #>> '{}'` : kind === 'number' && sql !== 'integer' ? `${name}::float8` : name;
+      return value === name && as(name) === name ? name : `${value} AS "${as(name)}"`;
+    })
+    .join(', ');
 }

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { READ_MODEL, type ReadModelTable, selectList } from '../projection/read-model-schema.js';
 
 /**
  * The provenance questions, answered from the read models (migrations/*-read-models.ts); every
@@ -36,25 +37,23 @@ export interface TracedProduct {
   readonly holders: string[];
 }
 
+const camelCase = (column: string) => column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
 export class ProvenanceQueries {
   constructor(private readonly dataSource: DataSource) {}
 
   async product(id: string): Promise<Record<string, unknown> | undefined> {
-    const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT id, gtin, serial, lot, name, attributes, owner, origin, to_json(commissioned_at) #>> '{}' AS "commissionedAt",
-              status, reason, holder, location, shipment, partition, last_sequence::float8 AS "lastSequence",
-              quantity::float8 AS quantity, uom
-         FROM products WHERE id = $1`,
-      [id],
-    );
-    return rows[0];
+    return this.row(READ_MODEL.products, id);
   }
 
   async shipment(id: string): Promise<Record<string, unknown> | undefined> {
+    return this.row(READ_MODEL.shipments, id);
+  }
+
+  /** A product's or shipment's row, every column under its name in the API (commissioned_at: commissionedAt). */
+  private async row(table: ReadModelTable, id: string): Promise<Record<string, unknown> | undefined> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT id, sscc, owner, origin, destination, consignee, to_json(created_at) #>> '{}' AS "createdAt", status,
-              holder, location, partition, last_sequence::float8 AS "lastSequence"
-         FROM shipments WHERE id = $1`,
+      `SELECT ${selectList(table, camelCase)} FROM ${table.name} WHERE id = $1`,
       [id],
     );
     return rows[0];
