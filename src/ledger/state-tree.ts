@@ -122,7 +122,8 @@ export class StateTree {
     const bytes = this.store.node(path);
     if (!bytes) throw new StateTreeIntegrityError(`the node at path "${path}" is missing`);
     const node = decodeNode(bytes);
-    if (!equal(nodeHash(node), expected)) throw new StateTreeIntegrityError(`the node at path "${path}" is not the one committed to`);
+    if (!equal(nodeHash(node), expected))
+      throw new StateTreeIntegrityError(`the node at path "${path}" is not the one committed to`);
     return node;
   }
 
@@ -183,7 +184,8 @@ export class StateTree {
       return this.split(path, depth, [...kept, ...changes], writes);
     }
     if (current === null) {
-      if (changes.length === 1) return this.put(path, { kind: 'leaf', ...(changes[0] as Leaf) }, writes);
+      const [only] = changes;
+      if (changes.length === 1 && only) return this.put(path, { kind: 'leaf', key: only.key, valueHash: only.valueHash }, writes);
       return this.split(path, depth, changes, writes);
     }
     const children = [...current.children];

@@ -44,12 +44,7 @@ function partsOf(record: LedgerRecord, payload: CustodyTransformedPayload): { in
 /** The product a `quantities` entry is for. */
 const productOf = (entry: unknown): unknown => (entry as { product?: unknown } | null)?.product;
 
-/** The quantity the payload names for one of the transformation's products (the first, if it names two), or null. */
-function quantityFor(payload: CustodyTransformedPayload, product: string): Quantity | null {
-  return quantityIn(payload.quantities.find((entry) => productOf(entry) === product));
-}
-
-/** quantityFor every product at once, in one pass over a payload that may name thousands. */
+/** The quantity the payload names for each product (the first, if it names one twice), found in one pass over a payload that may name thousands. */
 function quantitiesOf(payload: CustodyTransformedPayload): (product: string) => Quantity | null {
   const entries = new Map<unknown, unknown>();
   for (const entry of payload.quantities) if (!entries.has(productOf(entry))) entries.set(productOf(entry), entry);
@@ -75,11 +70,31 @@ function made(payload: CustodyTransformedPayload, quantity: Quantity | null): Pr
   return { kind: 'product', status: 'active', holder: payload.party, location: payload.location, shipment: null, quantity };
 }
 
+/** What evolve needs of a record, read once per record: a transformation names thousands of entities, each folded apart. */
+interface Reading {
+  readonly payload: CustodyTransformedPayload;
+  readonly inputs: ReadonlySet<string>;
+  readonly outputs: ReadonlySet<string>;
+  readonly quantity: (product: string) => Quantity | null;
+}
+
+const readings = new WeakMap<LedgerRecord, Reading>();
+
+function readingOf(record: LedgerRecord): Reading {
+  let reading = readings.get(record);
+  if (!reading) {
+    const payload = payloadOf(record);
+    const { inputs, outputs } = partsOf(record, payload);
+    reading = { payload, inputs: new Set(inputs), outputs: new Set(outputs), quantity: quantitiesOf(payload) };
+    readings.set(record, reading);
+  }
+  return reading;
+}
+
 function evolve(state: EntityState | undefined, record: LedgerRecord, entityId: string): EntityState | undefined {
-  const payload = payloadOf(record);
-  const { inputs, outputs } = partsOf(record, payload);
-  if (inputs.includes(entityId) && state?.kind === 'product') return consumption(state, quantityFor(payload, entityId)).state;
-  return outputs.includes(entityId) ? made(payload, quantityFor(payload, entityId)) : state;
+  const { payload, inputs, outputs, quantity } = readingOf(record);
+  if (inputs.has(entityId) && state?.kind === 'product') return consumption(state, quantity(entityId)).state;
+  return outputs.has(entityId) ? made(payload, quantity(entityId)) : state;
 }
 
 /**
