@@ -14,6 +14,16 @@
  *                 — plain TypeScript, no framework, nothing from outside its own folder.
  */
 const CAPABILITIES = '^src/(custody|projection|provenance|verification|ledger-module|epcis)/';
+/**
+ * What a capability offers the others; everything else in its folder is its own. (The edge may
+ * import anything: it builds and wires the parts.)
+ */
+const PUBLIC_APIS = [
+  '^src/custody/events/index\\.ts$', // what each custody event type means: state and read-model rows
+  '^src/custody/custody-state\\.ts$', // the writer's fold of custody state
+  '^src/projection/index\\.ts$', // the projector's fold and row writes, the read-model schema
+  '^src/ledger-module/ledger-parts\\.ts$', // the ledger's parts built from the configuration
+];
 /** Specs test a part from outside (with test/support): the layers are about the shipped code. */
 const SPECS = '\\.spec\\.ts$';
 
@@ -78,6 +88,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/projection/', pathNot: SPECS },
       to: { path: '^src/(provenance|verification)/' },
+    },
+    {
+      name: 'capabilities-use-each-others-public-api',
+      comment: "A capability imports another's public API (PUBLIC_APIS), never its internals.",
+      severity: 'error',
+      from: { path: '^src/(custody|projection|provenance|verification|ledger-module|epcis)/', pathNot: SPECS },
+      to: { path: CAPABILITIES, pathNot: ['^src/$1/', ...PUBLIC_APIS] },
     },
     {
       name: 'no-folder-cycles',

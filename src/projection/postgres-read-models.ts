@@ -1,5 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import type { ProductRow, ShipmentRow } from '../custody/events/read-model-rows.js';
+import type { ProductRow, ShipmentRow } from '../custody/events/index.js';
 import { isProductId, isShipmentId } from '../gs1/digital-link.js';
 import type { ChainBreak, ChainHead } from '../ledger/chain-verifier.js';
 import type { SignedCheckpoint } from '../ledger/checkpoint-note.js';

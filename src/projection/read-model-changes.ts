@@ -1,12 +1,5 @@
 import { eventTypeOf, UNKNOWN_EVENT_TYPE } from '../custody/events/index.js';
-import type {
-  ContainmentRow,
-  LineageRow,
-  ProductRow,
-  ReadModelRows,
-  ShipmentRow,
-  Unpacking,
-} from '../custody/events/read-model-rows.js';
+import type { ContainmentRow, LineageRow, ProductRow, ReadModelRows, ShipmentRow, Unpacking } from '../custody/events/index.js';
 import { isProductId, isShipmentId } from '../gs1/digital-link.js';
 import type { Hash } from '../ledger/hashing.js';
 import { CHECKPOINT_EVENT, type CheckpointPayload, type StoredRecord } from '../ledger/ledger-record.js';

@@ -1,4 +1,4 @@
-import type { ContainmentRow, LineageRow, ProductRow, ShipmentRow } from '../custody/events/read-model-rows.js';
+import type { ContainmentRow, LineageRow, ProductRow, ShipmentRow } from '../custody/events/index.js';
 import type { CheckpointRow, CustodyEventRow, HistoryRow } from './read-model-changes.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { READ_MODEL, type ReadModelTable, selectList } from '../projection/read-model-schema.js';
+import { READ_MODEL, type ReadModelTable, selectList } from '../projection/index.js';
 
 /**
  * The provenance questions, answered from the read models (migrations/*-read-models.ts); every

@@ -22,7 +22,7 @@ import {
   scanPartition,
 } from './partition-scan.js';
 import { expectedProductRows, type ReadModelSource, rowFindings } from './read-model-check.js';
-import type { ReadModelTableName } from '../projection/read-model-schema.js';
+import type { ReadModelTableName } from '../projection/index.js';
 import type { Witness } from './witness.js';
 
 /** Findings of these kinds leave the history unproven rather than disproven. */

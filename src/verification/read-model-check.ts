@@ -1,8 +1,7 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import { canonicalize } from '../ledger/canonical-json.js';
 import type { StoredRecord } from '../ledger/ledger-record.js';
-import { foldBatch } from '../projection/read-model-changes.js';
-import { READ_MODEL, type ReadModelTable, type ReadModelTableName } from '../projection/read-model-schema.js';
+import { foldBatch, READ_MODEL, type ReadModelTable, type ReadModelTableName } from '../projection/index.js';
 import type { Finding } from './attestation.js';
 
 /**

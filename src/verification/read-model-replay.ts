@@ -1,8 +1,6 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { StoredRecord } from '../ledger/ledger-record.js';
-import { loadRows, type TableNames, writeRows } from '../projection/postgres-read-models.js';
-import { foldBatch } from '../projection/read-model-changes.js';
-import { READ_MODEL, type ReadModelTableName } from '../projection/read-model-schema.js';
+import { loadRows, type TableNames, writeRows, foldBatch, READ_MODEL, type ReadModelTableName } from '../projection/index.js';
 import type { Finding } from './attestation.js';
 import { type ProjectionPosition, ReadModelSource, type Row, rowDifference } from './read-model-check.js';
 

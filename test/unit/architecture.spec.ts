@@ -82,6 +82,11 @@ describe('the dependency rules', () => {
       ['src/projection/projector.ts', 'src/provenance/queries.ts'],
     ],
     [
+      'capabilities-use-each-others-public-api',
+      { 'src/verification/audit.ts': ['../projection/postgres-read-models.js'], 'src/projection/postgres-read-models.ts': [] },
+      ['src/verification/audit.ts', 'src/projection/postgres-read-models.ts'],
+    ],
+    [
       'no-module-cycles',
       { 'src/custody/a.ts': ['./b.js'], 'src/custody/b.ts': ['./a.js'] },
       ['src/custody/a.ts', 'src/custody/b.ts'],
@@ -93,6 +98,16 @@ describe('the dependency rules', () => {
     ],
   ])('%s fails on a tree that breaks it', async (rule, files, [from, to]) => {
     expect(await violationsOf(files)).toContainEqual([rule, from, to]);
+  });
+
+  it("lets a capability import another's public API", async () => {
+    expect(
+      await violationsOf({
+        'src/verification/audit.ts': ['../projection/index.js'],
+        'src/projection/index.ts': ['./postgres-read-models.js'],
+        'src/projection/postgres-read-models.ts': [],
+      }),
+    ).toEqual([]);
   });
 
   it('no-folder-cycles fails on two folders that depend on each other, with no file cycle', async () => {

@@ -21,6 +21,8 @@ import { shipmentPacked } from './shipment-packed.js';
 import { shipmentReceived } from './shipment-received.js';
 import { shipmentUnpacked } from './shipment-unpacked.js';
 
+export type { ContainmentRow, LineageRow, ProductRow, ReadModelRows, ShipmentRow, Unpacking } from './read-model-rows.js';
+
 export {
   custodyHandover,
   custodyInspected,
