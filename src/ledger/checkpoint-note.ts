@@ -1,6 +1,6 @@
-import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { ed25519Signer, type Ed25519Signer, ed25519Verifier, type Ed25519Verify, randomSeed } from './platform/ed25519.js';
+import { sha256 } from './platform/sha256.js';
 import type { Hash } from './hashing.js';
 
 /**
@@ -33,48 +33,20 @@ export interface SignedCheckpoint extends Checkpoint {
 const ED25519 = 0x01;
 const KEY_NAME = /^[^\s+]+$/;
 
-/**
- * Ed25519 (RFC 8032) by node:crypto, that is OpenSSL: signing is deterministic, so the
- * signatures are the same bytes any RFC 8032 implementation makes, and OpenSSL verifies them as
- * RFC 8032 says (a non-canonical S is refused). It signs about 20 times and verifies about 15
- * times faster than @noble/curves on this project's machines (docs/PERFORMANCE.md), and every
- * batch of the ledger carries a checkpoint that the writer signs and that every reader verifies.
- * The DER prefixes wrap a raw 32-byte key as PKCS #8 and SPKI (RFC 8410).
- */
-const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
-
-function ed25519PrivateKey(secretKey: Uint8Array): KeyObject {
-  return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, secretKey]), format: 'der', type: 'pkcs8' });
-}
-
-function ed25519PublicKey(publicKey: Uint8Array): KeyObject {
-  try {
-    return createPublicKey({ key: Buffer.concat([SPKI_ED25519, publicKey]), format: 'der', type: 'spki' });
-  } catch (error) {
-    throw new CheckpointFormatError(`not an Ed25519 public key: ${(error as Error).message}`);
-  }
-}
-
-function ed25519Sign(message: Uint8Array, key: KeyObject): Uint8Array {
-  return new Uint8Array(sign(null, message, key));
-}
-
-function ed25519Verify(signature: Uint8Array, message: Uint8Array, key: KeyObject): boolean {
-  return signature.length === 64 && verify(null, message, key, signature);
-}
-
 export class CheckpointFormatError extends Error {
   override name = 'CheckpointFormatError';
 }
 
+/** Standard base64 (RFC 4648 §4) without Buffer, so the module also runs in a browser. */
 function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64');
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
 }
 
 function fromBase64(text: string): Uint8Array {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw new CheckpointFormatError(`not base64: ${text}`);
-  return new Uint8Array(Buffer.from(text, 'base64'));
+  return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
 }
 
 export function checkpointOrigin(ledgerId: string, partition: number): string {
@@ -88,10 +60,7 @@ export function checkpointOrigin(ledgerId: string, partition: number): string {
  * with version 8 and the RFC 9562 variant.
  */
 export function checkpointEventId(checkpoint: Checkpoint): string {
-  const digest = sha256(concatBytes(utf8ToBytes('custodian.ledger.checkpoint.v1\0'), utf8ToBytes(noteText(checkpoint)))).slice(
-    0,
-    16,
-  );
+  const digest = sha256(utf8ToBytes('custodian.ledger.checkpoint.v1\0'), utf8ToBytes(noteText(checkpoint))).slice(0, 16);
   digest[6] = ((digest[6] ?? 0) & 0x0f) | 0x80;
   digest[8] = ((digest[8] ?? 0) & 0x3f) | 0x80;
   const hex = bytesToHex(digest);
@@ -106,14 +75,14 @@ export function noteText(checkpoint: Checkpoint): string {
 }
 
 export function keyIdOf(keyName: string, publicKey: Uint8Array): string {
-  return bytesToHex(sha256(concatBytes(utf8ToBytes(keyName), Uint8Array.of(0x0a, ED25519), publicKey)).slice(0, 4));
+  return bytesToHex(sha256(utf8ToBytes(keyName), Uint8Array.of(0x0a, ED25519), publicKey).slice(0, 4));
 }
 
 /** A writer's Ed25519 key: signs checkpoints. The secret never leaves this object. */
 export class CheckpointSigner {
   readonly publicKey: Uint8Array;
   readonly keyId: string;
-  private readonly secretKey: KeyObject;
+  private readonly signer: Ed25519Signer;
 
   constructor(
     readonly keyName: string,
@@ -121,13 +90,13 @@ export class CheckpointSigner {
   ) {
     if (!KEY_NAME.test(keyName)) throw new CheckpointFormatError(`key name ${JSON.stringify(keyName)} holds space or +`);
     if (secretKey.length !== 32) throw new CheckpointFormatError('an Ed25519 secret key is 32 bytes');
-    this.secretKey = ed25519PrivateKey(secretKey);
-    this.publicKey = new Uint8Array(createPublicKey(this.secretKey).export({ format: 'der', type: 'spki' }).subarray(-32));
+    this.signer = ed25519Signer(secretKey);
+    this.publicKey = this.signer.publicKey;
     this.keyId = keyIdOf(keyName, this.publicKey);
   }
 
   static generateSecretKey(): Uint8Array {
-    return new Uint8Array(randomBytes(32));
+    return randomSeed();
   }
 
   /** The verifier key in signed-note form: <name>+<hex key id>+<base64(0x01 || public key)>. */
@@ -141,12 +110,12 @@ export class CheckpointSigner {
    * starts with its origin, `custodian/...`).
    */
   signMessage(message: Uint8Array): string {
-    return base64(ed25519Sign(message, this.secretKey));
+    return base64(this.signer.sign(message));
   }
 
   sign(checkpoint: Checkpoint): SignedCheckpoint {
     const text = noteText(checkpoint);
-    const signature = ed25519Sign(utf8ToBytes(text), this.secretKey);
+    const signature = this.signer.sign(utf8ToBytes(text));
     const line = `\u2014 ${this.keyName} ${base64(concatBytes(hexToBytes(this.keyId), signature))}\n`;
     return { ...checkpoint, keyName: this.keyName, keyId: this.keyId, signature: base64(signature), note: `${text}\n${line}` };
   }
@@ -155,7 +124,7 @@ export class CheckpointSigner {
 /** Who may sign checkpoints: a key name and its Ed25519 public key. */
 export class CheckpointVerifier {
   readonly keyId: string;
-  private readonly key: KeyObject;
+  private readonly verify: Ed25519Verify;
 
   constructor(
     readonly keyName: string,
@@ -163,7 +132,11 @@ export class CheckpointVerifier {
   ) {
     if (publicKey.length !== 32) throw new CheckpointFormatError('an Ed25519 public key is 32 bytes');
     this.keyId = keyIdOf(keyName, publicKey);
-    this.key = ed25519PublicKey(publicKey);
+    try {
+      this.verify = ed25519Verifier(publicKey);
+    } catch (error) {
+      throw new CheckpointFormatError(`not an Ed25519 public key: ${(error as Error).message}`);
+    }
   }
 
   static fromVerifierKey(vkey: string): CheckpointVerifier {
@@ -194,7 +167,7 @@ export class CheckpointVerifier {
       return false;
     }
     if (raw.length !== 64 || base64(raw) !== signature) return false;
-    return ed25519Verify(raw, message, this.key);
+    return this.verify(raw, message);
   }
 
   /**
@@ -229,7 +202,7 @@ export class CheckpointVerifier {
     if (base64(signature) !== checkpoint.signature || checkpoint.keyId !== this.keyId) {
       return 'the signature fields do not match the signature line';
     }
-    const valid = ed25519Verify(signature, utf8ToBytes(text), this.key);
+    const valid = this.verify(signature, utf8ToBytes(text));
     return valid ? undefined : 'the Ed25519 signature does not verify';
   }
 }

@@ -1,5 +1,5 @@
-import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { sha256 } from './platform/sha256.js';
 
 /**
  * Domain separation (docs/ledger-format.md, "Record hash"): a record hash can never be
@@ -14,5 +14,5 @@ export const HASH_PATTERN = /^[0-9a-f]{64}$/;
 
 /** SHA-256 over the domain-separation prefix and the record's canonical bytes. */
 export function recordHash(canonical: Uint8Array): Hash {
-  return bytesToHex(sha256.create().update(RECORD_HASH_PREFIX).update(canonical).digest());
+  return bytesToHex(sha256(RECORD_HASH_PREFIX, canonical));
 }

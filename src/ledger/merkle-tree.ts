@@ -1,5 +1,5 @@
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { sha256 } from './platform/sha256.js';
 import type { Hash } from './hashing.js';
 
 /**
@@ -12,11 +12,11 @@ const NODE = Uint8Array.of(0x01);
 const EMPTY_ROOT = bytesToHex(sha256(new Uint8Array(0)));
 
 export function leafHash(recordHash: Hash): Uint8Array {
-  return sha256(concatBytes(LEAF, hexToBytes(recordHash)));
+  return sha256(LEAF, hexToBytes(recordHash));
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256(concatBytes(NODE, left, right));
+  return sha256(NODE, left, right);
 }
 
 /**

@@ -1,5 +1,5 @@
-import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
+import { sha256 } from './platform/sha256.js';
 
 /**
  * Which ledger partition an entity's records go to (docs/ledger-format.md, "Partitions"):

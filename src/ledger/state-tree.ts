@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 as sha256Of } from './platform/sha256.js';
 
 /**
  * An authenticated map from 32-byte keys to values: a 16-ary Merkle radix tree over the keys'
@@ -51,11 +51,7 @@ interface Branch {
 
 type TreeNode = Leaf | Branch;
 
-const sha256 = (...parts: Uint8Array[]): Uint8Array => {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return new Uint8Array(hash.digest());
-};
+const sha256 = sha256Of;
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
