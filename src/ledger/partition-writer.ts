@@ -17,6 +17,7 @@ import {
   type GenesisPayload,
   type EntityStateModel,
   type LedgerRecord,
+  REQUEST_DIGEST,
   type StoredRecord,
   WRITER_ACTOR,
 } from './ledger-record.js';
@@ -102,9 +103,6 @@ interface IndexedEvent {
   readonly requestDigest: string;
   readonly receipt: AppendReceipt;
 }
-
-/** The payload member that marks a record as the outcome of one identifiable request. */
-export const REQUEST_DIGEST = 'requestDigest';
 
 function requestDigestOf(payload: LedgerRecord['payload']): string | undefined {
   const digest = payload[REQUEST_DIGEST];
