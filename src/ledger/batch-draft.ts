@@ -39,8 +39,7 @@ export interface AcceptedGroup {
  */
 export class BatchDraft {
   readonly accepted: AcceptedGroup[] = [];
-  /** The batch's closing checkpoint, once sealed. */
-  checkpoint: DraftedRecord | null = null;
+  private closing: DraftedRecord | null = null;
   private readonly states = new Map<string, unknown>();
   private readonly eventIds = new Set<string>();
 
@@ -48,6 +47,11 @@ export class BatchDraft {
     readonly chain: ChainDraft,
     private readonly context: BatchDraftContext,
   ) {}
+
+  /** The batch's closing checkpoint, once sealed. */
+  get checkpoint(): DraftedRecord | null {
+    return this.closing;
+  }
 
   /** The entity states the batch leaves, to take as committed once Kafka committed it. */
   get draftedStates(): ReadonlyMap<string, unknown> {
@@ -71,8 +75,8 @@ export class BatchDraft {
 
   /** Ends the batch with its signed checkpoint. */
   seal(signer: CheckpointSigner): DraftedRecord {
-    this.checkpoint = this.chain.checkpoint(signer);
-    return this.checkpoint;
+    this.closing = this.chain.checkpoint(signer);
+    return this.closing;
   }
 
   /** The batch's Kafka records, each keyed by its first entity (the writer's own by `partitionKey`). */
