@@ -9,7 +9,7 @@ import type { PartitionLog } from './ports.js';
 export interface PartitionRecoveryOptions {
   readonly ledgerId: string;
   readonly partition: number;
-  /** Whose checkpoints the partition holds: the verifier checks them with its public key. */
+  /** Signs the writer's checkpoints; recovery checks the partition's with its public key. */
   readonly signer: CheckpointSigner;
   readonly log: PartitionLog;
   /** How entity state follows from records, for preconditions; none keeps no state. */
