@@ -26,14 +26,17 @@ export interface HeldVerdict {
   readonly checkpoint: WaitingRecord;
 }
 
-/** Step 1: the record decoded (§2.1) and hashed (§3), or the **malformed** finding. */
-export function readRecord(offset: string, bytes: Uint8Array): { readonly entry: WaitingRecord } | { readonly finding: Finding } {
+/**
+ * Step 1: the record decoded (§2.1) and hashed (§3), or the **malformed** finding (told apart
+ * by `kind`; no wrapper object, as this runs for every record read).
+ */
+export function readRecord(offset: string, bytes: Uint8Array): WaitingRecord | Finding {
   try {
     const { record, hash } = decodeRecord(bytes);
-    return { entry: { offset, record, hash } };
+    return { offset, record, hash };
   } catch (error) {
     const reason = error instanceof RecordFormatError ? error.message : String(error);
-    return { finding: { kind: 'malformed', offset, sequence: null, message: `not a ledger record: ${reason}` } };
+    return { kind: 'malformed', offset, sequence: null, message: `not a ledger record: ${reason}` };
   }
 }
 
@@ -69,8 +72,9 @@ export function behindTipFinding({ offset, record, hash }: WaitingRecord, verifi
 }
 
 /** Step 4: with a verdict held, the wanted record arriving late, or the next checkpoint. */
-export function heldVerdictFinding({ offset, record, hash }: WaitingRecord, held: HeldVerdict | null): Finding | null {
+export function heldVerdictFinding(entry: WaitingRecord, held: HeldVerdict | null): Finding | null {
   if (!held) return null;
+  const { offset, record, hash } = entry;
   const { missing, wanted, checkpoint } = held;
   if (hash === wanted) {
     return {

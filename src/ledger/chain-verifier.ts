@@ -149,9 +149,8 @@ export class ChainVerifier {
   /** Steps 1 to 7 of docs/ledger-format.md §7 for the Kafka record at `offset`. */
   push(offset: string, bytes: Uint8Array): PushResult {
     if (this.broken) return { break: this.broken };
-    const read = readRecord(offset, bytes);
-    if ('finding' in read) return this.fail(read.finding);
-    const entry = read.entry;
+    const entry = readRecord(offset, bytes);
+    if ('kind' in entry) return this.fail(entry);
     const finding = this.arrivalFinding(entry);
     if (finding) return this.fail(finding);
     this.waiting.push(entry);
