@@ -1,4 +1,4 @@
-import type { ChainBreak } from './chain-verifier.js';
+import type { Finding } from './chain-break.js';
 import type { Hash } from './hashing.js';
 import { CHECKPOINT_EVENT, type LedgerRecord } from './ledger-record.js';
 import { decodeRecord, RecordFormatError } from './record-codec.js';
@@ -9,9 +9,6 @@ export interface WaitingRecord {
   readonly record: LedgerRecord;
   readonly hash: Hash;
 }
-
-/** A break as a step of docs/ledger-format.md §7 finds it; the verifier adds the partition. */
-export type Finding = Omit<ChainBreak, 'partition'>;
 
 /** The verified tip: N (the next sequence) and H (the hash of the last verified record). */
 export interface Tip {

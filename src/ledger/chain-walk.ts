@@ -1,4 +1,5 @@
-import type { Finding, HeldVerdict, Tip, WaitingRecord } from './arrival-checks.js';
+import type { Finding } from './chain-break.js';
+import type { HeldVerdict, Tip, WaitingRecord } from './arrival-checks.js';
 import type { Hash } from './hashing.js';
 import { CHECKPOINT_EVENT } from './ledger-record.js';
 

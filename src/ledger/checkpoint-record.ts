@@ -1,5 +1,6 @@
 import { checkpointEventId, type CheckpointVerifier, type SignedCheckpoint } from './checkpoint-note.js';
-import type { Finding, WaitingRecord } from './arrival-checks.js';
+import type { Finding } from './chain-break.js';
+import type { WaitingRecord } from './arrival-checks.js';
 import { HASH_PATTERN } from './hashing.js';
 import { type LedgerRecord, WRITER_ACTOR } from './ledger-record.js';
 

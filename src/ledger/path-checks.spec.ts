@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Finding, WaitingRecord } from './arrival-checks.js';
+import type { Finding } from './chain-break.js';
+import type { WaitingRecord } from './arrival-checks.js';
 import { walkBack } from './chain-walk.js';
 import type { LedgerRecord } from './ledger-record.js';
 import { firstByOffset, strayFindings } from './path-checks.js';

@@ -1,5 +1,6 @@
 import { checkpointOrigin, type SignedCheckpoint } from './checkpoint-note.js';
-import type { Finding, Tip, WaitingRecord } from './arrival-checks.js';
+import type { Finding } from './chain-break.js';
+import type { Tip, WaitingRecord } from './arrival-checks.js';
 import type { Hash } from './hashing.js';
 import { GENESIS_EVENT, WRITER_ACTOR } from './ledger-record.js';
 import type { MerkleTree } from './merkle-tree.js';
