@@ -1,9 +1,8 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { canonicalBytes, type JsonValue } from '../ledger/canonical-json.js';
-import type { AppendReceipt, AppendRequest, LedgerRecord } from '../ledger/ledger-record.js';
+import { type AppendReceipt, type AppendRequest, type LedgerRecord, REQUEST_DIGEST } from '../ledger/ledger-record.js';
 import type { Clock } from '../ledger/ports.js';
-import { REQUEST_DIGEST } from '../ledger/partition-writer.js';
 import { type CustodyCommand, EVENT_TYPE_OF, checkOccurredAt, RuleViolation, subjectOf } from './custody-decider.js';
 import { custodyAppend } from './custody-append.js';
 import { custodyStateModel } from './custody-state.js';

@@ -9,6 +9,11 @@ export const GENESIS_EVENT = 'ledger.genesis';
 export const CHECKPOINT_EVENT = 'ledger.checkpoint';
 /** The actor of the writer's own records (genesis and checkpoints). */
 export const WRITER_ACTOR = 'custodian-writer';
+/**
+ * The payload member that names the request a record came from, so that a retry of it is
+ * answered with the recorded receipt (docs/ledger-format.md §8, "Request digest").
+ */
+export const REQUEST_DIGEST = 'requestDigest';
 
 /** An entity a record touches, with the hash of that entity's previous record (null: first). */
 export interface EntityLink {

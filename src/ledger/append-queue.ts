@@ -1,0 +1,118 @@
+import type { AppendReceipt, AppendRequest } from './ledger-record.js';
+
+/** Requests appended together: all of them in one transaction, in order, or none. */
+export interface WaitingGroup {
+  readonly requests: readonly AppendRequest[];
+  resolve(receipts: AppendReceipt[]): void;
+  reject(error: Error): void;
+}
+
+export interface AppendQueueLimits {
+  /** Most appends one transaction carries (the checkpoint comes on top). */
+  readonly maxBatch: number;
+  /**
+   * Most bytes of records one transaction carries: Kafka refuses a produce request larger than
+   * the topic's max.message.bytes (1 MiB by default). A group that would not fit waits for the
+   * next transaction; one that fits in none is refused. Default 900,000.
+   */
+  readonly maxBatchBytes?: number;
+}
+
+/** What the queue hands its batches to: the writer, which commits each as one transaction. */
+export interface BatchCommitter {
+  /** Commits one batch, and answers every group of it (or puts some back). */
+  commit(groups: readonly WaitingGroup[]): Promise<void>;
+  /** Whether the writer takes appends: while it does not, what waits is refused. */
+  takesAppends(): boolean;
+  /** What a group gets that the writer no longer takes. */
+  refusal(): Error;
+}
+
+/** Where a group goes, once its records are drafted after those of the groups before it. */
+export type Placement = 'in-batch' | 'next-batch' | 'too-large';
+
+/** Room kept in every transaction for its checkpoint record. */
+const CHECKPOINT_RESERVE_BYTES = 2048;
+
+/**
+ * The groups waiting for a transaction, handed to the writer one batch at a time: groups that
+ * arrive while a batch is being committed form the next one (group commit). The rules that
+ * cut batches (docs/ledger-format.md §8, "Groups"): a batch holds at most maxBatch appends and
+ * maxBatchBytes of records; a group is never split, so one larger than maxBatch goes alone;
+ * a group that would not fit waits for the next batch, ahead of every group that came later.
+ * A group's bytes are known only once its records are built, so the draft asks `place`.
+ */
+export class AppendQueue {
+  /** Bytes of records a transaction holds besides its checkpoint. */
+  readonly roomBytes: number;
+  private readonly waiting: WaitingGroup[] = [];
+  private pumping = false;
+  private drained: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly limits: AppendQueueLimits,
+    private readonly committer: BatchCommitter,
+  ) {
+    this.roomBytes = (limits.maxBatchBytes ?? 900_000) - CHECKPOINT_RESERVE_BYTES;
+  }
+
+  /** Queues a group, and starts committing batches unless a batch is being committed already. */
+  add(group: WaitingGroup): void {
+    this.waiting.push(group);
+    if (!this.pumping) {
+      this.pumping = true;
+      this.drained = this.pump();
+    }
+  }
+
+  /** Resolves once no batch is being committed. */
+  idle(): Promise<void> {
+    return this.drained;
+  }
+
+  /**
+   * Commits batches until none waits. `pumping` is cleared in the same tick as the last look
+   * at the queue, so a group can never be left waiting with no pump running.
+   */
+  private async pump(): Promise<void> {
+    try {
+      while (this.waiting.length > 0 && this.committer.takesAppends()) {
+        await this.committer.commit(this.takeBatch());
+      }
+      if (!this.committer.takesAppends()) this.rejectAll(() => this.committer.refusal());
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** The waiting groups that fit in maxBatch appends, in order; at least one. */
+  takeBatch(): WaitingGroup[] {
+    let count = 0;
+    let take = 0;
+    for (const group of this.waiting) {
+      if (take > 0 && count + group.requests.length > this.limits.maxBatch) break;
+      count += group.requests.length;
+      take += 1;
+    }
+    return this.waiting.splice(0, take);
+  }
+
+  /**
+   * Whether a group whose records bring the batch to `bytes` goes in it, waits for the next
+   * one (groups before it are in this one), or fits in no transaction (`first`: it is alone).
+   */
+  place(bytes: number, first: boolean): Placement {
+    if (bytes <= this.roomBytes) return 'in-batch';
+    return first ? 'too-large' : 'next-batch';
+  }
+
+  /** Groups taken but left out of the transaction go first in the next one, in their order. */
+  putBack(groups: readonly WaitingGroup[]): void {
+    this.waiting.unshift(...groups);
+  }
+
+  /** Empties the queue, rejecting each group with the error `refusal` gives it. */
+  rejectAll(refusal: () => Error): void {
+    for (const group of this.waiting.splice(0)) group.reject(refusal());
+  }
+}

@@ -1,0 +1,104 @@
+import type { Finding } from './chain-break.js';
+import type { Hash } from './hashing.js';
+import { CHECKPOINT_EVENT, type LedgerRecord } from './ledger-record.js';
+import { decodeRecord, RecordFormatError } from './record-codec.js';
+
+/** A record read since the verified tip, waiting for a checkpoint to cover it. */
+export interface WaitingRecord {
+  readonly offset: string;
+  readonly record: LedgerRecord;
+  readonly hash: Hash;
+}
+
+/** The verified tip: N (the next sequence) and H (the hash of the last verified record). */
+export interface Tip {
+  readonly nextSequence: number;
+  readonly headHash: Hash | null;
+}
+
+/** A verdict held until the next checkpoint or the end: `checkpoint` wants the record of hash `wanted`. */
+export interface HeldVerdict {
+  readonly missing: Finding;
+  readonly wanted: Hash;
+  readonly checkpoint: WaitingRecord;
+}
+
+/**
+ * Step 1: the record decoded (§2.1) and hashed (§3), or the **malformed** finding (told apart
+ * by `kind`; no wrapper object, as this runs for every record read).
+ */
+export function readRecord(offset: string, bytes: Uint8Array): WaitingRecord | Finding {
+  try {
+    const { record, hash } = decodeRecord(bytes);
+    return { offset, record, hash };
+  } catch (error) {
+    const reason = error instanceof RecordFormatError ? error.message : String(error);
+    return { kind: 'malformed', offset, sequence: null, message: `not a ledger record: ${reason}` };
+  }
+}
+
+/** Step 2: a record of another ledger or partition. */
+export function foreignFinding({ offset, record }: WaitingRecord, ledgerId: string, partition: number): Finding | null {
+  if (record.ledgerId === ledgerId && record.partition === partition) return null;
+  return {
+    kind: 'foreign',
+    offset,
+    sequence: record.sequence,
+    expected: `${ledgerId}/${partition}`,
+    found: `${record.ledgerId}/${record.partition}`,
+    message: 'the record belongs to another ledger or partition',
+  };
+}
+
+/**
+ * Step 3: a record for a sequence the verified chain holds already (below the tip): a copy of
+ * the verified record, whose hash is `verifiedHash`, or another one.
+ */
+export function behindTipFinding({ offset, record, hash }: WaitingRecord, verifiedHash: Hash | undefined): Finding {
+  return {
+    kind: verifiedHash === hash ? 'duplicate' : 'injected',
+    offset,
+    sequence: record.sequence,
+    expected: verifiedHash,
+    found: hash,
+    message:
+      verifiedHash === hash
+        ? `a copy of the verified record at sequence ${record.sequence}`
+        : `a record for sequence ${record.sequence}, which the signed chain already holds with another hash`,
+  };
+}
+
+/** Step 4: with a verdict held, the wanted record arriving late, or the next checkpoint. */
+export function heldVerdictFinding(entry: WaitingRecord, held: HeldVerdict | null): Finding | null {
+  if (!held) return null;
+  const { offset, record, hash } = entry;
+  const { missing, wanted, checkpoint } = held;
+  if (hash === wanted) {
+    return {
+      kind: 'out-of-order',
+      offset: checkpoint.offset,
+      sequence: checkpoint.record.sequence,
+      expected: `after offset ${offset}`,
+      found: checkpoint.offset,
+      message: `the checkpoint stands before a record it covers (sequence ${record.sequence}, offset ${offset})`,
+    };
+  }
+  return record.eventType === CHECKPOINT_EVENT ? missing : null;
+}
+
+/** Step 5: a copy of a waiting record. */
+export function twinFinding(
+  { offset, record, hash }: WaitingRecord,
+  waitingByHash: ReadonlyMap<Hash, WaitingRecord>,
+): Finding | null {
+  const twin = waitingByHash.get(hash);
+  if (!twin) return null;
+  return {
+    kind: 'duplicate',
+    offset,
+    sequence: record.sequence,
+    expected: twin.offset,
+    found: offset,
+    message: `a copy of the record at offset ${twin.offset} (sequence ${record.sequence})`,
+  };
+}
