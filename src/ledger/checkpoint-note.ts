@@ -114,10 +114,15 @@ export class CheckpointSigner {
   }
 
   sign(checkpoint: Checkpoint): SignedCheckpoint {
-    const text = noteText(checkpoint);
+    const { note, signature } = this.signNote(noteText(checkpoint));
+    return { ...checkpoint, keyName: this.keyName, keyId: this.keyId, signature, note };
+  }
+
+  /** A signed note of this text (which ends in a newline): the text, a blank line, this key's signature line. */
+  signNote(text: string): { note: string; signature: string } {
     const signature = this.signer.sign(utf8ToBytes(text));
     const line = `\u2014 ${this.keyName} ${base64(concatBytes(hexToBytes(this.keyId), signature))}\n`;
-    return { ...checkpoint, keyName: this.keyName, keyId: this.keyId, signature: base64(signature), note: `${text}\n${line}` };
+    return { note: `${text}\n${line}`, signature: base64(signature) };
   }
 }
 
@@ -181,9 +186,31 @@ export class CheckpointVerifier {
       return 'the signed note text does not state the checkpoint fields';
     }
     if (checkpoint.keyName !== this.keyName) return `the checkpoint names key ${checkpoint.keyName}, not ${this.keyName}`;
+    const signed = this.signatureOf(checkpoint.note, text);
+    if (typeof signed !== 'object') return signed;
+    if (base64(signed) !== checkpoint.signature || checkpoint.keyId !== this.keyId) {
+      return 'the signature fields do not match the signature line';
+    }
+    return undefined;
+  }
+
+  /**
+   * Checks a signed note of exactly this text (a writer snapshot's, docs/ledger-format.md §11):
+   * the text, a blank line, and one signature line, this key's, that verifies. Returns the
+   * reason when it does not, undefined when it does.
+   */
+  problemWithNote(note: string, text: string): string | undefined {
+    const parts = note.split('\n\n');
+    if (parts.length !== 2 || `${parts[0] ?? ''}\n` !== text) return 'the signed note text is not the one expected';
+    const signed = this.signatureOf(note, text);
+    return typeof signed === 'object' ? undefined : signed;
+  }
+
+  /** The verified signature of a note whose text is `text`, or why there is none. */
+  private signatureOf(note: string, text: string): Uint8Array | string {
     // Exactly one signature line, ours, in canonical base64: nothing unsigned rides along.
+    const line = note.slice(text.length + 1);
     const prefix = `\u2014 ${this.keyName} `;
-    const line = parts[1] ?? '';
     if (!line.startsWith(prefix) || !line.endsWith('\n') || line.indexOf('\n') !== line.length - 1) {
       return `the note must carry exactly one signature line, by key ${this.keyName}`;
     }
@@ -199,10 +226,6 @@ export class CheckpointVerifier {
       return `the signature is not by key id ${this.keyId}`;
     }
     const signature = blob.slice(4);
-    if (base64(signature) !== checkpoint.signature || checkpoint.keyId !== this.keyId) {
-      return 'the signature fields do not match the signature line';
-    }
-    const valid = this.verify(signature, utf8ToBytes(text));
-    return valid ? undefined : 'the Ed25519 signature does not verify';
+    return this.verify(signature, utf8ToBytes(text)) ? signature : 'the Ed25519 signature does not verify';
   }
 }

@@ -132,6 +132,8 @@ export class MerkleProofs {
   constructor(
     private readonly recordHashAt: (index: number) => Hash | undefined,
     private size: number,
+    /** Perfect subtree roots stored already (tiles: merkle-tiles.ts), by height and index; undefined where not. */
+    private readonly stored?: (height: number, index: number) => Uint8Array | undefined,
   ) {}
 
   static of(recordHashes: readonly Hash[]): MerkleProofs {
@@ -151,7 +153,7 @@ export class MerkleProofs {
 
   private perfect(level: number, index: number): Uint8Array {
     const row = (this.levels[level] ??= new NodeRow());
-    let node = row.get(index);
+    let node = row.get(index) ?? this.stored?.(level, index);
     if (node === undefined) {
       if (level === 0) {
         const hash = this.recordHashAt(index);

@@ -1,10 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { BoundedCache } from './bounded-cache.js';
 import {
   decodeNode,
   EMPTY_ROOT,
   StateTree,
   StateTreeIntegrityError,
+  StateTreeLoader,
+  type StateTreeSource,
   type StateTreeStore,
   type StateTreeWrites,
   stateKey,
@@ -110,5 +113,87 @@ describe('the state tree', () => {
     // A node lost.
     store.nodes.delete('');
     expect(() => tree.get(key)).toThrow(/missing/);
+  });
+
+  it('reads through a source that takes round trips exactly what the tree in memory reads, in a few of them', async () => {
+    const store = new MemoryStore();
+    const names = Array.from({ length: 3000 }, (_, i) => `/01/09506000134352/21/SN-${i}`);
+    const tree = grow(
+      store,
+      new StateTree(store, EMPTY_ROOT),
+      names.map((name, i) => [name, `state ${i}`]),
+    );
+    let roundTrips = 0;
+    const source: StateTreeSource = {
+      nodes: (paths) => {
+        roundTrips += 1;
+        return Promise.resolve(new Map(paths.flatMap((path) => (store.nodes.has(path) ? [[path, store.nodes.get(path)!]] : []))));
+      },
+      values: (keys) => {
+        roundTrips += 1;
+        return Promise.resolve(new Map(keys.flatMap((key) => (store.values.has(key) ? [[key, store.values.get(key)!]] : []))));
+      },
+    };
+    const cache = new BoundedCache<string, Uint8Array>(100);
+    const loader = new StateTreeLoader(source, cache);
+    const asked = [...names.slice(0, 40), '/01/09506000134352/21/absent', '/01/09506000134352/21/also-absent'];
+    const keys = asked.map((name) => stateKey('entity', name));
+    const loaded = await loader.load(tree.root, keys, true);
+    for (const key of keys) expect(loaded.get(key)).toEqual(tree.get(key));
+    // About three levels deep for 3,000 keys: the nodes in one round trip (a look-ahead of six levels), the values in another.
+    expect(roundTrips).toBe(2);
+    expect(cache.size).toBe(100);
+
+    // An update through the loader writes what one in memory writes.
+    const changes = new Map([...asked.slice(38)].map((name) => [keyHex(name), bytes(`changed ${name}`)]));
+    const inMemory = tree.update(changes);
+    const through = (
+      await loader.load(
+        tree.root,
+        [...changes.keys()].map((key) => Buffer.from(key, 'hex')),
+        false,
+      )
+    ).update(changes);
+    expect(Buffer.from(through.tree.root).equals(Buffer.from(inMemory.tree.root))).toBe(true);
+    expect([...through.writes.nodes.keys()].sort()).toEqual([...inMemory.writes.nodes.keys()].sort());
+    store.apply(through.writes);
+    loader.written(through.writes);
+    const after = await loader.load(through.tree.root, [stateKey('entity', asked[40]!)], true);
+    expect(after.get(stateKey('entity', asked[40]!))).toEqual(bytes(`changed ${asked[40]}`));
+  });
+
+  it('refuses, read through a source, a node that source changed or lost', async () => {
+    const store = new MemoryStore();
+    const tree = grow(
+      store,
+      new StateTree(store, EMPTY_ROOT),
+      Array.from({ length: 300 }, (_, i) => [`product-${i}`, `holder ${i}`] as [string, string]),
+    );
+    const source: StateTreeSource = {
+      nodes: (paths) => Promise.resolve(new Map(paths.flatMap((p) => (store.nodes.has(p) ? [[p, store.nodes.get(p)!]] : [])))),
+      values: (keys) => Promise.resolve(new Map(keys.flatMap((k) => (store.values.has(k) ? [[k, store.values.get(k)!]] : [])))),
+    };
+    const key = stateKey('entity', 'product-12');
+    const path = [...store.nodes.keys()].find((p) => {
+      const node = decodeNode(store.nodes.get(p)!);
+      return node.kind === 'leaf' && Buffer.from(node.key).equals(Buffer.from(key));
+    })!;
+    const leaf = store.nodes.get(path)!;
+    const other = [...store.nodes.entries()].find(([p, node]) => p !== path && decodeNode(node).kind === 'leaf')![1];
+    store.nodes.set(path, other);
+    const fresh = () => new StateTreeLoader(source, new BoundedCache<string, Uint8Array>(10));
+    await expect(
+      fresh()
+        .load(tree.root, [key], true)
+        .then((t) => t.get(key)),
+    ).rejects.toThrow(StateTreeIntegrityError);
+    store.nodes.delete(path);
+    await expect(
+      fresh()
+        .load(tree.root, [key], true)
+        .then((t) => t.get(key)),
+    ).rejects.toThrow(/missing/);
+    store.nodes.set(path, leaf);
+    expect(new TextDecoder().decode((await fresh().load(tree.root, [key], true)).get(key))).toBe('holder 12');
   });
 });

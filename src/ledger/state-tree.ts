@@ -224,3 +224,101 @@ function groupByNibble<T extends { key: Uint8Array }>(entries: readonly T[], dep
   }
   return groups;
 }
+
+/** Where the nodes and values live when reading them takes a round trip (PostgreSQL): as stored, unverified. */
+export interface StateTreeSource {
+  nodes(paths: readonly string[]): Promise<Map<string, Uint8Array>>;
+  values(keys: readonly string[]): Promise<Map<string, Uint8Array>>;
+}
+
+/** Prefixes of a key's nibble path asked for at once, beyond the one needed: a lookup takes one or two round trips. */
+const LOOKAHEAD = 6;
+
+const nibblePath = (key: Uint8Array, length: number): string => hex(key).slice(0, length);
+
+/**
+ * Reads what a lookup or an update of some keys needs from a source that takes round trips:
+ * the nodes on the keys' paths (a few levels a round trip, the upper ones from a bounded cache)
+ * and the values of the keys found. It verifies nothing itself: it hands a StateTree a store
+ * holding exactly what was read, and the tree verifies every node and value as it reads it.
+ */
+export class StateTreeLoader {
+  constructor(
+    private readonly source: StateTreeSource,
+    /** Nodes by path, of the tree the source holds now (kept in step by `written`). */
+    private readonly cache: { get(path: string): Uint8Array | undefined; set(path: string, node: Uint8Array): void },
+  ) {}
+
+  /** A tree of `root` over what the keys' paths need, read from the source; values too when `withValues`. */
+  async load(root: Uint8Array, keys: readonly Uint8Array[], withValues: boolean): Promise<StateTree> {
+    const nodes = new Map<string, Uint8Array>();
+    const values = new Map<string, Uint8Array>();
+    const asked = new Set<string>();
+    const found: string[] = [];
+    if (!equal(root, EMPTY_ROOT)) {
+      let walking = keys.map((key) => ({ key, path: '' }));
+      while (walking.length > 0) {
+        await this.fetch(walking, nodes, asked);
+        const next: { key: Uint8Array; path: string }[] = [];
+        for (const walk of walking) {
+          const end = walkDown(walk, nodes, asked);
+          if (end === 'found') found.push(hex(walk.key));
+          else if (end !== 'done') next.push(end);
+        }
+        walking = next;
+      }
+    }
+    if (withValues && found.length > 0) for (const [key, value] of await this.source.values(found)) values.set(key, value);
+    return new StateTree({ node: (path) => nodes.get(path), value: (key) => values.get(key) }, root);
+  }
+
+  /** The tree's writes were applied to the source: the cache follows them. */
+  written(writes: StateTreeWrites): void {
+    for (const [path, node] of writes.nodes) if (node) this.cache.set(path, node);
+  }
+
+  /** Reads the nodes at each walk's path and a few levels below it, from the cache or the source. */
+  private async fetch(
+    walks: readonly { key: Uint8Array; path: string }[],
+    into: Map<string, Uint8Array>,
+    asked: Set<string>,
+  ): Promise<void> {
+    const wanted: string[] = [];
+    for (const { key, path } of walks) {
+      for (let length = path.length; length <= Math.min(64, path.length + LOOKAHEAD); length++) {
+        const prefix = nibblePath(key, length);
+        if (asked.has(prefix)) continue;
+        asked.add(prefix);
+        const cached = this.cache.get(prefix);
+        if (cached) into.set(prefix, cached);
+        else wanted.push(prefix);
+      }
+    }
+    if (wanted.length === 0) return;
+    for (const [path, node] of await this.source.nodes(wanted)) {
+      into.set(path, node);
+      this.cache.set(path, node);
+    }
+  }
+}
+
+/**
+ * Follows a key down through the nodes read so far: where it ends, or the path still to read.
+ * A path read and not found ends the walk: the tree, reading it, finds the node missing.
+ */
+function walkDown(
+  walk: { key: Uint8Array; path: string },
+  nodes: Map<string, Uint8Array>,
+  asked: Set<string>,
+): 'found' | 'done' | { key: Uint8Array; path: string } {
+  let { path } = walk;
+  for (;;) {
+    const bytes = nodes.get(path);
+    if (!bytes) return asked.has(path) ? 'done' : { key: walk.key, path };
+    const node = decodeNode(bytes);
+    if (node.kind === 'leaf') return equal(node.key, walk.key) ? 'found' : 'done';
+    const next = nibble(walk.key, path.length);
+    if (!node.children[next] || path.length >= 64) return 'done';
+    path += next.toString(16);
+  }
+}
