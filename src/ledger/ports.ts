@@ -1,4 +1,7 @@
 import type { Hash } from './hashing.js';
+import type { Tile } from './merkle-tiles.js';
+import type { StateTreeSource } from './state-tree.js';
+import type { SignedSnapshot } from './writer-snapshot.js';
 
 /** One Kafka record as the writer hands it over and the reader gets it back. */
 export interface LogEntry {
@@ -23,8 +26,11 @@ export interface PartitionLog {
    * again by a writer that was fenced, to take the partition back.
    */
   open(): Promise<void>;
-  /** Every committed record from the start to the current end, in offset order. */
-  readAll(): AsyncIterable<StoredEntry>;
+  /**
+   * Every committed record from `from` (the start by default) to the current end, in offset
+   * order. Throws LedgerIntegrityError when records were deleted from the partition's start.
+   */
+  readAll(from?: string): AsyncIterable<StoredEntry>;
   /**
    * One transaction: all entries become visible together or not at all. Their offsets.
    * Throws LedgerIntegrityError, committing nothing, when the partition changed behind the
@@ -68,4 +74,44 @@ export interface LedgerFeed {
   /** Goes back (or forward) to `offset` in the partition: the next run starts there. */
   seek(partition: number, offset: string): void;
   stop(): Promise<void>;
+}
+
+/** A record a snapshot stores for the verifier: where it is, its bytes, the entities it names. */
+export interface SnapshotRecord {
+  readonly sequence: number;
+  readonly offset: string;
+  readonly bytes: Uint8Array;
+  readonly entityIds: readonly string[];
+}
+
+/** What a snapshot writes besides itself: state tree nodes (by path) and values (by key), tiles, records. */
+export interface SnapshotWrites {
+  readonly nodes: ReadonlyMap<string, Uint8Array | null>;
+  readonly values: ReadonlyMap<string, Uint8Array>;
+  readonly tiles: readonly Tile[];
+  readonly records: readonly SnapshotRecord[];
+}
+
+/**
+ * One partition's writer snapshots where they are kept (PostgreSQL in production, adapters/):
+ * the newest signed snapshot and what it commits to. Everything read from here is as stored,
+ * unverified: the writer and the verifier hold it against the snapshot's signature and the topic.
+ */
+export interface PartitionSnapshots extends StateTreeSource {
+  readonly partition: number;
+  latest(): Promise<SignedSnapshot | null>;
+  tiles(coordinates: readonly { level: number; index: number }[]): Promise<Map<string, Tile>>;
+  records(sequences: readonly number[]): Promise<Map<number, { offset: string; bytes: Uint8Array }>>;
+  /** The sequences of the records that name the entity, below `below`, in order. */
+  entityRecords(entityId: string, below: number): Promise<number[]>;
+  /**
+   * Writes the snapshot and what it needs in one transaction, when the snapshot stored is still
+   * the one of tree size `expected`; 'fresh' replaces whatever the partition has (after a full
+   * read). False, writing nothing, when another snapshot was stored meanwhile.
+   */
+  commit(expected: number | 'fresh', writes: SnapshotWrites, snapshot: SignedSnapshot): Promise<boolean>;
+}
+
+export interface SnapshotStore {
+  partition(partition: number): PartitionSnapshots;
 }
