@@ -8,7 +8,7 @@
  * not measured.
  */
 import { CheckpointSigner, CheckpointVerifier } from '../src/ledger/checkpoint-note.js';
-import { custodyAppend } from '../src/custody/custody-append.js';
+import { decidedAppend } from '../src/custody/step-recorder.js';
 import type { CustodyCommand } from '../src/custody/custody-decider.js';
 import { custodyStateModel } from '../src/custody/custody-state.js';
 import { canonicalize } from '../src/ledger/canonical-json.js';
@@ -70,10 +70,12 @@ async function bundleFor(pallet: number): Promise<{ bundle: EvidenceBundle; reco
   await writer.start();
   const ids = sequentialIds(2);
   const record = (command: CustodyCommand) =>
-    custodyAppend(command, (id) => writer.stateOf(id), { eventId: ids(), occurredAt: '2026-11-26T08:00:00Z', actor: 'bench' });
+    decidedAppend(writer, command, { eventId: ids(), occurredAt: '2026-11-26T08:00:00Z', actor: 'bench' });
   const products = Array.from({ length: pallet }, (_, i) => item(i));
   await writer.appendAll(
-    products.map((product) => record({ type: 'commission', product, owner: MAKER, location: SITE, details: { name: 'Bag' } })),
+    await Promise.all(
+      products.map((product) => record({ type: 'commission', product, owner: MAKER, location: SITE, details: { name: 'Bag' } })),
+    ),
   );
   const steps: CustodyCommand[] = [
     { type: 'create-shipment', shipment: PALLET, owner: MAKER, location: SITE, destination: SHOP, consignee: CARRIER },
@@ -84,7 +86,7 @@ async function bundleFor(pallet: number): Promise<{ bundle: EvidenceBundle; reco
     { type: 'unpack', shipment: PALLET, products, party: SHOP, location: SHOP },
     { type: 'inspect', subject: item(0), party: SHOP, location: SHOP, result: 'passed' },
   ];
-  for (const step of steps) await writer.append(record(step));
+  for (const step of steps) await writer.append(await record(step));
   await writer.close();
   const attestationSigner = new CheckpointSigner(`custodian-verifier/${ledgerId}`, new Uint8Array(32).fill(8));
   const verifier = memoryProductVerifier(

@@ -3,7 +3,7 @@ import { MemoryGenesisPins, MemoryPartitionLog, steppingClock } from '../../test
 import { CheckpointSigner } from '../ledger/checkpoint-note.js';
 import type { LedgerRecord } from '../ledger/ledger-record.js';
 import { LedgerWriter } from '../ledger/ledger-writer.js';
-import { custodyAppend } from './custody-append.js';
+import { decidedAppend } from './step-recorder.js';
 import {
   checkOccurredAt,
   type CustodyCommand,
@@ -252,17 +252,18 @@ describe('custody commands through the ledger writer', () => {
     return w;
   }
   const meta = () => ({ eventId: crypto.randomUUID(), occurredAt: '2026-11-26T08:00:00Z', actor: 'operator' });
-  const run = (w: LedgerWriter, command: CustodyCommand) => w.append(custodyAppend(command, (id) => w.stateOf(id), meta()));
+  const run = async (w: LedgerWriter, command: CustodyCommand) => w.append(await decidedAppend(w, command, meta()));
 
   it('refuses a step whose shipment contents changed between decision and recording', async () => {
     const w = await writer();
     for (const command of [commission(P1), commission(P2), createPallet(), pack(P1)]) await run(w, command);
     // Decided with the pallet holding P1 only; P2 is packed before the dispatch is recorded.
-    const stale = custodyAppend(dispatch, (id) => w.stateOf(id), meta());
-    const results = await Promise.allSettled([run(w, pack(P2)), w.append(stale)]);
+    const stale = await decidedAppend(w, dispatch, meta());
+    const packing = await decidedAppend(w, pack(P2), meta());
+    const results = await Promise.allSettled([w.append(packing), w.append(stale)]);
     expect(results[0].status).toBe('fulfilled');
     expect(results[1]).toMatchObject({ status: 'rejected', reason: { rule: 'changed-meanwhile' } });
-    expect(w.stateOf(PALLET)).toMatchObject({ status: 'open', contents: [P1, P2] });
+    expect((await w.statesOf([PALLET])).get(PALLET)).toMatchObject({ status: 'open', contents: [P1, P2] });
   });
 
   it('lets one of two concurrent packs of one product into two pallets through', async () => {

@@ -9,9 +9,72 @@ import { custodyStateModel } from './custody-state.js';
 
 /** What the recorder needs of the ledger writer (a port: the LedgerWriter, or a fake in specs). */
 export interface StepLedger {
-  stateOf(entityId: string): unknown;
+  /** The entities' states at the ledger head (undefined: no record of it); read from the writer's state on disk. */
+  statesOf(entityIds: readonly string[]): Promise<Map<string, unknown>>;
   appendAll(requests: readonly AppendRequest[]): Promise<AppendReceipt[]>;
-  recorded(eventIds: readonly string[], requestDigest: string): AppendReceipt[] | undefined;
+  recorded(eventIds: readonly string[], requestDigest: string): Promise<AppendReceipt[] | undefined>;
+}
+
+/** A decision read an entity's state that was not read from the ledger yet: read it, and decide again. */
+class StateNeeded extends Error {
+  constructor(readonly entityId: string) {
+    super(`the state of ${entityId} is needed`);
+  }
+}
+
+/**
+ * What `decide` returns, given the states it reads from the ledger: those of `subjects` and of
+ * the entities their states name are read first; when it reads another (StateNeeded), that one
+ * is read and it decides again.
+ */
+export async function withStates<T>(
+  ledger: Pick<StepLedger, 'statesOf'>,
+  subjects: readonly string[],
+  decide: (known: ReadonlyMap<string, unknown>) => T,
+): Promise<T> {
+  const known = new Map<string, unknown>();
+  const read = async (ids: readonly string[]): Promise<void> => {
+    let wanted = ids.filter((id) => !known.has(id));
+    while (wanted.length > 0) {
+      const states = await ledger.statesOf(wanted);
+      for (const [id, state] of states) known.set(id, state);
+      wanted = [...new Set([...states.values()].flatMap(namedBy))].filter((id) => !known.has(id));
+    }
+  };
+  await read(subjects);
+  for (;;) {
+    try {
+      return decide(known);
+    } catch (error) {
+      if (!(error instanceof StateNeeded)) throw error;
+      await read([error.entityId]);
+    }
+  }
+}
+
+/** One command's request, decided against the ledger's states (for tools and specs that append without the API). */
+export function decidedAppend(
+  ledger: Pick<StepLedger, 'statesOf'>,
+  command: CustodyCommand,
+  meta: { readonly eventId: string; readonly occurredAt: string; readonly actor: string },
+): Promise<AppendRequest> {
+  return withStates(ledger, [subjectOf(command)], (known) => custodyAppend(command, knownStateOf(known), meta));
+}
+
+/** A `stateOf` over the states read so far; StateNeeded for one not read yet. */
+export function knownStateOf(known: ReadonlyMap<string, unknown>): (id: string) => unknown {
+  return (id) => {
+    if (known.has(id)) return known.get(id);
+    throw new StateNeeded(id);
+  };
+}
+
+/** The entities a state names whose states a decision about it reads: a shipment's contents, a product's shipment. */
+function namedBy(state: unknown): string[] {
+  const known = state as { kind?: string; contents?: readonly string[]; shipment?: string | null } | undefined;
+  if (known?.kind === 'shipment') return [...(known.contents ?? [])];
+  if (known?.kind === 'product' && known.shipment) return [known.shipment];
+  return [];
 }
 
 /** A step ready to record: its command, when it happened, its evidence, and where it sits in the request. */
@@ -86,7 +149,7 @@ export class StepRecorder {
         receipt: receipts[i] as AppendReceipt,
       }));
     if (idempotency) {
-      const replayed = this.ledger.recorded(eventIds, idempotency.requestDigest);
+      const replayed = await this.ledger.recorded(eventIds, idempotency.requestDigest);
       if (replayed) return result(replayed);
     }
     const now = this.options.clock.now();
@@ -97,10 +160,27 @@ export class StepRecorder {
         throw at(step.pointer, error);
       }
     }
+    const requests = await withStates(
+      this.ledger,
+      steps.map((step) => subjectOf(step.command)),
+      (known) => this.decide(steps, eventIds, actor, idempotency, known),
+    );
+    return result(await this.ledger.appendAll(requests));
+  }
+
+  /** The steps' requests, each decided against the states the earlier ones leave; StateNeeded when a state is not read yet. */
+  private decide(
+    steps: readonly StepToRecord[],
+    eventIds: readonly string[],
+    actor: string,
+    idempotency: Idempotency | undefined,
+    known: ReadonlyMap<string, unknown>,
+  ): AppendRequest[] {
     // The states the earlier steps of this request leave, for deciding the later ones.
     const pending = new Map<string, unknown>();
-    const stateOf = (id: string): unknown => (pending.has(id) ? pending.get(id) : this.ledger.stateOf(id));
-    const requests = steps.map((step, i): AppendRequest => {
+    const ledgerState = knownStateOf(known);
+    const stateOf = (id: string): unknown => (pending.has(id) ? pending.get(id) : ledgerState(id));
+    return steps.map((step, i): AppendRequest => {
       let request: AppendRequest;
       try {
         request = custodyAppend(step.command, stateOf, {
@@ -136,6 +216,5 @@ export class StepRecorder {
         },
       };
     });
-    return result(await this.ledger.appendAll(requests));
   }
 }

@@ -5,11 +5,13 @@ import type { DataSource } from 'typeorm';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { createKafkaLedgerWriter } from '../ledger/adapters/kafka-ledger-writer.js';
 import { PostgresGenesisPins } from '../ledger/adapters/postgres-genesis-pins.js';
+import { PostgresSnapshotStore } from '../ledger/adapters/postgres-snapshots.js';
 import { loadSigningKey } from '../ledger/adapters/signing-key-file.js';
 import { CheckpointSigner, CheckpointVerifier } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import type { EntityStateModel } from '../ledger/ledger-record.js';
 import type { LedgerWriter } from '../ledger/ledger-writer.js';
+import type { SnapshotEvent } from '../ledger/partition-recovery.js';
 import type { WriterStatus } from '../ledger/partition-writer.js';
 
 /**
@@ -80,7 +82,31 @@ export function createLedgerWriter(
     stateModel: dependencies.stateModel,
     reclaimDelayMs: config.ledger.reclaimDelayMs,
     onStatus: logWriterStatus,
+    snapshots: new PostgresSnapshotStore(dependencies.dataSource, config.ledger.id),
+    snapshotRecords: config.ledger.snapshotRecords,
+    snapshotIntervalMs: config.ledger.snapshotIntervalMs,
+    stateCacheEntries: config.ledger.stateCacheEntries,
+    onSnapshot: logSnapshot,
   });
+}
+
+/** Logs what became of the snapshot a writer started from (docs/RELIABILITY.md), and a snapshot that could not be written. */
+function logSnapshot(event: SnapshotEvent): void {
+  const logger = new Logger('Ledger');
+  const where = `partition ${event.partition}`;
+  switch (event.kind) {
+    case 'resumed':
+      logger.log(`${where}: resumed from the snapshot at tree size ${event.treeSize}, ${event.tail} records verified after it`);
+      break;
+    case 'refused':
+      logger.warn(`${where}: snapshot not used, the whole partition is read and verified: ${event.reason}`);
+      break;
+    case 'failed':
+      logger.warn(`${where}: a snapshot could not be written (${event.reason}); the next one takes its records`);
+      break;
+    case 'taken':
+      break;
+  }
 }
 
 /** The configured signer, logged with where its key came from. */

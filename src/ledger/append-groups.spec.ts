@@ -62,7 +62,7 @@ describe('appending a group of requests', () => {
     expect(log.transactions).toBe(before + 1);
     expect(receipts.map((r) => r.sequence)).toEqual([2, 3, 4]);
     expect(receipts.every((r) => r.checkpointSize === 5)).toBe(true);
-    expect(writer.stateOf('p-1')).toBe('shop');
+    expect((await writer.statesOf(['p-1'])).get('p-1')).toBe('shop');
     expect(verifies(log)).toBe(true);
   });
 
@@ -78,7 +78,7 @@ describe('appending a group of requests', () => {
     expect(group.status).toBe('rejected');
     expect((group as PromiseRejectedResult).reason).toBeInstanceOf(NotTheHolder);
     expect(alone.status).toBe('fulfilled');
-    expect(writer.stateOf('p-2')).toBeUndefined();
+    expect((await writer.statesOf(['p-2'])).get('p-2')).toBeUndefined();
     // One handover and its checkpoint; the refused group's commission is not there.
     expect(eventTypes(log).slice(size)).toEqual(['custody.handover', 'ledger.checkpoint']);
     expect(verifies(log)).toBe(true);
@@ -128,7 +128,7 @@ describe('the bounds of a transaction', () => {
     const twice = [commission('p-1', 'maker'), { ...commission('p-2', 'maker') }];
     twice[1] = { ...twice[1]!, eventId: twice[0]!.eventId };
     await expect(writer.appendAll(twice)).rejects.toThrow(/appears twice in one group/);
-    expect(writer.stateOf('p-1')).toBeUndefined();
+    expect((await writer.statesOf(['p-1'])).get('p-1')).toBeUndefined();
   });
 
   it('answers every waiting request when reading the partition back fails, instead of leaving it waiting', async () => {
@@ -155,14 +155,14 @@ describe('recognising a request recorded already (requestDigest)', () => {
     ];
     const first = await writer.appendAll(group());
     const size = log.entries.length;
-    expect(writer.recorded([E1, E2], 'digest-a')).toEqual(first);
+    expect(await writer.recorded([E1, E2], 'digest-a')).toEqual(first);
     // A retry that reaches the writer (it raced the first) is answered from the ledger too,
     // although its precondition would now refuse it.
     expect(await writer.appendAll(group())).toEqual(first);
     expect(log.entries).toHaveLength(size);
 
     const restarted = await ledger(log);
-    expect(restarted.recorded([E1, E2], 'digest-a')).toEqual(first);
+    expect(await restarted.recorded([E1, E2], 'digest-a')).toEqual(first);
     expect(await restarted.appendAll(group())).toEqual(first);
     expect(log.entries).toHaveLength(size);
   });
@@ -171,9 +171,9 @@ describe('recognising a request recorded already (requestDigest)', () => {
     const log = new MemoryPartitionLog();
     const writer = await ledger(log);
     await writer.append(keyed(commission('p-1', 'maker'), E1, 'digest-a'));
-    expect(() => writer.recorded([E1], 'digest-b')).toThrow(EventIdConflictError);
+    await expect(writer.recorded([E1], 'digest-b')).rejects.toThrow(EventIdConflictError);
     await expect(writer.append(keyed(commission('p-2', 'maker'), E1, 'digest-b'))).rejects.toBeInstanceOf(EventIdConflictError);
-    expect(writer.recorded([E3], 'digest-a')).toBeUndefined();
+    expect(await writer.recorded([E3], 'digest-a')).toBeUndefined();
   });
 
   it('refuses the second of two copies of a request that meet in one batch as in flight', async () => {

@@ -4,12 +4,13 @@ import type { CheckpointSigner } from './checkpoint-note.js';
 import type { IdempotencyIndex } from './idempotency-index.js';
 import { AppendRejectedError, EventInFlightError } from './ledger-errors.js';
 import type { AppendReceipt, AppendRequest, EntityStateModel } from './ledger-record.js';
+import { StateNotLoadedError } from './partition-state.js';
 import type { LogEntry } from './ports.js';
 
 /** What a batch is drafted against: the committed ledger, and where a group fits. */
 export interface BatchDraftContext {
-  /** Each entity's state after the last committed record. */
-  readonly committedStates: ReadonlyMap<string, unknown>;
+  /** Each entity's state after the last committed record (undefined: none yet). */
+  readonly committedStates: { get(entityId: string): unknown };
   readonly index: IdempotencyIndex;
   readonly stateModel?: EntityStateModel;
   /** Where a group goes once its bytes are known, and the room a transaction has. */
@@ -42,6 +43,11 @@ export class BatchDraft {
   private closing: DraftedRecord | null = null;
   private readonly states = new Map<string, unknown>();
   private readonly eventIds = new Set<string>();
+  /**
+   * Entities a precondition read that the writer had not loaded: the group waits for the next
+   * batch, for which the writer loads them too.
+   */
+  readonly unloaded = new Set<string>();
 
   constructor(
     readonly chain: ChainDraft,
@@ -105,6 +111,10 @@ export class BatchDraft {
       if (placement === 'too-large') throw this.tooLarge();
     } catch (refusal) {
       undo();
+      if (refusal instanceof StateNotLoadedError && refusal.entityId !== null) {
+        this.unloaded.add(refusal.entityId);
+        return NEXT_BATCH;
+      }
       return { kind: 'refused', error: refusal instanceof Error ? refusal : new AppendRejectedError(String(refusal)) };
     }
     for (const [id, state] of drafted.states) this.states.set(id, state);

@@ -146,7 +146,7 @@ export class ChainDraft {
    */
   head(): ChainHead {
     const last = this.built.at(-1);
-    const entityHeads = this.base.entityHeads as Map<string, Hash>;
+    const entityHeads = this.base.entityHeads;
     for (const [id, hash] of this.entityHeads) entityHeads.set(id, hash);
     return {
       nextSequence: this.nextSequence,

@@ -34,6 +34,20 @@ export interface ChainVerifierOptions {
    * reading then starts at `resumeFrom.nextOffset`.
    */
   readonly resumeFrom?: ChainHead;
+  /**
+   * Where the entity heads are kept, when not in a map of the verifier's own: the writer's state
+   * on disk (partition-state.ts), which the caller loads with the heads of the entities of the
+   * records it pushes. With it, `resumeFrom`'s heads are not copied.
+   */
+  readonly entityHeads?: EntityHeads;
+  /** Whether to keep every verified record hash for `recordHashes` (the default), which takes 32 bytes a record. */
+  readonly keepHashes?: boolean;
+}
+
+/** Each entity's head: the hash of the last verified record that names it. */
+export interface EntityHeads {
+  get(entityId: string): Hash | undefined;
+  set(entityId: string, hash: Hash): void;
 }
 
 /** The verified head of a partition: what a writer continues from. */
@@ -42,7 +56,7 @@ export interface ChainHead {
   readonly headHash: Hash | null;
   readonly genesisHash: Hash | null;
   readonly tree: MerkleTree;
-  readonly entityHeads: ReadonlyMap<string, Hash>;
+  readonly entityHeads: EntityHeads;
   readonly lastCheckpoint: SignedCheckpoint | null;
   readonly nextOffset: string | null;
 }
@@ -64,7 +78,7 @@ export class ChainVerifier {
   private headHash: Hash | null = null;
   private genesisHash: Hash | null = null;
   private readonly hashes = new HashList();
-  private readonly entityHeads = new Map<string, Hash>();
+  private readonly entityHeads: EntityHeads;
   private lastCheckpoint: SignedCheckpoint | null = null;
   private lastSettledOffset: string | null = null;
   private waiting: WaitingRecord[] = [];
@@ -82,6 +96,7 @@ export class ChainVerifier {
 
   constructor(private readonly options: ChainVerifierOptions) {
     this.maxPending = options.maxPending ?? 100_000;
+    this.entityHeads = options.entityHeads ?? new Map<string, Hash>();
     const from = options.resumeFrom;
     this.tree = from ? from.tree.clone() : MerkleTree.empty();
     this.baseSequence = from?.nextSequence ?? 0;
@@ -89,7 +104,10 @@ export class ChainVerifier {
       this.nextSequence = from.nextSequence;
       this.headHash = from.headHash;
       this.genesisHash = from.genesisHash;
-      for (const [id, hash] of from.entityHeads) this.entityHeads.set(id, hash);
+      if (!options.entityHeads) {
+        if (!(from.entityHeads instanceof Map)) throw new Error('a verifier resumed from heads kept outside a map is given them');
+        for (const [id, hash] of from.entityHeads as Map<string, Hash>) this.entityHeads.set(id, hash);
+      }
       this.lastCheckpoint = from.lastCheckpoint;
       this.lastSettledOffset = from.nextOffset === null ? null : String(BigInt(from.nextOffset) - 1n);
     }
@@ -240,7 +258,7 @@ export class ChainVerifier {
   ): StoredRecord[] {
     const checkpoint = path.at(-1) as WaitingRecord;
     for (const entry of path) {
-      this.hashes.push(entry.hash);
+      if (this.options.keepHashes !== false) this.hashes.push(entry.hash);
       this.tree.append(entry.hash);
     }
     for (const [id, hash] of entityHeads) this.entityHeads.set(id, hash);

@@ -15,9 +15,15 @@ export function requestDigestOf(payload: LedgerRecord['payload']): string | unde
 }
 
 /** A recorded event that carries a request digest, so that a retry of it can be recognised. */
-interface IndexedEvent {
+export interface IndexedEvent {
   readonly requestDigest: string;
   readonly receipt: AppendReceipt;
+}
+
+/** Where indexed events are kept: a map, or the writer's state on disk (loaded with the event ids asked for). */
+export interface IndexedEvents {
+  get(eventId: string): IndexedEvent | undefined;
+  set(eventId: string, event: IndexedEvent): void;
 }
 
 /**
@@ -26,7 +32,8 @@ interface IndexedEvent {
  * and an event id reused for another request is refused.
  */
 export class IdempotencyIndex {
-  private readonly events = new Map<string, IndexedEvent>();
+  constructor(private readonly events: IndexedEvents = new Map<string, IndexedEvent>()) {}
+
   /** Records read back that wait for the checkpoint covering them, whose size their receipt carries. */
   private uncovered: StoredRecord[] = [];
 
@@ -82,7 +89,7 @@ export class IdempotencyIndex {
       );
     }
     for (const request of requests) {
-      if (this.events.has(request.eventId)) {
+      if (this.events.get(request.eventId) !== undefined) {
         throw new EventIdConflictError(request.eventId, `event ${request.eventId} was recorded for a different request`);
       }
     }

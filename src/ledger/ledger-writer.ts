@@ -6,7 +6,8 @@ import { AppendRejectedError } from './ledger-errors.js';
 import { type AppendReceipt, type AppendRequest, type EntityStateModel, FORMAT_VERSION } from './ledger-record.js';
 import { PartitionWriter, type WriterStats, type WriterStatus } from './partition-writer.js';
 import { partitionOf } from './partitioning.js';
-import type { Clock, GenesisPins, PartitionLog } from './ports.js';
+import type { PartitionRecoveryOptions } from './partition-recovery.js';
+import type { Clock, GenesisPins, PartitionLog, SnapshotStore } from './ports.js';
 import { assertLedgerRecord, RecordFormatError } from './record-codec.js';
 
 export interface LedgerWriterOptions {
@@ -30,6 +31,15 @@ export interface LedgerWriterOptions {
   readonly reclaimDelayMs?: { readonly initial: number; readonly max: number };
   /** Told every change of a partition writer's state (PartitionWriterOptions.onStatus). */
   readonly onStatus?: (status: WriterStatus) => void;
+  /** Where the writers' snapshots are kept (docs/ledger-format.md §11); in memory when not given. */
+  readonly snapshots?: SnapshotStore;
+  /** PartitionWriterOptions.snapshotRecords and snapshotIntervalMs. */
+  readonly snapshotRecords?: number;
+  readonly snapshotIntervalMs?: number;
+  /** PartitionRecoveryOptions.stateCacheEntries. */
+  readonly stateCacheEntries?: number;
+  /** Told what became of each snapshot (PartitionRecoveryOptions.onSnapshot). */
+  readonly onSnapshot?: PartitionRecoveryOptions['onSnapshot'];
 }
 
 /** Writers for every partition of one ledger; routes each append by its first entity. */
@@ -56,6 +66,11 @@ export class LedgerWriter {
           readBackDelayMs: options.readBackDelayMs,
           reclaimDelayMs: options.reclaimDelayMs,
           onStatus: options.onStatus,
+          snapshots: options.snapshots?.partition(partition),
+          snapshotRecords: options.snapshotRecords,
+          snapshotIntervalMs: options.snapshotIntervalMs,
+          stateCacheEntries: options.stateCacheEntries,
+          onSnapshot: options.onSnapshot,
         }),
     );
   }
@@ -69,9 +84,16 @@ export class LedgerWriter {
     await Promise.all(this.writers.map((writer) => writer.close()));
   }
 
-  /** An entity's state after the last committed record of its partition, by the state model. */
-  stateOf(entityId: string): unknown {
-    return this.writers[partitionOf(entityId, this.options.partitions)]?.committedState(entityId);
+  /** These entities' states after the last committed record of their partitions, by the state model (undefined: none). */
+  async statesOf(entityIds: readonly string[]): Promise<Map<string, unknown>> {
+    const byWriter = new Map<PartitionWriter, string[]>();
+    for (const id of new Set(entityIds)) {
+      const writer = this.writers[partitionOf(id, this.options.partitions)] as PartitionWriter;
+      byWriter.set(writer, [...(byWriter.get(writer) ?? []), id]);
+    }
+    const states = new Map<string, unknown>();
+    for (const [writer, ids] of byWriter) for (const [id, state] of await writer.committedStates(ids)) states.set(id, state);
+    return states;
   }
 
   /** Each partition's head, or null where the writer holds none (it failed to verify the partition). */
@@ -131,9 +153,9 @@ export class LedgerWriter {
    * undefined when it is not recorded. Every partition is asked, so that a key reused for a
    * request about an entity of another partition is refused too (PartitionWriter.recorded).
    */
-  recorded(eventIds: readonly string[], requestDigest: string): AppendReceipt[] | undefined {
+  async recorded(eventIds: readonly string[], requestDigest: string): Promise<AppendReceipt[] | undefined> {
     for (const writer of this.writers) {
-      const receipts = writer.recorded(eventIds, requestDigest);
+      const receipts = await writer.recorded(eventIds, requestDigest);
       if (receipts) return receipts;
     }
     return undefined;

@@ -4,7 +4,7 @@ import { BatchDraft } from './batch-draft.js';
 import type { ChainHead } from './chain-verifier.js';
 import { ChainDraft, type DraftedRecord, logEntry } from './chain-draft.js';
 import type { Hash } from './hashing.js';
-import { IdempotencyIndex } from './idempotency-index.js';
+import type { IdempotencyIndex } from './idempotency-index.js';
 import type { AppendReceipt, AppendRequest } from './ledger-record.js';
 import {
   AppendOutcomeUnknownError,
@@ -13,8 +13,11 @@ import {
   LedgerUnavailableError,
   WriterClosedError,
 } from './ledger-errors.js';
+import { MemorySnapshotStore } from './memory-snapshots.js';
 import { type PartitionRecoveryOptions, type RecoveredPartition, recoverPartition } from './partition-recovery.js';
-import type { Clock, GenesisPins } from './ports.js';
+import type { PartitionState } from './partition-state.js';
+import type { Clock, GenesisPins, PartitionSnapshots } from './ports.js';
+import { StateTreeIntegrityError } from './state-tree.js';
 import {
   readBackUntilReachable,
   reclaimWhenIdle,
@@ -30,7 +33,14 @@ export type { WriterState, WriterStatus } from './writer-state.js';
  * What a partition writer works with: the partition's log and verification (recovery), the
  * limits of a batch (the queue), the delays of its waits to take appends again, and the rest.
  */
-export interface PartitionWriterOptions extends PartitionRecoveryOptions, AppendQueueLimits, ReopeningDelays {
+export interface PartitionWriterOptions
+  extends Omit<PartitionRecoveryOptions, 'snapshots' | 'snapshotRecords'>, AppendQueueLimits, ReopeningDelays {
+  /** Where the partition's snapshots are kept; in this process's memory when not given. */
+  readonly snapshots?: PartitionSnapshots;
+  /** Records committed between two snapshots (10,000 by default). */
+  readonly snapshotRecords?: number;
+  /** The longest time a committed record waits for a snapshot (60 s by default). */
+  readonly snapshotIntervalMs?: number;
   readonly partitions: number;
   readonly pins: GenesisPins;
   readonly clock: Clock;
@@ -66,14 +76,25 @@ export class PartitionWriter {
   private batches = 0;
   private appends = 0;
   private committedEnd: string | null = null;
-  /** Each entity's state after the last committed record, by the state model. */
-  private entityStates = new Map<string, unknown>();
-  /** Committed records with a request digest. */
-  private index = new IdempotencyIndex();
+  /** Each entity's head and state and the idempotency index, on disk with a bounded part in memory. */
+  private state: PartitionState | null = null;
+  /** Committed records with a request digest (kept in the state). */
+  private index: IdempotencyIndex | null = null;
+  /** Entities a draft read without having them loaded: loaded with the next batch's. */
+  private unloaded = new Set<string>();
+  private lastSnapshotAt = 0;
+  /** Set when the state on disk was found not to be what its snapshot commits to: the next recovery reads the whole partition. */
+  private distrusted: string | null = null;
   private readonly newEventId: () => string;
+  private readonly recovery: PartitionRecoveryOptions;
 
   constructor(private readonly options: PartitionWriterOptions) {
     this.newEventId = options.newEventId ?? randomUUID;
+    this.recovery = {
+      ...options,
+      snapshots: options.snapshots ?? new MemorySnapshotStore().partition(options.partition),
+      snapshotRecords: options.snapshotRecords ?? 10_000,
+    };
     this.machine = new WriterStateMachine(options.partition, options.onStatus);
     this.queue = new AppendQueue(options, {
       commit: (groups) => this.commit(groups),
@@ -118,9 +139,15 @@ export class PartitionWriter {
     return this.currentHead();
   }
 
-  /** An entity's state after the last committed record (undefined: no record of it). */
-  committedState(entityId: string): unknown {
-    return this.entityStates.get(entityId);
+  /** These entities' states after the last committed record (undefined: no record of it). */
+  async committedStates(entityIds: readonly string[]): Promise<Map<string, unknown>> {
+    const state = this.currentState();
+    const lease = await this.loaded(state, entityIds, []);
+    try {
+      return new Map(entityIds.map((id) => [id, state.stateOf(id)]));
+    } finally {
+      lease.release();
+    }
   }
 
   /**
@@ -128,8 +155,42 @@ export class PartitionWriter {
    * same request that recorded them: a retry is answered from the ledger, not recorded again
    * (IdempotencyIndex.recorded).
    */
-  recorded(eventIds: readonly string[], requestDigest: string): AppendReceipt[] | undefined {
-    return this.index.recorded(eventIds, requestDigest);
+  async recorded(eventIds: readonly string[], requestDigest: string): Promise<AppendReceipt[] | undefined> {
+    const state = this.currentState();
+    const lease = await this.loaded(state, [], eventIds);
+    try {
+      return (this.index as IdempotencyIndex).recorded(eventIds, requestDigest);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /**
+   * Loads state for a read outside a batch. State on disk that is not what its snapshot commits
+   * to makes the partition unavailable until it is read in full again: nothing is decided on it.
+   */
+  private async loaded(
+    state: PartitionState,
+    entityIds: readonly string[],
+    eventIds: readonly string[],
+  ): Promise<{ release(): void }> {
+    try {
+      return await state.load(entityIds, eventIds);
+    } catch (error) {
+      if (!(error instanceof StateTreeIntegrityError)) throw error;
+      this.distrusted = error.message;
+      const unavailable = new LedgerUnavailableError(
+        `partition ${this.options.partition}: the writer's state on disk does not verify (${error.message}); it is read again from the ledger`,
+      );
+      this.needsRecovery = true;
+      this.afterFailure(unavailable);
+      throw unavailable;
+    }
+  }
+
+  private currentState(): PartitionState {
+    if (!this.state) throw new WriterClosedError('the writer has not started');
+    return this.state;
   }
 
   currentHead(): ChainHead {
@@ -164,6 +225,7 @@ export class PartitionWriter {
     await this.queue.idle();
     await this.readingBack;
     this.queue.rejectAll(() => this.machine.refusal());
+    await this.state?.settled();
     await this.options.log.close();
   }
 
@@ -176,7 +238,7 @@ export class PartitionWriter {
         `partition ${partition}: the configured genesis ${configuredGenesis} differs from the pinned ${pinned}`,
       );
     }
-    this.adopt(await recoverPartition(this.options, configuredGenesis ?? pinned ?? undefined));
+    this.adopt(await recoverPartition(this.recovery, configuredGenesis ?? pinned ?? undefined));
     // With a pin, an empty partition does not verify: recoverPartition() has thrown already.
     const { genesisHash } = this.currentHead();
     if (genesisHash === null) await this.writeGenesis();
@@ -188,42 +250,90 @@ export class PartitionWriter {
     const draft = new ChainDraft(this.currentHead(), ledgerId, partition, clock.now().toISOString());
     const genesis = draft.genesis(partitions, signer, this.newEventId());
     const checkpoint = draft.checkpoint(signer);
-    const offsets = await log.appendTransaction([genesis, checkpoint].map((drafted) => logEntry(drafted, this.partitionKey())));
+    const drafted = [genesis, checkpoint];
+    const offsets = await log.appendTransaction(drafted.map((record) => logEntry(record, this.partitionKey())));
     this.head = draft.head();
+    this.applied(drafted, offsets);
     this.committedEnd = endAfter(offsets);
     await pins.pin(ledgerId, partition, genesis.hash);
   }
 
   /** Reads the partition back and verifies it, from the genesis the writer holds (recoverPartition). */
-  private recover(watch?: ReadonlySet<Hash>): Promise<RecoveredPartition> {
-    return recoverPartition(this.options, this.head?.genesisHash ?? undefined, watch);
+  private async recover(watch?: ReadonlySet<Hash>): Promise<RecoveredPartition> {
+    // A snapshot being written by the state given up is the one to start from.
+    await this.state?.settled();
+    const recovered = await recoverPartition(this.recovery, this.head?.genesisHash ?? undefined, watch, this.distrusted);
+    this.distrusted = null;
+    return recovered;
   }
 
-  /** Takes a partition read back (and verified) as the writer's head, entity states and index. */
+  /** Takes a partition read back (and verified) as the writer's head, state and index. */
   private adopt(recovered: RecoveredPartition): void {
     this.head = recovered.head;
-    this.entityStates = recovered.states;
+    this.state = recovered.state;
     this.index = recovered.index;
     this.needsRecovery = false;
+    this.lastSnapshotAt = Date.now();
+  }
+
+  /** Committed records go into the state, and a snapshot is taken when one is due. */
+  private applied(records: readonly DraftedRecord[], offsets: readonly (string | undefined)[]): void {
+    const state = this.currentState();
+    const { partition, stateModel } = this.options;
+    records.forEach(({ record, hash, bytes }, i) => {
+      state.applied({ partition, offset: offsets[i] as string, record, hash }, bytes, stateModel);
+    });
+    const due =
+      state.unsnapshotted >= this.recovery.snapshotRecords ||
+      Date.now() - this.lastSnapshotAt >= (this.options.snapshotIntervalMs ?? 60_000);
+    if (due && !state.busy && state.close()) this.snapshot(state);
+  }
+
+  /** Writes a snapshot in the background; a failure leaves what it would have written for the next one. */
+  private snapshot(state: PartitionState): void {
+    const genesis = this.head?.genesisHash;
+    if (!genesis) return;
+    this.lastSnapshotAt = Date.now();
+    const { partition, onSnapshot, signer } = this.options;
+    state.takeSnapshot(signer, genesis).then(
+      (taken) => {
+        if (taken) onSnapshot?.({ kind: 'taken', partition, treeSize: taken.treeSize });
+      },
+      (error: unknown) => {
+        onSnapshot?.({ kind: 'failed', partition, reason: error instanceof Error ? error.message : String(error) });
+      },
+    );
   }
 
   /** One batch, one transaction: every group taken is answered by its receipts, a refusal, or the failure. */
   private async commit(groups: readonly WaitingGroup[]): Promise<void> {
     let batch: BatchDraft | null = null;
+    let lease: { release(): void } | null = null;
     try {
       if (this.needsRecovery) this.adopt(await this.recover());
+      // The entities and event ids the batch reads, from disk into memory until it is committed.
+      const requests = groups.flatMap((group) => group.requests);
+      lease = await this.currentState().load(
+        [...requests.flatMap((request) => request.entityIds), ...this.unloaded],
+        requests.map((request) => request.eventId),
+      );
+      this.unloaded = new Set();
       batch = this.newBatch();
       this.queue.putBack(batch.draftGroups(groups));
+      for (const id of batch.unloaded) this.unloaded.add(id);
       if (batch.accepted.length === 0) return;
-      batch.seal(this.options.signer);
+      const checkpoint = batch.seal(this.options.signer);
       const offsets = await this.options.log.appendTransaction(batch.logEntries(this.partitionKey()));
       this.head = batch.chain.head();
-      for (const [id, state] of batch.draftedStates) this.entityStates.set(id, state);
+      this.applied([...batch.accepted.flatMap((group) => group.records), checkpoint], offsets);
       this.committed(batch, offsets);
     } catch (error) {
+      if (error instanceof StateTreeIntegrityError) this.distrusted = error.message;
       // Groups answered or put back by the draft are settled; the failure answers the others.
       const unanswered = batch ? batch.accepted.map(({ group }) => group) : groups;
       await this.commitFailed(asLedgerError(error, this.options.partition), batch, unanswered);
+    } finally {
+      lease?.release();
     }
   }
 
@@ -231,7 +341,9 @@ export class PartitionWriter {
   private newBatch(): BatchDraft {
     const { ledgerId, partition, clock, stateModel } = this.options;
     const chain = new ChainDraft(this.currentHead(), ledgerId, partition, clock.now().toISOString());
-    return new BatchDraft(chain, { committedStates: this.entityStates, index: this.index, stateModel, queue: this.queue });
+    const state = this.currentState();
+    const committedStates = { get: (id: string) => state.stateOf(id) };
+    return new BatchDraft(chain, { committedStates, index: this.index as IdempotencyIndex, stateModel, queue: this.queue });
   }
 
   /** The key of the writer's own records (genesis, checkpoints). */
@@ -250,7 +362,7 @@ export class PartitionWriter {
       const receipts = records.map((drafted) => {
         const { record, hash } = drafted;
         const receipt = { ledgerId, partition, offset: offsets[i++] as string, sequence: record.sequence, hash, checkpointSize };
-        this.index.committed(record, receipt);
+        this.index?.committed(record, receipt);
         return receipt;
       });
       this.appends += receipts.length;

@@ -12,7 +12,7 @@ export interface PathContext extends Tip {
   /** The genesis hash pinned outside Kafka, when known. */
   readonly pinnedGenesis?: Hash;
   readonly tree: MerkleTree;
-  readonly entityHeads: ReadonlyMap<string, Hash>;
+  readonly entityHeads: { get(entityId: string): Hash | undefined };
 }
 
 /** Step 7.4 (first bullet): each waiting record off the path is out of order or injected. */
@@ -160,7 +160,7 @@ function secondGenesisFinding(entry: WaitingRecord): Finding | null {
 function noteEntityLinks(
   entry: WaitingRecord,
   pathHeads: Map<string, Hash>,
-  verifiedHeads: ReadonlyMap<string, Hash>,
+  verifiedHeads: { get(entityId: string): Hash | undefined },
   findings: Finding[],
 ): void {
   for (const entity of entry.record.entities) {

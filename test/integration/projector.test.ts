@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
-import { custodyAppend } from '../../src/custody/custody-append.js';
+import { decidedAppend } from '../../src/custody/step-recorder.js';
 import type { CustodyCommand } from '../../src/custody/custody-decider.js';
 import { custodyStateModel } from '../../src/custody/custody-state.js';
 import type { AppendRequest } from '../../src/ledger/ledger-record.js';
@@ -108,15 +108,15 @@ describe('containment over time in the read models', () => {
       const pallet = '/00/106141400000000017';
       let minute = 0;
       const step = (command: CustodyCommand) =>
-        custodyAppend(command, (id) => ledger.writer.stateOf(id), {
+        decidedAppend(ledger.writer, command, {
           eventId: randomUUID(),
           occurredAt: new Date(Date.UTC(2026, 0, 1, 0, minute++)).toISOString(),
           actor: 'test',
         });
       const { maker, makerSite, dc, dcSite } = PARTIES;
-      await ledger.writer.append(step({ type: 'commission', product, owner: maker, location: makerSite, details: {} }));
+      await ledger.writer.append(await step({ type: 'commission', product, owner: maker, location: makerSite, details: {} }));
       await ledger.writer.append(
-        step({
+        await step({
           type: 'create-shipment',
           shipment: pallet,
           owner: maker,
@@ -126,10 +126,10 @@ describe('containment over time in the read models', () => {
         }),
       );
       await ledger.writer.append(
-        step({ type: 'pack', shipment: pallet, products: [product], party: maker, location: makerSite }),
+        await step({ type: 'pack', shipment: pallet, products: [product], party: maker, location: makerSite }),
       );
       // Unpacked and packed again: one group, so one transaction and one projected batch.
-      const unpack = step({ type: 'unpack', shipment: pallet, products: [product], party: maker, location: makerSite });
+      const unpack = await step({ type: 'unpack', shipment: pallet, products: [product], party: maker, location: makerSite });
       const repack: AppendRequest = {
         eventId: randomUUID(),
         eventType: 'shipment.packed',

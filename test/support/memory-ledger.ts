@@ -34,7 +34,7 @@ export class MemoryPartitionLog implements PartitionLog {
     return Promise.resolve();
   }
 
-  async *readAll(): AsyncIterable<StoredEntry> {
+  async *readAll(from = '0'): AsyncIterable<StoredEntry> {
     this.expectedNext = null;
     if (this.failNextRead) {
       const failure = this.failNextRead;
@@ -43,6 +43,7 @@ export class MemoryPartitionLog implements PartitionLog {
     }
     const entries = [...this.entries];
     for (const { offset, entry } of entries) {
+      if (BigInt(offset) < BigInt(from)) continue;
       await Promise.resolve();
       yield { offset, value: entry.value };
     }

@@ -29,6 +29,9 @@ describe('loadConfig', () => {
       maxBatchBytes: 2_000_000,
       maxPayloadBytes: 65_536,
       reclaimDelayMs: { initial: 1000, max: 30_000 },
+      snapshotRecords: 10_000,
+      snapshotIntervalMs: 60_000,
+      stateCacheEntries: 100_000,
     });
     expect(config.dataDir).toBe('.data');
     expect(config.log).toEqual({ level: 'log', format: 'json' });
@@ -58,6 +61,9 @@ describe('loadConfig', () => {
       LEDGER_MAX_PAYLOAD_BYTES: '4096',
       LEDGER_RECLAIM_DELAY_MS: '250',
       LEDGER_RECLAIM_MAX_DELAY_MS: '5000',
+      LEDGER_SNAPSHOT_RECORDS: '500',
+      LEDGER_SNAPSHOT_INTERVAL_MS: '2000',
+      LEDGER_STATE_CACHE_ENTRIES: '20000',
       CUSTODIAN_DATA_DIR: '/var/lib/custodian',
       HEALTH_TIMEOUT_MS: '500',
       CUSTODY_OCCURRED_AT_SKEW_SECONDS: '30',
@@ -84,6 +90,9 @@ describe('loadConfig', () => {
       maxBatchBytes: 500_000,
       maxPayloadBytes: 4096,
       reclaimDelayMs: { initial: 250, max: 5000 },
+      snapshotRecords: 500,
+      snapshotIntervalMs: 2000,
+      stateCacheEntries: 20_000,
     });
     expect(config.dataDir).toBe('/var/lib/custodian');
     expect(config.health.timeoutMs).toBe(500);

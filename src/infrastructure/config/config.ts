@@ -39,6 +39,11 @@ export interface CustodianConfig {
     readonly maxPayloadBytes: number;
     /** A fenced writer looks for an idle partition to take back after this, then at doubling intervals up to the max (ms). */
     readonly reclaimDelayMs: { readonly initial: number; readonly max: number };
+    /** Records committed between two writer snapshots, and the longest a record waits for one (docs/ledger-format.md §11). */
+    readonly snapshotRecords: number;
+    readonly snapshotIntervalMs: number;
+    /** Entries of each writer's state kept in memory besides those changed since its last snapshot. */
+    readonly stateCacheEntries: number;
   };
   readonly custody: {
     /** How far in the future a step's occurredAt may lie (clocks differ), in milliseconds. */
@@ -254,6 +259,9 @@ export function loadConfig(env: Environment): CustodianConfig {
         initial: read.integer('LEDGER_RECLAIM_DELAY_MS', 1000, 10, 600_000),
         max: read.integer('LEDGER_RECLAIM_MAX_DELAY_MS', 30_000, 10, 3_600_000),
       },
+      snapshotRecords: read.integer('LEDGER_SNAPSHOT_RECORDS', 10_000, 10, 1_000_000),
+      snapshotIntervalMs: read.integer('LEDGER_SNAPSHOT_INTERVAL_MS', 60_000, 100, 86_400_000),
+      stateCacheEntries: read.integer('LEDGER_STATE_CACHE_ENTRIES', 100_000, 100, 10_000_000),
     },
     custody: {
       occurredAtSkewMs: read.integer('CUSTODY_OCCURRED_AT_SKEW_SECONDS', 300, 0, 86_400) * 1000,

@@ -4,7 +4,8 @@ import type { Hash } from '../hashing.js';
 import type { EntityStateModel } from '../ledger-record.js';
 import { LedgerWriter } from '../ledger-writer.js';
 import type { WriterStatus } from '../partition-writer.js';
-import { type Clock, type GenesisPins, systemClock } from '../ports.js';
+import type { SnapshotEvent } from '../partition-recovery.js';
+import { type Clock, type GenesisPins, type SnapshotStore, systemClock } from '../ports.js';
 import { KafkaPartitionLog, writerTransactionalId } from './kafka-partition-log.js';
 
 export interface KafkaLedgerWriterOptions {
@@ -22,6 +23,11 @@ export interface KafkaLedgerWriterOptions {
   readonly stateModel?: EntityStateModel;
   readonly reclaimDelayMs?: { readonly initial: number; readonly max: number };
   readonly onStatus?: (status: WriterStatus) => void;
+  readonly snapshots?: SnapshotStore;
+  readonly snapshotRecords?: number;
+  readonly snapshotIntervalMs?: number;
+  readonly stateCacheEntries?: number;
+  readonly onSnapshot?: (event: SnapshotEvent) => void;
 }
 
 /** A LedgerWriter whose partitions are partitions of a Kafka topic, one fenced writer each. */
@@ -40,6 +46,11 @@ export function createKafkaLedgerWriter(options: KafkaLedgerWriterOptions): Ledg
     stateModel: options.stateModel,
     reclaimDelayMs: options.reclaimDelayMs,
     onStatus: options.onStatus,
+    snapshots: options.snapshots,
+    snapshotRecords: options.snapshotRecords,
+    snapshotIntervalMs: options.snapshotIntervalMs,
+    stateCacheEntries: options.stateCacheEntries,
+    onSnapshot: options.onSnapshot,
     openPartition: (partition) => new KafkaPartitionLog(kafka, topic, partition, writerTransactionalId(ledgerId, partition)),
   });
 }

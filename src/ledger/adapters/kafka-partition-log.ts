@@ -106,7 +106,7 @@ export class KafkaPartitionLog implements PartitionLog {
    * a lost one and fork its chain. So after a failed or unconfirmed transaction the producer is
    * initialised again first; Kafka answers that only once the earlier transaction is settled.
    */
-  async *readAll(): AsyncIterable<StoredEntry> {
+  async *readAll(from = '0'): AsyncIterable<StoredEntry> {
     if (this.unsettled) {
       await this.producer?.disconnect();
       this.producer = null;
@@ -115,11 +115,20 @@ export class KafkaPartitionLog implements PartitionLog {
     }
     this.expectedNext = null;
     let end: bigint | null = null;
+    let start = 0n;
     yield* readPartition(this.kafka, this.topic, this.partition, {
+      fromOffset: from,
       onOffsets: (offsets) => {
         end = BigInt(offsets.end);
+        start = BigInt(offsets.start);
       },
     });
+    // Read from 0, a chain missing its start does not verify; read from a snapshot on, it would pass unseen.
+    if (start > 0n) {
+      throw new LedgerIntegrityError(
+        `partition ${this.partition}: records were deleted from its start (it starts at offset ${start})`,
+      );
+    }
     this.expectedNext = end;
   }
 

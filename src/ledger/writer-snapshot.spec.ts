@@ -1,0 +1,213 @@
+import { describe, expect, it } from '@jest/globals';
+import { MemoryGenesisPins, MemoryPartitionLog, sequentialIds, steppingClock } from '../../test/support/memory-ledger.js';
+import { CheckpointSigner, type SignedCheckpoint } from './checkpoint-note.js';
+import type { AppendRequest, EntityStateModel } from './ledger-record.js';
+import { MemoryPartitionSnapshots } from './memory-snapshots.js';
+import type { SnapshotEvent } from './partition-recovery.js';
+import { entityKey } from './partition-state.js';
+import { PartitionWriter } from './partition-writer.js';
+import { decodeRecord } from './record-codec.js';
+import { signSnapshot, snapshotHash } from './writer-snapshot.js';
+
+const signer = new CheckpointSigner(
+  'custodian/unit',
+  Uint8Array.from({ length: 32 }, (_, i) => 100 + i),
+);
+const forger = new CheckpointSigner(
+  'custodian/unit',
+  Uint8Array.from({ length: 32 }, (_, i) => 200 - i),
+);
+
+/** Counts each entity's records: a state that shows whether every record was folded once. */
+const counting: EntityStateModel = { evolve: (state) => ((state as number | undefined) ?? 0) + 1 };
+
+const ids = sequentialIds(9);
+const request = (entity: string, n: number, eventId = ids()): AppendRequest => ({
+  eventId,
+  eventType: 'custody.handover',
+  entityIds: [entity],
+  occurredAt: '2026-11-26T07:00:00Z',
+  actor: 'operator-1',
+  payload: { n, requestDigest: `digest-${eventId}` },
+});
+
+function writer(
+  log: MemoryPartitionLog,
+  snapshots: MemoryPartitionSnapshots,
+  pins: MemoryGenesisPins,
+  events: SnapshotEvent[] = [],
+) {
+  return new PartitionWriter({
+    ledgerId: 'unit',
+    partition: 0,
+    partitions: 1,
+    signer,
+    log,
+    pins,
+    clock: steppingClock(),
+    maxBatch: 7,
+    newEventId: sequentialIds(1),
+    stateModel: counting,
+    snapshots,
+    snapshotRecords: 20,
+    stateCacheEntries: 8,
+    onSnapshot: (event) => events.push(event),
+  });
+}
+
+/** A ledger of 300 records over 30 entities, written in batches of at most 7, with snapshots every 20 records or so. */
+async function written() {
+  const log = new MemoryPartitionLog();
+  const snapshots = new MemoryPartitionSnapshots(0);
+  const pins = new MemoryGenesisPins();
+  const w = writer(log, snapshots, pins);
+  await w.start();
+  const eventIds: string[] = [];
+  for (let round = 0; round < 10; round++) {
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) => {
+        const eventId = ids();
+        eventIds.push(eventId);
+        return w.append(request(`product-${i}`, round, eventId));
+      }),
+    );
+  }
+  await w.close();
+  return { log, snapshots, pins, eventIds, head: w.headOrNull() };
+}
+
+describe('writer snapshots', () => {
+  it('let a restart read only the tail after the newest snapshot, and go on with the same head, states and index', async () => {
+    const { log, snapshots, pins, eventIds, head } = await written();
+    expect(snapshots.commits).toBeGreaterThan(5);
+    const stored = snapshots.snapshot!;
+    expect(stored.body.treeSize).toBeGreaterThan(300);
+    const events: SnapshotEvent[] = [];
+    const again = writer(log, snapshots, pins, events);
+    const resumed = await again.start();
+    const resumedAt = events.find((event) => event.kind === 'resumed');
+    expect(resumedAt).toMatchObject({ treeSize: stored.body.treeSize });
+    // Only the records after the snapshot's checkpoint were read and verified.
+    expect((resumedAt as { tail: number }).tail).toBe(log.entries.length - stored.body.treeSize - 1);
+    expect(log.entries.length - stored.body.treeSize).toBeLessThan(30);
+    expect(resumed?.headHash).toBe(head?.headHash);
+    expect(resumed?.tree.root()).toBe(head?.tree.root());
+    // Every entity's state folded every one of its ten records once, across snapshots and the tail.
+    const states = await again.committedStates(Array.from({ length: 30 }, (_, i) => `product-${i}`));
+    expect([...states.values()]).toEqual(Array.from({ length: 30 }, () => 10));
+    // A request recorded before the snapshot is answered from the index on disk, not recorded again.
+    const first = eventIds[0]!;
+    const receipts = await again.recorded([first], `digest-${first}`);
+    expect(receipts?.[0]?.sequence).toBe(2);
+    const retried = await again.append(request('product-0', 0, first));
+    expect(retried.sequence).toBe(2);
+    // And it goes on: the next record of product-3 links to its last one.
+    const next = await again.append(request('product-3', 99));
+    expect(next.sequence).toBe(resumed!.nextSequence);
+    await again.close();
+  });
+
+  it('refuse a snapshot signed by another key, and the writer reads the whole partition instead', async () => {
+    const { log, snapshots, pins, head } = await written();
+    const stored = snapshots.snapshot!;
+    const { record } = decodeRecord(log.entries[Number(stored.body.checkpointOffset)]!.entry.value);
+    snapshots.snapshot = signSnapshot(forger, record.payload as unknown as SignedCheckpoint, stored.body);
+    const events: SnapshotEvent[] = [];
+    const again = writer(log, snapshots, pins, events);
+    expect((await again.start())?.headHash).toBe(head?.headHash);
+    expect(events[0]).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringMatching(/snapshot note: the signature is not by key id/),
+    });
+    expect(events.some((event) => event.kind === 'taken')).toBe(true);
+    await again.close();
+  });
+
+  it('refuse a snapshot whose body was changed, or cut short, or that names another record', async () => {
+    const { log, snapshots, pins } = await written();
+    const stored = snapshots.snapshot!;
+    const cases = [
+      {
+        body: { ...stored.body, stateRoot: '00'.repeat(32) },
+        why: /snapshot note: the signed note text is not the one expected/,
+      },
+      { body: { ...stored.body, frontier: stored.body.frontier.slice(1) }, why: /snapshot note/ },
+      { body: { ...stored.body, checkpointOffset: '5' }, why: /is not the snapshot's checkpoint/ },
+    ];
+    for (const { body, why } of cases) {
+      snapshots.snapshot = { body, note: stored.note };
+      const events: SnapshotEvent[] = [];
+      const again = writer(log, snapshots, pins, events);
+      await again.start();
+      expect(again.status).toBe('open');
+      expect(events[0]).toMatchObject({ kind: 'refused', reason: expect.stringMatching(why) });
+      await again.close();
+    }
+    // A note cut short.
+    snapshots.snapshot = { body: stored.body, note: stored.note.slice(0, -20) };
+    const events: SnapshotEvent[] = [];
+    await writer(log, snapshots, pins, events).start();
+    expect(events[0]).toMatchObject({ kind: 'refused' });
+    expect(snapshotHash(stored.body)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuse a snapshot of a topic that was rewritten after it: a checkpoint the topic no longer holds', async () => {
+    const { log, snapshots, pins } = await written();
+    const stored = snapshots.snapshot!;
+    // The topic lost its last records (restored from an older backup than PostgreSQL).
+    const kept = log.entries.slice(0, Number(stored.body.checkpointOffset) - 3);
+    const older = new MemoryPartitionLog();
+    for (const { entry } of kept) older.entries.push({ offset: String(older.entries.length), entry });
+    const events: SnapshotEvent[] = [];
+    const again = writer(older, snapshots, pins, events);
+    await again.start();
+    expect(events[0]).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringMatching(/no record at offset|not the snapshot's checkpoint/),
+    });
+    // The partition read in full ends where the kept records end; it does not verify (the last
+    // batch is cut in two), so the writer refuses to extend it.
+    expect(again.status).toBe('failed');
+  });
+
+  it('read the whole partition when the state on disk is not what the snapshot commits to', async () => {
+    const { log, snapshots, pins } = await written();
+    // An entity's value changed on disk: its leaf no longer matches it.
+    const key = entityKey('product-4');
+    snapshots.valueRows.set(key, new TextEncoder().encode('{"count":99,"head":"00","last":1,"state":99}'));
+    const events: SnapshotEvent[] = [];
+    const again = writer(log, snapshots, pins, events);
+    await again.start();
+    // Nothing in the tail named product-4: the change is found when a batch reads it.
+    const receipt = again.append(request('product-4', 100));
+    await expect(receipt).rejects.toThrow(/does not verify|not the one committed to/);
+    for (let i = 0; i < 200 && again.status !== 'open'; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(events.some((event) => event.kind === 'refused')).toBe(true);
+    expect((await again.committedStates(['product-4'])).get('product-4')).toBe(10);
+    await again.close();
+  });
+
+  it('lose nothing when a snapshot cannot be written: the next one takes what it would have', async () => {
+    const log = new MemoryPartitionLog();
+    const snapshots = new MemoryPartitionSnapshots(0);
+    const pins = new MemoryGenesisPins();
+    const events: SnapshotEvent[] = [];
+    const w = writer(log, snapshots, pins, events);
+    await w.start();
+    const commit = snapshots.commit.bind(snapshots);
+    let failing = true;
+    snapshots.commit = (...args) => (failing ? Promise.reject(new Error('the database went away')) : commit(...args));
+    for (let i = 0; i < 60; i++) await w.append(request(`product-${i % 6}`, i));
+    expect(events.some((event) => event.kind === 'failed')).toBe(true);
+    expect(snapshots.snapshot).toBeNull();
+    failing = false;
+    for (let i = 0; i < 30; i++) await w.append(request(`product-${i % 6}`, 100 + i));
+    await w.close();
+    expect(snapshots.snapshot?.body.treeSize).toBeGreaterThan(100);
+    const again = writer(log, snapshots, pins);
+    await again.start();
+    const states = await again.committedStates(Array.from({ length: 6 }, (_, i) => `product-${i}`));
+    expect([...states.values()]).toEqual(Array.from({ length: 6 }, () => 15));
+    await again.close();
+  });
+});
