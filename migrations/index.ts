@@ -1,6 +1,12 @@
 import { LedgerGenesis1764115200000 } from './1764115200000-ledger-genesis.js';
 import { ReadModels1764144000000 } from './1764144000000-read-models.js';
 import { LotQuantities1764900000000 } from './1764900000000-lot-quantities.js';
+import { PartyRegistry1766000000000 } from './1766000000000-party-registry.js';
 
 /** Every migration, in order. Listed explicitly so that builds and tests load the same set. */
-export const MIGRATIONS = [LedgerGenesis1764115200000, ReadModels1764144000000, LotQuantities1764900000000];
+export const MIGRATIONS = [
+  LedgerGenesis1764115200000,
+  ReadModels1764144000000,
+  LotQuantities1764900000000,
+  PartyRegistry1766000000000,
+];
