@@ -38,6 +38,8 @@ const G = gtin(7171);
 const SERIAL = 'VX-0001';
 const PRODUCT = sgtin(G, SERIAL);
 const PALLET = sscc(7171);
+const BULK = gtin(7172);
+const BLEND = gtin(7173);
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 20, 8, minute)).toISOString().replace('.000Z', '+00:00');
 
 describe('the consumer page in a browser', () => {
@@ -60,6 +62,10 @@ describe('the consumer page in a browser', () => {
     await page.waitForSelector('#verdict[data-state="verified"], #verdict[data-state="failed"]', { timeout: 30_000 });
     return page;
   }
+
+  /** The ids of the steps the check marked as failed. */
+  const failedSteps = async (page: Page) =>
+    Promise.all((await page.locator('li.step.failed').all()).map((step) => step.getAttribute('id')));
 
   const phone = () => browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
 
@@ -177,6 +183,24 @@ describe('the consumer page in a browser', () => {
       reason: 'consumed',
       occurredAt: at(59),
     });
+    // A lot made from another: 500 kg of a bulk lot blended into a lot of its own.
+    await record('/products', keys.maker!, {
+      gtin: BULK,
+      lot: 'BULK-1',
+      name: 'Antigen concentrate',
+      quantity: 2000,
+      uom: 'KGM',
+      owner: MAKER,
+      location: PLANT,
+      occurredAt: at(1),
+    });
+    await record('/custody/transform', keys.maker!, {
+      party: MAKER,
+      location: PLANT,
+      inputs: [{ product: `/01/${BULK}/10/BULK-1`, quantity: 500, uom: 'KGM' }],
+      outputs: [{ product: `/01/${BLEND}/10/BLEND-1`, quantity: 500, uom: 'KGM' }],
+      occurredAt: at(2),
+    });
     // The page reads the read models: wait until the projector has the last step.
     const projected = await client.request('GET', `/products/01/${G}/21/${SERIAL}?waitFor=0:${last.receipt.sequence}`, {
       key: keys.maker!,
@@ -186,9 +210,9 @@ describe('the consumer page in a browser', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await db?.destroy();
-    await app?.close();
+    await browser.close();
+    await db.destroy();
+    await app.close();
   });
 
   it('shows the ten-step journey and reaches "Verified in your browser", with the ledger key fingerprint', async () => {
@@ -226,6 +250,158 @@ describe('the consumer page in a browser', () => {
       const fingerprint = createHash('sha256').update(Buffer.from(key.body.publicKey, 'base64')).digest('hex');
       expect((await page.textContent('#fingerprint'))?.replace(/ /g, '')).toBe(fingerprint);
       await page.screenshot({ path: join(SCREENSHOTS, 'verified.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+  it('shows what a lot was made from, each input linked to its own page, and verifies it', async () => {
+    const context = await phone();
+    try {
+      const page = await openPage(context, `/01/${BLEND}/10/BLEND-1`);
+      expect(await page.textContent('#verdict')).toMatch(/^✓ Verified in your browser/);
+      expect(await page.locator('#timeline .what').allTextContents()).toEqual(['Made from 1 input']);
+      const input = page.locator('[data-input]');
+      expect(await input.getAttribute('data-input')).toBe(`/01/${BULK}/10/BULK-1`);
+      expect(await input.locator('a').textContent()).toBe('Antigen concentrate');
+      await input.locator('a').click();
+      await page.waitForSelector('#verdict[data-state="verified"]', { timeout: 30_000 });
+      expect(await page.textContent('h1')).toBe('Antigen concentrate');
+      expect(await page.locator('#timeline .what').allTextContents()).toEqual([
+        'Made and registered: Antigen concentrate',
+        'Used to make other products',
+      ]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('reads without JavaScript: the product, its journey and a plain "not checked", never a verdict', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+    try {
+      const page = await context.newPage();
+      expect((await page.goto(`${app.client.url}/01/${G}/21/${SERIAL}`))?.status()).toBe(200);
+      expect(await page.textContent('h1')).toBe('Influenza vaccine, 10 doses');
+      expect(await page.locator('#timeline > li').count()).toBe(10);
+      expect(await page.locator('#verdict').getAttribute('data-state')).toBe('unchecked');
+      expect(await page.textContent('#verdict')).toContain('Not checked');
+      expect(await page.textContent('body')).not.toContain('Verified in your browser');
+      await page.screenshot({ path: join(SCREENSHOTS, 'no-javascript.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('is accessible: no axe-core violations of WCAG 2 A and AA (contrast included), a skip link first, headings in order', async () => {
+    // axe is injected by the test, which the page's Content-Security-Policy would refuse.
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 } });
+    try {
+      const page = await openPage(context);
+      await page.addScriptTag({ content: axe.source });
+      const violations = await page.evaluate<string[]>(
+        `axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+           .then((result) => result.violations.map((violation) => violation.id + ': ' + violation.nodes.length))`,
+      );
+      expect(violations).toEqual([]);
+      await page.keyboard.press('Tab');
+      expect(await page.locator(':focus').textContent()).toBe('Skip to the journey');
+      await page.keyboard.press('Enter');
+      expect(new URL(page.url()).hash).toBe('#journey');
+      const headings = await page.locator('h1, h2').allTextContents();
+      expect(headings).toEqual(['Influenza vaccine, 10 doses', 'Is this history genuine?', 'Journey: 10 steps', 'Made from']);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('names the failure and its step when the evidence is changed on its way to the browser', async () => {
+    const context = await phone();
+    try {
+      // One digit of the receiving site inside the fifth record's text, as a lying server or a proxy would send it.
+      await context.route('**/*linkType=custodian%3Aevidence', async (route) => {
+        const response = await route.fetch();
+        const bundle = (await response.json()) as { records: { record: string }[] };
+        const changed = bundle.records[4]!.record.replace(
+          DC_SITE,
+          DC_SITE.slice(0, -1) + String((Number(DC_SITE.at(-1)) + 1) % 10),
+        );
+        expect(changed).not.toBe(bundle.records[4]!.record);
+        bundle.records[4] = { ...bundle.records[4]!, record: changed };
+        await route.fulfill({ response, json: bundle });
+      });
+      const page = await openPage(context);
+      expect(await page.locator('#verdict').getAttribute('data-state')).toBe('failed');
+      expect(await page.textContent('#verdict')).toMatch(/^✗ Not verified/);
+      const details = await page.locator('#check-details li').allTextContents();
+      expect(details).toContainEqual(
+        expect.stringMatching(
+          /^records\[4\]: record [0-9a-f]{64} \(sequence \d+\) is not included in the checkpoint's tree.* \(step 5\)$/,
+        ),
+      );
+      // The changed record no longer hashes to what the sixth record links to: that link fails too.
+      expect(details).toContainEqual(
+        expect.stringMatching(/^records\[5\]\.record: links to [0-9a-f]{64}, but the product's previous record .* \(step 6\)$/),
+      );
+      expect(await failedSteps(page)).toEqual(['step-5', 'step-6']);
+      expect(await page.textContent('#step-5 .step-check')).toContain('Not verified');
+      expect(await page.textContent('body')).not.toContain('Verified in your browser');
+      await page.screenshot({ path: join(SCREENSHOTS, 'tampered-in-transit.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('names the failure and its step when a step is changed in the read model the page is rendered from', async () => {
+    const forged = gln(99);
+    await db.query(
+      `UPDATE custody_events SET payload = jsonb_set(payload, '{location}', to_jsonb($1::text)) WHERE event_id = $2`,
+      [forged, handover.eventId],
+    );
+    const context = await phone();
+    try {
+      const page = await openPage(context);
+      expect(await page.locator('#step-8 .where').textContent()).toBe(`GLN ${forged}`);
+      expect(await page.locator('#verdict').getAttribute('data-state')).toBe('failed');
+      const details = await page.locator('#check-details li').allTextContents();
+      // The verifier's own finding, signed, and the browser's comparison of the page with the record.
+      expect(details).toContainEqual(
+        expect.stringMatching(/^attestation\.verdict: the verifier found the history tampered: read-model at .* \(step 8\)$/),
+      );
+      expect(details).toContainEqual(
+        `step 8: the page says where "GLN ${forged}", the ledger record says "Alpine DC Zurich, CH" (step 8)`,
+      );
+      expect(await failedSteps(page)).toEqual(['step-8']);
+      await page.locator('#step-8').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SCREENSHOTS, 'tampered-read-model.png'), fullPage: true });
+    } finally {
+      await context.close();
+      await db.query(
+        `UPDATE custody_events SET payload = jsonb_set(payload, '{location}', to_jsonb($1::text)) WHERE event_id = $2`,
+        [DC_SITE, handover.eventId],
+      );
+    }
+  }, 60_000);
+
+  it('names the failure when a record of the ledger itself is tampered with (a forged copy appended to the topic)', async () => {
+    // As the projection's tampering test does: an outsider appends a changed copy of the commissioning.
+    const values = await rawValues(app.kafka, app.config.ledger.topic);
+    const original = values.map((value) => decodeRecord(value).record).find((item) => item.eventType === 'product.commissioned')!;
+    await produceRaw(app.kafka, app.config.ledger.topic, [
+      encodeRecord({ ...original, payload: { ...original.payload, location: gln(98) } }).bytes,
+    ]);
+    const context = await phone();
+    try {
+      const page = await openPage(context);
+      expect(await page.locator('#verdict').getAttribute('data-state')).toBe('failed');
+      const details = await page.locator('#check-details li').allTextContents();
+      // The forged copy claims the sequence of the product's first record: the failure points at that step.
+      expect(details).toContainEqual(
+        expect.stringMatching(
+          /^attestation\.verdict: the verifier found the history tampered: injected at partition 0, .*sequence 2.* \(step 1\)$/,
+        ),
+      );
+      expect(await failedSteps(page)).toEqual(['step-1']);
+      expect(await page.textContent('body')).not.toContain('Verified in your browser');
+      await page.screenshot({ path: join(SCREENSHOTS, 'tampered-ledger.png'), fullPage: true });
     } finally {
       await context.close();
     }

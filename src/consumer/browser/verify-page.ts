@@ -77,7 +77,10 @@ function pageFailures(bundle: EvidenceBundle, data: PageData): { failures: Failu
     const source = sources[index];
     const hash = records[index]?.hash;
     if (!source || element.dataset.hash !== hash) {
-      failures.push({ message: `step ${index + 1} is not the evidence's record ${index + 1}`, step: index + 1 });
+      failures.push({
+        message: `step ${index + 1}: the evidence's record ${index + 1} hashes to ${hash ?? '(none)'}, not to the record the page shows (${element.dataset.hash ?? '?'})`,
+        step: index + 1,
+      });
       continue;
     }
     const expected = describeStep(source, data.subject, data.directory);
@@ -133,15 +136,18 @@ function show(state: 'checking' | 'verified' | 'failed', headline: string, items
       return li;
     }),
   );
-  for (const element of stepElements()) element.classList.remove('failed');
+  const byStep = new Map<number, string[]>();
   for (const item of items) {
-    if (typeof item === 'string' || item.step === undefined) continue;
-    const step = byId(`step-${item.step}`);
-    const note = step?.querySelector<HTMLElement>('.step-check');
-    if (!step || !note) continue;
-    step.classList.add('failed');
-    note.hidden = false;
-    note.textContent = `Not verified: ${item.message}`;
+    if (typeof item !== 'string' && item.step !== undefined)
+      byStep.set(item.step, [...(byStep.get(item.step) ?? []), item.message]);
+  }
+  for (const [index, element] of stepElements().entries()) {
+    const messages = byStep.get(index + 1);
+    const note = element.querySelector<HTMLElement>('.step-check');
+    element.classList.toggle('failed', messages !== undefined);
+    if (!note) continue;
+    note.hidden = messages === undefined;
+    note.textContent = messages ? `Not verified: ${messages.join('; ')}` : '';
   }
 }
 
