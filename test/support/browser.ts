@@ -3,10 +3,16 @@
  * missing by scripts/chromium.sh, which `npm test` runs first), driven by playwright-core.
  */
 import { execFileSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+/** The project's root, from test/support/ or from its build in dist/test/support/ (the benchmark's). */
+function projectRoot(): string {
+  let directory = import.meta.dirname;
+  while (!existsSync(join(directory, 'package.json')) && dirname(directory) !== directory) directory = dirname(directory);
+  return directory;
+}
 
 /**
  * The flags it runs with: without the background-networking ones, Chromium's own connections
@@ -23,7 +29,7 @@ const FLAGS = [
 ];
 
 export async function launchChromium(): Promise<Browser> {
-  const executablePath = execFileSync('bash', [join(ROOT, 'scripts/chromium.sh'), 'ensure'], {
+  const executablePath = execFileSync('bash', [join(projectRoot(), 'scripts/chromium.sh'), 'ensure'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     timeout: 600_000,
