@@ -5,8 +5,12 @@ import { glnsOf } from './step-view.js';
 
 /** Steps a page shows at most (the history route's largest page); the evidence holds them all. */
 export const MAX_PAGE_STEPS = 1000;
-/** Inputs a page names at most: each has its own page. */
-const MAX_PAGE_INPUTS = 50;
+/**
+ * Inputs a page names at most, nearest first: each has its own page. Two full transformations'
+ * worth (a transformation takes up to 100 inputs), so the direct inputs the browser holds to the
+ * records are all there.
+ */
+const MAX_PAGE_INPUTS = 200;
 
 type PageContent = Pick<ProductPageModel, 'product' | 'steps' | 'stepsOmitted' | 'inputs' | 'directory'>;
 

@@ -53,6 +53,8 @@ export interface PageData {
   readonly ledgerKey: string;
   readonly attestationKey: string;
   readonly directory: Directory;
+  /** Whether the page shows only the first of the product's steps (the evidence holds them all). */
+  readonly stepsOmitted: boolean;
 }
 
 export const PAGE_DATA_ID = 'custodian-page-data';
@@ -115,6 +117,7 @@ export function renderProductPage(model: ProductPageModel): string {
     ledgerKey: model.keys.ledgerKey,
     attestationKey: model.keys.attestationKey,
     directory: model.directory,
+    stepsOmitted: model.stepsOmitted,
   };
   const steps = model.steps.map((step, index) => stepHtml(step, index, model)).join('\n');
   return `<!doctype html>
