@@ -4,16 +4,16 @@
  *   edge          src/main.ts, src/application.ts, src/app.module.ts, src/problems.ts, src/tools/
  *                 — start-up and CLIs: build the parts and wire them; may import anything.
  *   capabilities  src/custody/, src/projection/, src/provenance/, src/verification/, src/ledger-module/,
- *                 src/epcis/
+ *                 src/epcis/, src/consumer/
  *                 — each a folder with its Nest module; data flows one way between them:
- *                   custody → (ledger) → projection → provenance, verification.
+ *                   custody → (ledger) → projection → provenance, verification → consumer (the page).
  *   shared        src/infrastructure/ (config, auth, database, kafka, health, http, logging)
  *                 — mechanisms every capability uses; knows no capability.
  *   core          src/ledger/ (records, hashing, Merkle tree, checkpoints, verifier, writer;
  *                 adapters/ for Kafka, PostgreSQL and the key file) and src/gs1/
  *                 — plain TypeScript, no framework, nothing from outside its own folder.
  */
-const CAPABILITIES = '^src/(custody|projection|provenance|verification|ledger-module|epcis)/';
+const CAPABILITIES = '^src/(custody|projection|provenance|verification|ledger-module|epcis|consumer)/';
 /**
  * What a capability offers the others; everything else in its folder is its own. (The edge may
  * import anything: it builds and wires the parts.)
@@ -23,7 +23,17 @@ const PUBLIC_APIS = [
   '^src/custody/custody-state\\.ts$', // the writer's fold of custody state
   '^src/projection/index\\.ts$', // the projector's fold and row writes, the read-model schema
   '^src/ledger-module/ledger-parts\\.ts$', // the ledger's parts built from the configuration
+  '^src/provenance/provenance-queries\\.ts$', // the provenance questions, which the consumer page asks too
+  '^src/provenance/provenance\\.module\\.ts$', // the Nest module that provides them
+  '^src/verification/product-evidence\\.ts$', // a product's evidence bundle and its keys, for the consumer page
+  '^src/verification/verification\\.module\\.ts$', // the Nest module that provides them
 ];
+/**
+ * The consumer page's browser script (src/consumer/browser/) is a build input of
+ * scripts/build-browser.mjs, not server code: it may import only what runs in a browser, the
+ * offline checker of evidence bundles and the ledger core under it.
+ */
+const BROWSER_SCRIPT = '^src/consumer/browser/';
 /** Specs test a part from outside (with test/support): the layers are about the shipped code. */
 const SPECS = '\\.spec\\.ts$';
 
@@ -63,7 +73,7 @@ module.exports = {
       comment: 'Capabilities are wired by the edge (app module, main, CLIs), never import it.',
       severity: 'error',
       from: {
-        path: ['^src/(custody|projection|provenance|verification|ledger-module|infrastructure|ledger|gs1)/'],
+        path: ['^src/(custody|projection|provenance|verification|ledger-module|epcis|consumer|infrastructure|ledger|gs1)/'],
         pathNot: SPECS,
       },
       to: { path: ['^src/tools/', '^src/(main|application|app\\.module|problems)\\.ts$'] },
@@ -74,7 +84,7 @@ module.exports = {
         'Steps are recorded (custody), appended (ledger), projected (projection), then read (provenance) and verified (verification): no capability imports one downstream of it.',
       severity: 'error',
       from: { path: '^src/(custody|ledger-module)/', pathNot: SPECS },
-      to: { path: '^src/(projection|provenance|verification)/' },
+      to: { path: '^src/(projection|provenance|verification|consumer)/' },
     },
     {
       name: 'readers-do-not-reach-each-other',
@@ -87,13 +97,50 @@ module.exports = {
       name: 'projection-does-not-reach-its-readers',
       severity: 'error',
       from: { path: '^src/projection/', pathNot: SPECS },
-      to: { path: '^src/(provenance|verification)/' },
+      to: { path: '^src/(provenance|verification|consumer)/' },
+    },
+    {
+      name: 'nothing-depends-on-the-consumer-page',
+      comment: 'The consumer page reads what the other capabilities make; none of them, nor the shared code, imports it.',
+      severity: 'error',
+      from: {
+        path: '^src/(custody|projection|provenance|verification|ledger-module|epcis|infrastructure|ledger|gs1)/',
+        pathNot: SPECS,
+      },
+      to: { path: '^src/consumer/' },
+    },
+    {
+      name: 'the-browser-script-runs-in-a-browser',
+      comment:
+        "The page's script imports the offline bundle checker, the ledger core (not its adapters), GS1 paths, the page's own shared view code and @noble: nothing of the server.",
+      severity: 'error',
+      from: { path: BROWSER_SCRIPT },
+      to: {
+        pathNot: [
+          BROWSER_SCRIPT,
+          '^src/consumer/(step-view|product-page|key-fingerprint)\\.ts$',
+          '^src/verification/(evidence-bundle|attestation)\\.ts$',
+          '^src/ledger/(?!adapters/)',
+          '^src/gs1/',
+          '^node_modules/@noble/',
+        ],
+      },
+    },
+    {
+      name: 'the-browser-script-is-a-build-input',
+      comment: 'No server module imports the browser script: scripts/build-browser.mjs bundles it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: [BROWSER_SCRIPT, SPECS] },
+      to: { path: BROWSER_SCRIPT },
     },
     {
       name: 'capabilities-use-each-others-public-api',
       comment: "A capability imports another's public API (PUBLIC_APIS), never its internals.",
       severity: 'error',
-      from: { path: '^src/(custody|projection|provenance|verification|ledger-module|epcis)/', pathNot: SPECS },
+      from: {
+        path: '^src/(custody|projection|provenance|verification|ledger-module|epcis|consumer)/',
+        pathNot: [SPECS, BROWSER_SCRIPT],
+      },
       to: { path: CAPABILITIES, pathNot: ['^src/$1/', ...PUBLIC_APIS] },
     },
     {

@@ -9,5 +9,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 prepare_to_run
+ensure_chromium # the page benchmark measures the consumer page in headless Chromium
 npm run -s build:tools # the benchmarks, when their sources changed
 KAFKAJS_NO_PARTITIONER_WARNING=1 exec node --enable-source-maps dist/bench/run.js "$@"

@@ -8,11 +8,13 @@
 // succeeded, and removed before a build starts, so a failed or interrupted build never passes
 // for a fresh one. Content, not times: a checkout or a `touch` that changes nothing builds
 // nothing. Shared by `npm start`, `npm run api-key` and the other commands that run from dist/.
+// The consumer page's browser bundle (scripts/build-browser.mjs) is built on every run: it is quick.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildBrowserAssets } from './build-browser.mjs';
 
 const TSC = fileURLToPath(import.meta.resolve('typescript/bin/tsc'));
 const SKIPPED_DIRECTORIES = new Set(['node_modules', 'dist', '.data', '.git']);
@@ -74,9 +76,11 @@ export function sourceDigest(tsconfig) {
   };
 }
 
-function main() {
+async function main() {
   const args = process.argv.slice(2);
   const tsconfig = args.find((arg) => !arg.startsWith('--')) ?? 'tsconfig.build.json';
+  // The consumer page's browser bundle is built every time: it takes a fraction of a second.
+  await buildBrowserAssets();
   const { digest, files, stamp } = sourceDigest(tsconfig);
   if (!args.includes('--force') && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === digest) return 0;
   process.stderr.write(`[build] compiling ${tsconfig}: its sources (${files} files) changed since the last build\n`);
@@ -90,4 +94,4 @@ function main() {
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main();
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = await main();

@@ -25,6 +25,13 @@ ensure_dependencies() {
   fi
 }
 
+# Headless Chromium for the consumer page's browser tests and benchmark (scripts/chromium.sh):
+# installed when missing; exports CHROMIUM_PATH.
+ensure_chromium() {
+  CHROMIUM_PATH="$(bash "$ROOT/scripts/chromium.sh" ensure)"
+  export CHROMIUM_PATH
+}
+
 # Kafka and PostgreSQL for the application: KAFKA_BROKERS and DATABASE_URL when set, else the
 # local broker (scripts/kafka.sh) and embedded PostgreSQL (scripts/postgres.mjs); exports both.
 ensure_services() {

@@ -11,6 +11,7 @@ cd "$ROOT"
 started=$SECONDS
 ensure_tools
 ensure_dependencies
+ensure_chromium
 say "typecheck"
 npm run -s typecheck
 say "lint"

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { CustodianConfig } from './infrastructure/config/config.js';
+import { ConsumerModule } from './consumer/consumer.module.js';
 import { CustodyModule } from './custody/custody.module.js';
 import { custodyStateModel } from './custody/custody-state.js';
 import { AuthModule } from './infrastructure/auth/auth.module.js';
@@ -29,6 +30,7 @@ export class AppModule {
         ProjectionModule,
         ProvenanceModule,
         VerificationModule,
+        ConsumerModule,
       ],
       providers: [ShutdownLogger],
     };

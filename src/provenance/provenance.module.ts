@@ -14,5 +14,6 @@ import { ProvenanceQueries } from './provenance-queries.js';
       useFactory: (dataSource: DataSource) => new ProvenanceQueries(dataSource),
     },
   ],
+  exports: [ProvenanceQueries],
 })
 export class ProvenanceModule {}

@@ -10,6 +10,7 @@ import { ledgerKeyOf } from '../ledger-module/ledger-parts.js';
 import { AuditJobs } from './audit-jobs.js';
 import type { LedgerFollower } from './ledger-follower.js';
 import type { LedgerSource } from './partition-scan.js';
+import { PRODUCT_EVIDENCE, productEvidence } from './product-evidence.js';
 import { ProductVerifier } from './product-verifier.js';
 import { VerificationController } from './verification.controller.js';
 import { FollowerLifecycle, WitnessPublisher } from './verification-lifecycle.js';
@@ -68,8 +69,13 @@ import type { Witness } from './witness.js';
       useFactory: (source: LedgerSource, witness: Witness | null, dataSource: DataSource) =>
         new AuditJobs(() => createLedgerAudit({ source, witness, dataSource })),
     },
+    {
+      provide: PRODUCT_EVIDENCE,
+      inject: [ProductVerifier, LEDGER_SOURCE, ATTESTATION_SIGNER],
+      useFactory: productEvidence,
+    },
     WitnessPublisher,
   ],
-  exports: [WitnessPublisher],
+  exports: [WitnessPublisher, PRODUCT_EVIDENCE],
 })
 export class VerificationModule {}

@@ -8,7 +8,15 @@ const MAKER = '4012345000009';
 const CONSIGNEE = '4098765000010';
 const GTIN = '09506000134352';
 const SSCC = '106141411234567897';
-const PATH_VALUES: Record<string, string> = { gtin: GTIN, serial: 'SN-0001', lot: 'LOT-7', sscc: SSCC, id: randomUUID() };
+const PATH_VALUES: Record<string, string> = {
+  gtin: GTIN,
+  serial: 'SN-0001',
+  lot: 'LOT-7',
+  sscc: SSCC,
+  id: randomUUID(),
+  gln: MAKER,
+  name: 'name',
+};
 /** Served by Fastify for the document itself, not part of the API it documents. */
 const DOCUMENTATION_ROUTES = /^GET \/docs(?:-json|\/.*)?$/;
 
@@ -99,7 +107,7 @@ describe('the OpenAPI document', () => {
     const { client, keys } = app;
     /** Calls a documented route and checks the answer against the schema documented for its status and media type. */
     const call = async <T = Record<string, unknown>>(
-      method: 'GET' | 'POST',
+      method: 'GET' | 'POST' | 'PUT',
       template: string,
       options: { key?: string; query?: Record<string, string>; body?: unknown; params?: Record<string, string> } = {},
     ) => {
@@ -189,6 +197,23 @@ describe('the OpenAPI document', () => {
     await call('GET', '/products/01/{gtin}/21/{serial}/attestation', { key: reader });
     await call('GET', '/products/01/{gtin}/21/{serial}/attestation', { key: reader, query: { evidence: 'true', since: '1' } });
     await call('GET', '/products/01/{gtin}/10/{lot}/attestation', { key: reader });
+
+    // The consumer page: the Digital Link routes answer HTML, the evidence bundle and SVG; the page's files; the registry.
+    const productPage = await call<string>('GET', '/01/{gtin}/21/{serial}');
+    await call('GET', '/01/{gtin}/21/{serial}', { query: { linkType: 'custodian:evidence' } });
+    await call('GET', '/01/{gtin}/10/{lot}', { query: { linkType: 'custodian:qr' } });
+    for (const [, name] of productPage.body.matchAll(/"\/assets\/([^"]+)"/g))
+      await call('GET', '/assets/{name}', { params: { name: name! } });
+    await call('GET', '/01/{gtin}/21/{serial}', { params: { serial: 'NOT-THERE' } });
+    await call('PUT', '/registry/parties/{gln}', {
+      key: keys.maker!,
+      body: { name: 'Acme', role: 'manufacturer', country: 'DE' },
+    });
+    await call('PUT', '/registry/locations/{gln}', {
+      key: keys.maker!,
+      params: { gln: '4012345000016' },
+      body: { party: MAKER, name: 'Acme plant', country: 'DE', visibility: 'internal' },
+    });
 
     const started = await call<{ id: string }>('POST', '/audits', { key: keys.auditor! });
     expect(started.headers.get('location')).toBe(`/audits/${started.body.id}`);

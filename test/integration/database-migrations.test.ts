@@ -53,7 +53,8 @@ describe('preparing the database', () => {
         (
           await dataSource.query<{ name: string }[]>(
             `SELECT table_name || '.' || column_name AS name FROM information_schema.columns
-              WHERE table_schema = 'public' AND table_name IN ('ledger_genesis', 'custody_events', 'products', 'ledger_snapshot')`,
+              WHERE table_schema = 'public'
+                AND table_name IN ('ledger_genesis', 'custody_events', 'products', 'ledger_snapshot', 'registry_locations')`,
           )
         ).map((row) => row.name);
       const migrated = await columns();
@@ -63,15 +64,19 @@ describe('preparing the database', () => {
           'custody_events.payload',
           'products.quantity',
           'ledger_snapshot.note',
+          'registry_locations.visibility',
         ]),
       );
+      await dataSource.undoLastMigration();
+      expect(await columns()).toContain('ledger_snapshot.note');
+      expect(await columns()).not.toContain('registry_locations.visibility');
       await dataSource.undoLastMigration();
       expect(await columns()).toContain('products.quantity');
       expect(await columns()).not.toContain('ledger_snapshot.note');
       await dataSource.undoLastMigration();
       expect(await columns()).toContain('products.holder');
       expect(await columns()).not.toContain('products.quantity');
-      for (let i = 2; i < MIGRATIONS.length; i++) await dataSource.undoLastMigration();
+      for (let i = 3; i < MIGRATIONS.length; i++) await dataSource.undoLastMigration();
       expect(await columns()).toEqual([]);
       expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(MIGRATIONS.map((migration) => migration.name));
       expect((await columns()).sort()).toEqual(migrated.sort());

@@ -46,6 +46,11 @@ const POLICY: Record<string, 'public' | 'read' | 'operator' | 'audit'> = {
   'POST /custody/inspect': 'operator',
   'POST /custody/transform': 'operator',
   'POST /custody/batch': 'operator',
+  'GET /01/{gtin}/21/{serial}': 'public',
+  'GET /01/{gtin}/10/{lot}': 'public',
+  'GET /assets/{name}': 'public',
+  'PUT /registry/parties/{gln}': 'operator',
+  'PUT /registry/locations/{gln}': 'operator',
   'POST /audits': 'audit',
   'GET /audits/{id}': 'audit',
 };
@@ -96,12 +101,19 @@ const STEP_BODIES: Record<string, { body: Record<string, unknown>; pointer: stri
   },
 };
 
+/** The party registry's operator routes: each names the party it acts for in its path or body. */
+const REGISTRY_BODIES: Record<string, { body: Record<string, unknown>; pointer: string }> = {
+  '/registry/parties/{gln}': { body: { name: 'P', role: 'manufacturer', country: 'DE' }, pointer: '/gln' },
+  '/registry/locations/{gln}': { body: { party: P, name: 'Site', country: 'DE', visibility: 'public' }, pointer: '/party' },
+};
+
 const concrete = (path: string) =>
   path
     .replace('{gtin}', G)
     .replace('{serial}', 'HELD-1')
     .replace('{lot}', 'LOT-1')
     .replace('{sscc}', SSCC)
+    .replace('{gln}', P)
     .replace('{id}', randomUUID());
 
 type Caller = 'none' | 'unknown' | 'consumer' | 'auditor' | 'other-operator' | 'operator';
@@ -142,19 +154,24 @@ describe('authorization of every route', () => {
 
   const call = (route: string, caller: Caller) => {
     const [method, path] = route.split(' ') as [string, string];
-    const step = STEP_BODIES[path];
+    const step = method === 'PUT' ? REGISTRY_BODIES[path] : STEP_BODIES[path];
     return app.client.request(method, concrete(path), {
       ...(keys[caller] !== undefined ? { key: keys[caller] } : {}),
-      ...(method === 'POST' ? { body: step?.body ?? {} } : {}),
+      ...(method === 'POST' || method === 'PUT' ? { body: step?.body ?? {} } : {}),
     });
   };
 
-  it('has a policy for every documented route, and every step route a body', () => {
+  it('has a policy for every documented route, and every operator route a body', () => {
     expect(documented.sort()).toEqual(Object.keys(POLICY).sort());
-    const stepRoutes = Object.entries(POLICY)
+    const operatorRoutes = Object.entries(POLICY)
       .filter(([, access]) => access === 'operator')
-      .map(([route]) => route.split(' ')[1]);
-    expect(stepRoutes.sort()).toEqual(Object.keys(STEP_BODIES).sort());
+      .map(([route]) => route);
+    expect(operatorRoutes.sort()).toEqual(
+      [
+        ...Object.keys(STEP_BODIES).map((path) => `POST ${path}`),
+        ...Object.keys(REGISTRY_BODIES).map((path) => `PUT ${path}`),
+      ].sort(),
+    );
   });
 
   it('denies every route where it must, with a problem, and appends nothing', async () => {
@@ -190,10 +207,13 @@ describe('authorization of every route', () => {
 
   it('refuses an operator acting for another party, naming the party field, and appends nothing', async () => {
     const before = await topicEnd(app.kafka, app.config.ledger.topic);
-    for (const [path, { pointer }] of Object.entries(STEP_BODIES)) {
-      const response = await call(`POST ${path}`, 'other-operator');
+    for (const [route, { pointer }] of [
+      ...Object.entries(STEP_BODIES).map(([path, step]) => [`POST ${path}`, step] as const),
+      ...Object.entries(REGISTRY_BODIES).map(([path, step]) => [`PUT ${path}`, step] as const),
+    ]) {
+      const response = await call(route, 'other-operator');
       const pointers = ((response.body.errors ?? []) as { pointer: string }[]).map((error) => error.pointer);
-      expect({ path, status: response.status, pointers }).toEqual({ path, status: 403, pointers: [pointer] });
+      expect({ route, status: response.status, pointers }).toEqual({ route, status: 403, pointers: [pointer] });
     }
     for (const route of ['POST /audits', 'GET /audits/{id}'])
       expect({ route, status: (await call(route, 'operator')).status }).toEqual({ route, status: 403 });

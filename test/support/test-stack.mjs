@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { buildBrowserAssets } from '../../scripts/build-browser.mjs';
 
 const run = promisify(execFile);
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -99,6 +100,8 @@ export async function startTestStack() {
   // Child-process fixtures (test/fixtures) and the built application run from dist/.
   const t0 = Date.now();
   await run('npx', ['tsc', '-p', 'tsconfig.tools.json'], { cwd: ROOT, timeout: 300_000 });
+  // The consumer page's script and stylesheet, which the application serves from dist/browser/.
+  await buildBrowserAssets();
   process.stderr.write(`[test-stack] built dist/ for child processes in ${Date.now() - t0} ms\n`);
 
   if (process.env.KAFKA_BROKERS) {

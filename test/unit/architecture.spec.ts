@@ -87,6 +87,31 @@ describe('the dependency rules', () => {
       ['src/verification/audit.ts', 'src/projection/postgres-read-models.ts'],
     ],
     [
+      'capabilities-use-each-others-public-api',
+      { 'src/consumer/page.ts': ['../verification/product-verifier.js'], 'src/verification/product-verifier.ts': [] },
+      ['src/consumer/page.ts', 'src/verification/product-verifier.ts'],
+    ],
+    [
+      'nothing-depends-on-the-consumer-page',
+      { 'src/verification/audit.ts': ['../consumer/party-registry.js'], 'src/consumer/party-registry.ts': [] },
+      ['src/verification/audit.ts', 'src/consumer/party-registry.ts'],
+    ],
+    [
+      'the-browser-script-runs-in-a-browser',
+      { 'src/consumer/browser/check.ts': ['../../ledger/adapters/key-file.js'], 'src/ledger/adapters/key-file.ts': [] },
+      ['src/consumer/browser/check.ts', 'src/ledger/adapters/key-file.ts'],
+    ],
+    [
+      'the-browser-script-runs-in-a-browser',
+      { 'src/consumer/browser/check.ts': ['node:fs'] },
+      ['src/consumer/browser/check.ts', 'fs'],
+    ],
+    [
+      'the-browser-script-is-a-build-input',
+      { 'src/consumer/page.ts': ['./browser/check.js'], 'src/consumer/browser/check.ts': [] },
+      ['src/consumer/page.ts', 'src/consumer/browser/check.ts'],
+    ],
+    [
       'no-module-cycles',
       { 'src/custody/a.ts': ['./b.js'], 'src/custody/b.ts': ['./a.js'] },
       ['src/custody/a.ts', 'src/custody/b.ts'],
@@ -106,6 +131,16 @@ describe('the dependency rules', () => {
         'src/verification/audit.ts': ['../projection/index.js'],
         'src/projection/index.ts': ['./postgres-read-models.js'],
         'src/projection/postgres-read-models.ts': [],
+      }),
+    ).toEqual([]);
+  });
+
+  it('lets the browser script import the offline bundle checker, which no server capability may', async () => {
+    expect(
+      await violationsOf({
+        'src/consumer/browser/check.ts': ['../../verification/evidence-bundle.js', '../step-view.js'],
+        'src/consumer/step-view.ts': [],
+        'src/verification/evidence-bundle.ts': [],
       }),
     ).toEqual([]);
   });

@@ -108,6 +108,20 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it("reads the consumer page's rate limit and resolver URL, the URL without a trailing slash", () => {
+    expect(loadConfig(minimal).consumer).toEqual({ rateLimitPerMinute: 60, resolverBaseUrl: undefined });
+    const config = loadConfig({
+      ...minimal,
+      CONSUMER_RATE_LIMIT_PER_MINUTE: '600',
+      RESOLVER_BASE_URL: 'https://id.example.com/',
+    });
+    expect(config.consumer).toEqual({ rateLimitPerMinute: 600, resolverBaseUrl: 'https://id.example.com' });
+    expect(problemsOf({ ...minimal, RESOLVER_BASE_URL: 'https://id.example.com/?x=1' })).toEqual([
+      'RESOLVER_BASE_URL: must be an http(s) URL without query',
+    ]);
+    expect(problemsOf({ ...minimal, CONSUMER_RATE_LIMIT_PER_MINUTE: '0' })).toHaveLength(1);
+  });
+
   it('names the allowed values for an enumeration', () => {
     expect(problemsOf({ ...minimal, LOG_LEVEL: 'loud' })).toEqual([
       'LOG_LEVEL="loud": must be one of fatal, error, warn, log, debug, verbose',

@@ -73,6 +73,12 @@ export interface CustodianConfig {
     /** How long an attestation waits for that view to reach the topic's end before reading the partition itself. */
     readonly followWaitMs: number;
   };
+  readonly consumer: {
+    /** Requests a minute each client may make of the consumer page's routes (open without a key). */
+    readonly rateLimitPerMinute: number;
+    /** The origin (and path prefix) a product's Digital Link URI starts with in QR codes; else the request's own. */
+    readonly resolverBaseUrl: string | undefined;
+  };
   readonly auth: {
     /** The API key file: names, roles, parties and SHA-256 hashes of keys (docs/api.md). */
     readonly apiKeysFile: string;
@@ -283,6 +289,12 @@ export function loadConfig(env: Environment): CustodianConfig {
       maxConcurrent: read.integer('VERIFIER_MAX_CONCURRENT', 2, 1, 64),
       follow: read.oneOf('VERIFIER_FOLLOW', 'true', ['true', 'false']) === 'true',
       followWaitMs: read.integer('VERIFIER_FOLLOW_WAIT_MS', 5000, 0, 600_000),
+    },
+    consumer: {
+      rateLimitPerMinute: read.integer('CONSUMER_RATE_LIMIT_PER_MINUTE', 60, 1, 100_000),
+      resolverBaseUrl: read
+        .optional('RESOLVER_BASE_URL', /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[^\s?#]*)?$/, 'an http(s) URL without query')
+        ?.replace(/\/+$/, ''),
     },
     auth: {
       apiKeysFile: readApiKeysFile(read, dataDir),
