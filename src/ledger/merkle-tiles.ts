@@ -162,8 +162,9 @@ export function compactRangeOf(recordHashes: readonly Hash[]): { size: number; n
 }
 
 /**
- * The perfect subtree roots an inclusion proof of `leaf` and a consistency proof from `since`
- * (when given) in a tree of `size` reads, as (height, index): the tiles to fetch before proving.
+ * The perfect subtree roots that inclusion proofs of `leaves` and a consistency proof from
+ * `since` (when given) in a tree of `size` read, with the roots of both sizes, as (height,
+ * index): the tiles to fetch before proving.
  */
 export function perfectNodesOfProofs(leaves: readonly number[], size: number, since: number | null): [number, number][] {
   const nodes = new Map<string, [number, number]>();
@@ -212,8 +213,34 @@ export function perfectNodesOfProofs(leaves: readonly number[], size: number, si
       }
     };
     subproof(since, 0, size);
+    // And the old root itself, which the proof is checked against.
+    perfect(0, since);
   }
+  // The root, which proofs are checked against.
+  perfect(0, size);
   return [...nodes.values()];
+}
+
+/**
+ * The nodes as far as they lie in the first `size` leaves, as (height, index): a node below
+ * `size` as it is, one across it as the perfect subtrees of its part below, one above it not at
+ * all (its leaves are not stored: the caller has them).
+ */
+export function perfectNodesBelow(nodes: readonly [number, number][], size: number): [number, number][] {
+  const below = new Map<string, [number, number]>();
+  for (const [height, index] of nodes) {
+    let from = index * 2 ** height;
+    const to = Math.min(from + 2 ** height, size);
+    // An aligned start splits into aligned perfect subtrees, largest first.
+    while (from < to) {
+      let n = 1;
+      while (from % (n * 2) === 0 && from + n * 2 <= to) n *= 2;
+      const at: [number, number] = [Math.log2(n), from / n];
+      below.set(`${at[0]}/${at[1]}`, at);
+      from += n;
+    }
+  }
+  return [...below.values()];
 }
 
 function largestPowerOfTwoBelow(n: number): number {

@@ -151,9 +151,23 @@ export class MerkleProofs {
     this.size = length;
   }
 
+  /**
+   * The root of the perfect subtree of `level` and `index` when all its leaves are from `from`
+   * on and within the tree (hashed once, then kept); undefined otherwise.
+   */
+  perfectFrom(from: number, level: number, index: number): Uint8Array | undefined {
+    const start = index * 2 ** level;
+    if (start < from || start + 2 ** level > this.size) return undefined;
+    return this.perfect(level, index);
+  }
+
   private perfect(level: number, index: number): Uint8Array {
     const row = (this.levels[level] ??= new NodeRow());
-    let node = row.get(index) ?? this.stored?.(level, index);
+    let node = row.get(index);
+    if (node === undefined && this.stored) {
+      node = this.stored(level, index);
+      if (node !== undefined) row.set(index, node);
+    }
     if (node === undefined) {
       if (level === 0) {
         const hash = this.recordHashAt(index);

@@ -77,7 +77,7 @@ export function signSnapshot(signer: CheckpointSigner, checkpoint: Checkpoint, b
   return { body, note: signer.signNote(snapshotNoteText(checkpoint, body)).note };
 }
 
-function bodyProblem(body: SnapshotBody, ledgerId: string, partition: number): string | undefined {
+export function bodyProblem(body: SnapshotBody, ledgerId: string, partition: number): string | undefined {
   const keys = Object.keys(body).sort().join(',');
   if (keys !== 'checkpointHash,checkpointOffset,formatVersion,frontier,genesisHash,ledgerId,partition,stateRoot,treeSize') {
     return `the snapshot body has the members ${keys}`;
@@ -150,4 +150,56 @@ export function checkSnapshot(
   if (tree.root() !== checkpoint.rootHash) return { problem: "the snapshot frontier does not give the checkpoint's root" };
   tree.append(hash);
   return { body, tree, checkpoint, nextOffset: (BigInt(body.checkpointOffset) + 1n).toString() };
+}
+
+function fromBase64Root(text: string): Hash | null {
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(text)) return null;
+  return bytesToHex(Uint8Array.from(atob(text), (char) => char.charCodeAt(0)));
+}
+
+/**
+ * Checks a stored snapshot by itself, without the topic: its body, and its note signed by the
+ * key over that body and a checkpoint whose root the frontier gives. What it does not show is
+ * that the topic holds that checkpoint at the offset named: the caller holds the checkpoint's
+ * hash against a record it verified itself (the verifier's follower), or reads it (checkSnapshot).
+ */
+export function checkSnapshotNote(
+  snapshot: SignedSnapshot,
+  context: { readonly ledgerId: string; readonly partition: number; readonly verifier: CheckpointVerifier },
+): { readonly checkpoint: Checkpoint; readonly tree: MerkleTree } | { readonly problem: string } {
+  const { body, note } = snapshot;
+  const problem = bodyProblem(body, context.ledgerId, context.partition);
+  if (problem) return { problem };
+  const text = `${note.split('\n\n')[0] ?? ''}\n`;
+  const lines = text.split('\n');
+  const [origin, size, root, head, time, line] = lines;
+  const rootHash = fromBase64Root(root ?? '');
+  if (
+    lines.length !== 7 ||
+    size !== String(body.treeSize) ||
+    !rootHash ||
+    !head?.startsWith('head ') ||
+    !time?.startsWith('time ')
+  ) {
+    return { problem: 'the snapshot note does not state a checkpoint of its tree size' };
+  }
+  if (line !== `snapshot ${snapshotHash(body)}`) return { problem: 'the snapshot note does not sign this body' };
+  const checkpoint: Checkpoint = {
+    origin: origin ?? '',
+    treeSize: body.treeSize,
+    rootHash,
+    headHash: head.slice(5),
+    time: time.slice(5),
+  };
+  if (snapshotNoteText(checkpoint, body) !== text) return { problem: 'the snapshot note is not in canonical form' };
+  const noteProblem = context.verifier.problemWithNote(note, text);
+  if (noteProblem) return { problem: `the snapshot note: ${noteProblem}` };
+  let tree: MerkleTree;
+  try {
+    tree = MerkleTree.fromCompactRange(body.treeSize, body.frontier);
+  } catch (error) {
+    return { problem: `the snapshot frontier: ${(error as Error).message}` };
+  }
+  if (tree.root() !== rootHash) return { problem: "the snapshot frontier does not give the checkpoint's root" };
+  return { checkpoint, tree };
 }

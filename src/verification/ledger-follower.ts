@@ -1,29 +1,64 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChainVerifier } from '../ledger/chain-verifier.js';
+import { type ChainHead, ChainVerifier, type EntityHeads } from '../ledger/chain-verifier.js';
+import type { SignedCheckpoint } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import type { StoredRecord } from '../ledger/ledger-record.js';
-import { MerkleProofs } from '../ledger/merkle-tree.js';
-import type { StoredEntry } from '../ledger/ports.js';
+import { MerkleProofs, verifyConsistency, verifyInclusion } from '../ledger/merkle-tree.js';
+import type { TileSet } from '../ledger/merkle-tiles.js';
+import type { LedgerFeed, SnapshotStore, StoredEntry } from '../ledger/ports.js';
 import { decodeRecord } from '../ledger/record-codec.js';
-import type { LedgerFeed } from '../ledger/ports.js';
+import { checkSnapshot } from '../ledger/writer-snapshot.js';
 import type { LedgerReading, LedgerSource } from './partition-scan.js';
 import { RecordSpill } from './record-spill.js';
+import { type CheckedSnapshot, SnapshotView, SnapshotViewError } from './snapshot-view.js';
+
+/**
+ * Where a followed partition starts: a writer snapshot that checked out against the topic
+ * (docs/attestation-format.md §1.1). Records up to it are read through the snapshot's store,
+ * held against what the snapshot signs; the follower verifies only the records after it.
+ */
+interface Base {
+  readonly view: SnapshotView;
+  readonly snapshot: CheckedSnapshot;
+  /** Records the snapshot covers, its checkpoint record included: the sequence of the first record followed. */
+  readonly size: number;
+  readonly genesis: StoredRecord;
+}
+
+/** Entity heads of a partition followed from a snapshot: those the tail moved, else the snapshot's (loaded per run of entries). */
+class TailHeads implements EntityHeads {
+  readonly moved = new Map<string, Hash>();
+  readonly loaded = new Map<string, Hash>();
+
+  get(entityId: string): Hash | undefined {
+    return this.moved.get(entityId) ?? this.loaded.get(entityId);
+  }
+
+  set(entityId: string, hash: Hash): void {
+    this.moved.set(entityId, hash);
+    this.loaded.delete(entityId);
+  }
+}
 
 /** One partition as followed: verified record by record, indexed by entity, bytes spilled. */
 class FollowedPartition {
   readonly verifier: ChainVerifier;
-  readonly proofs: MerkleProofs;
+  private readonly proofs: MerkleProofs;
   /** The offset after the last fetched entry or transaction marker. */
-  fetchedTo = 0n;
+  fetchedTo: bigint;
   /** The offset after the last entry pushed: an entry Kafka delivers again is not pushed twice. */
-  private pushedTo = 0n;
+  private pushedTo: bigint;
   private readonly spill: RecordSpill;
+  /** Offsets of the records followed, by sequence from `first`. */
   private readonly offsets: number[] = [];
   private readonly byEntity = new Map<string, number[]>();
   /** Bytes of records read but not yet covered by a checkpoint, by offset. */
   private readonly unverified = new Map<string, Uint8Array>();
-  private genesis: StoredRecord | null = null;
+  private genesis: StoredRecord | null;
+  private readonly heads: TailHeads | null;
+  /** Why the base can no longer be used (its store does not hold what it signs), when so: readings read in full. */
+  private unusable: string | null = null;
 
   constructor(
     readonly partition: number,
@@ -31,19 +66,74 @@ class FollowedPartition {
     /** The genesis pin the verifier started with. */
     private pin: Hash | null,
     spillFile: string,
+    private readonly base: (Base & { readonly head: ChainHead }) | null,
   ) {
+    this.heads = base ? new TailHeads() : null;
     this.verifier = new ChainVerifier({
       ledgerId: source.ledgerId,
       partition,
       verifier: source.ledgerKey,
-      genesisHash: pin ?? undefined,
+      genesisHash: base?.genesis.hash ?? pin ?? undefined,
+      ...(base && this.heads ? { resumeFrom: base.head, entityHeads: this.heads } : {}),
     });
-    const hashes = this.verifier.recordHashes;
-    this.proofs = new MerkleProofs((i) => hashes.at(i), 0);
+    this.genesis = base?.genesis ?? null;
+    this.fetchedTo = base ? BigInt(base.head.nextOffset ?? '0') : 0n;
+    this.pushedTo = this.fetchedTo;
+    this.proofs = this.newProofs();
     this.spill = new RecordSpill(spillFile);
   }
 
-  push(entries: readonly StoredEntry[]): void {
+  /** The sequence of the first record this follower verified itself. */
+  private get first(): number {
+    return this.base?.size ?? 0;
+  }
+
+  get size(): number {
+    return this.first + this.verifier.recordHashes.length;
+  }
+
+  /** The Merkle nodes of the records followed: every perfect subtree of them, hashed once. */
+  private newProofs(): MerkleProofs {
+    const hashes = this.verifier.recordHashes;
+    const first = this.first;
+    return new MerkleProofs((i) => (i >= first ? hashes.at(i - first) : undefined), this.size);
+  }
+
+  /**
+   * Proofs of the tree of `size` records for one reading: the nodes of the records followed,
+   * and below the base those of its tiles (kept for this reading only).
+   */
+  private proofsWith(tiles: TileSet, size: number): MerkleProofs {
+    const hashes = this.verifier.recordHashes;
+    const first = this.first;
+    return new MerkleProofs(
+      (i) => (i >= first ? hashes.at(i - first) : undefined),
+      size,
+      (height, index) => tiles.perfectAt(height, index) ?? this.proofs.perfectFrom(first, height, index),
+    );
+  }
+
+  /** Hashes the perfect subtrees of the records followed so far (a few nodes per new record). */
+  private hashFollowed(): void {
+    let from = this.first;
+    const to = this.size;
+    while (from < to) {
+      let n = 1;
+      while (from % (n * 2) === 0 && from + n * 2 <= to) n *= 2;
+      this.proofs.perfectFrom(this.first, Math.log2(n), from / n);
+      from += n;
+    }
+  }
+
+  async push(entries: readonly StoredEntry[]): Promise<void> {
+    if (this.base && this.heads && !this.unusable) {
+      try {
+        await this.loadHeads(this.base, this.heads, entries);
+      } catch (error) {
+        if (!(error instanceof SnapshotViewError)) throw error;
+        this.unusable = error.message;
+      }
+    }
     const verified: Uint8Array[] = [];
     for (const entry of entries) {
       if (this.verifier.failure) break;
@@ -59,7 +149,7 @@ class FollowedPartition {
         this.unverified.delete(stored.offset);
         verified.push(bytes);
         const sequence = stored.record.sequence;
-        this.offsets[sequence] = Number(stored.offset);
+        this.offsets[sequence - this.first] = Number(stored.offset);
         if (sequence === 0) this.genesis = stored;
         for (const { id } of stored.record.entities) {
           const list = this.byEntity.get(id);
@@ -71,11 +161,67 @@ class FollowedPartition {
     // A broken chain takes no more records; what it held back will never be verified.
     if (this.verifier.failure) this.unverified.clear();
     this.spill.append(verified);
-    const size = this.verifier.recordHashes.length;
-    this.proofs.grow(size);
+    this.proofs.grow(this.size);
     // Hash the new Merkle nodes now, a few per record, so that no attestation has to hash the
     // whole tree on the event loop the first time it proves something.
-    this.proofs.root(size);
+    if (this.base) this.hashFollowed();
+    else this.proofs.root(this.size);
+  }
+
+  /**
+   * The heads, before the entries, of the entities they name that the tail has not moved: from
+   * the newest snapshot's state tree (the writer's, which moves on while the follower reads;
+   * where it is ahead of the follower, its entries are walked back).
+   */
+  private async loadHeads(base: Base, heads: TailHeads, entries: readonly StoredEntry[]): Promise<void> {
+    const wanted = new Set<string>();
+    for (const entry of entries) {
+      if (BigInt(entry.offset) < this.pushedTo) continue;
+      try {
+        for (const { id } of decodeRecord(entry.value).record.entities) {
+          if (heads.get(id) === undefined) wanted.add(id);
+        }
+      } catch {
+        // Malformed: the verifier reports it.
+      }
+    }
+    if (wanted.size === 0) return;
+    const position = this.verifier.head().nextSequence;
+    const found = await this.withSnapshot(base, (snapshot) => base.view.headsBefore(snapshot, [...wanted], position));
+    for (const [id, head] of found) if (head !== null) heads.loaded.set(id, head);
+  }
+
+  /**
+   * `work` with the newest snapshot stored, which must be the base or one after it of the same
+   * ledger. The writer replaces its snapshot while the follower reads (the state tree is kept
+   * for the newest one only): a read that fails as the snapshot is replaced is tried again.
+   */
+  private async withSnapshot<T>(base: Base, work: (snapshot: CheckedSnapshot) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const snapshot = await this.newestSnapshot(base);
+      try {
+        return await work(snapshot);
+      } catch (error) {
+        if (!(error instanceof SnapshotViewError) || attempt >= 3) throw error;
+        const now = await base.view.snapshots.latest();
+        if (now?.note === snapshot.snapshot.note) throw error;
+      }
+    }
+  }
+
+  private checked: CheckedSnapshot | null = null;
+
+  private async newestSnapshot(base: Base): Promise<CheckedSnapshot> {
+    const stored = await base.view.snapshots.latest();
+    if (this.checked && stored?.note === this.checked.snapshot.note) return this.checked;
+    const latest = await base.view.latest();
+    if (!latest || latest.body.treeSize < base.snapshot.body.treeSize || latest.body.genesisHash !== base.genesis.hash) {
+      throw new SnapshotViewError(
+        `partition ${this.partition}: the newest snapshot stored does not continue the one followed from`,
+      );
+    }
+    this.checked = latest;
+    return latest;
   }
 
   /**
@@ -89,30 +235,84 @@ class FollowedPartition {
     return true;
   }
 
-  reading(subject: string): LedgerReading {
-    return {
+  /**
+   * The partition as verified, with the subject's records. From a base, the records before it
+   * come from the snapshot's store and the proofs read its tiles: both are held against the
+   * signed checkpoint here (each inclusion and consistency proof the attestation will give
+   * verifies), and SnapshotViewError says they do not hold.
+   */
+  async reading(subject: string, fromSizes: readonly number[]): Promise<LedgerReading> {
+    const checkpoint = this.verifier.head().lastCheckpoint;
+    const followed = (this.byEntity.get(subject) ?? []).map((sequence) => this.stored(sequence));
+    const reading = (history: readonly StoredRecord[]): LedgerReading => ({
       partition: this.partition,
       problem: this.verifier.peekEnd(),
-      size: this.verifier.recordHashes.length,
+      size: this.size,
       proofs: this.proofs,
-      checkpoint: this.verifier.head().lastCheckpoint,
+      checkpoint,
       genesis: this.genesis,
-      history: (this.byEntity.get(subject) ?? []).map((sequence) => this.stored(sequence)),
-    };
+      history,
+    });
+    if (!this.base) return reading(followed);
+    if (this.unusable) throw new SnapshotViewError(this.unusable);
+    const base = this.base;
+    if (!checkpoint) return reading(followed);
+    return this.withSnapshot(base, async (snapshot) => {
+      const covered = snapshot.body.treeSize;
+      // Up to the snapshot from its store, after it as followed; of a snapshot ahead of the
+      // follower (the writer's newest), only the records the follower verified too.
+      const before = (await base.view.history(snapshot, subject)).filter((stored) => stored.record.sequence < this.size);
+      const history = [...before, ...followed.filter((stored) => stored.record.sequence > covered)];
+      const size = checkpoint.treeSize;
+      const leaves = [0, ...history.map((stored) => stored.record.sequence)].filter((sequence) => sequence < size);
+      const sizes = fromSizes.filter((from) => from >= 1 && from <= size);
+      const proofs = this.proofsWith(await base.view.tiles(snapshot, leaves, size, sizes), this.size);
+      try {
+        proveAgainst(proofs, checkpoint, [base.genesis, ...history], sizes);
+      } catch (error) {
+        throw new SnapshotViewError(
+          `partition ${this.partition}: the snapshot's tiles do not prove the signed tree: ${(error as Error).message}`,
+        );
+      }
+      return { ...reading(history), proofs };
+    });
   }
 
   /** A verified record read back from the spill file, hashed again against the verified hash. */
   private stored(sequence: number): StoredRecord {
-    const { record, hash } = decodeRecord(this.spill.read(sequence));
-    const verified = this.verifier.recordHashes.at(sequence);
+    const index = sequence - this.first;
+    const { record, hash } = decodeRecord(this.spill.read(index));
+    const verified = this.verifier.recordHashes.at(index);
     if (hash !== verified) {
       throw new Error(`the verifier's record cache does not hold the verified record ${sequence}: ${hash} is not ${verified}`);
     }
-    return { partition: this.partition, offset: String(this.offsets[sequence]), record, hash };
+    return { partition: this.partition, offset: String(this.offsets[index]), record, hash };
   }
 
   close(): void {
     this.spill.close();
+  }
+}
+
+/** Throws unless the proofs give the signed root, each record's inclusion and consistency from each size. */
+function proveAgainst(
+  proofs: MerkleProofs,
+  checkpoint: SignedCheckpoint,
+  records: readonly StoredRecord[],
+  fromSizes: readonly number[],
+): void {
+  const { treeSize: size, rootHash: root } = checkpoint;
+  if (proofs.root(size) !== root) throw new Error(`the root of ${size} records is not the signed one`);
+  for (const { record, hash } of records) {
+    if (record.sequence >= size) continue;
+    if (!verifyInclusion(hash, record.sequence, size, proofs.inclusionProof(record.sequence, size), root)) {
+      throw new Error(`record ${record.sequence} is not included`);
+    }
+  }
+  for (const from of fromSizes) {
+    if (!verifyConsistency(from, size, proofs.root(from), root, proofs.consistencyProof(from, size))) {
+      throw new Error(`the tree of ${from} records is not consistent with it`);
+    }
   }
 }
 
@@ -122,9 +322,14 @@ export interface PartitionOffsets {
   readonly end: string;
 }
 
+/** What the follower is told about the writer snapshots it starts from. */
+export type FollowerSnapshotEvent =
+  | { readonly kind: 'resumed'; readonly partition: number; readonly treeSize: number }
+  | { readonly kind: 'refused'; readonly partition: number; readonly reason: string };
+
 export interface LedgerFollowerOptions {
   readonly source: LedgerSource;
-  /** The ledger topic from offset 0, read_committed (the projector's kind of feed, a group of its own). */
+  /** The ledger topic, read_committed (the projector's kind of feed, a group of its own). */
   readonly feed: LedgerFeed;
   /**
    * The partition's offsets now. The end is the high watermark: it may include a transaction
@@ -132,6 +337,14 @@ export interface LedgerFollowerOptions {
    * or skips them once the transaction ends).
    */
   readonly offsets: (partition: number) => Promise<PartitionOffsets>;
+  /**
+   * The writer's snapshots (docs/ledger-format.md §11): with them and `recordAt`, a partition
+   * is followed from its newest snapshot that checks out against the topic, not from offset 0.
+   */
+  readonly snapshots?: SnapshotStore;
+  /** The committed record at an offset of the partition (undefined: none there). */
+  readonly recordAt?: (partition: number, offset: string) => Promise<Uint8Array | undefined>;
+  readonly onSnapshot?: (event: FollowerSnapshotEvent) => void;
   /** A directory for the spill files (created; the files are deleted on stop). */
   readonly spillDir: string;
   /** How long a reading waits for the follower to reach the end before giving up (null). */
@@ -166,15 +379,79 @@ async function within<T>(ms: number, work: Promise<T>, onError: (error: Error) =
 }
 
 /**
+ * The newest snapshot of the partition as a base to follow from, when it checks out: its note
+ * signed by the ledger key (checkSnapshotNote), the topic's record at its checkpoint offset the
+ * checkpoint it signs (checkSnapshot, with the genesis pin), and the store's record 0 the genesis
+ * it names. Null, with the reason told, otherwise.
+ */
+async function baseOf(
+  options: LedgerFollowerOptions,
+  partition: number,
+  pin: Hash | null,
+): Promise<(Base & { readonly head: ChainHead }) | null> {
+  const { snapshots, recordAt, source } = options;
+  if (!snapshots || !recordAt) return null;
+  const refuse = (reason: string) => {
+    options.onSnapshot?.({ kind: 'refused', partition, reason });
+    return null;
+  };
+  const view = new SnapshotView(snapshots.partition(partition), source);
+  let snapshot: CheckedSnapshot | null;
+  try {
+    snapshot = await view.latest();
+  } catch (error) {
+    if (error instanceof SnapshotViewError) return refuse(error.message);
+    throw error;
+  }
+  if (!snapshot) return null;
+  const checked = checkSnapshot(snapshot.snapshot, {
+    ledgerId: source.ledgerId,
+    partition,
+    verifier: source.ledgerKey,
+    genesis: pin ?? undefined,
+    recordAt: await recordAt(partition, snapshot.body.checkpointOffset),
+  });
+  if ('problem' in checked) return refuse(checked.problem);
+  let genesis: StoredRecord | undefined;
+  try {
+    [genesis] = await view.records([0]);
+  } catch (error) {
+    if (error instanceof SnapshotViewError) return refuse(error.message);
+    throw error;
+  }
+  if (genesis?.hash !== snapshot.body.genesisHash)
+    return refuse('the store holds another genesis record than the snapshot names');
+  const size = snapshot.body.treeSize + 1;
+  options.onSnapshot?.({ kind: 'resumed', partition, treeSize: snapshot.body.treeSize });
+  return {
+    view,
+    snapshot,
+    size,
+    genesis,
+    head: {
+      nextSequence: size,
+      headHash: snapshot.body.checkpointHash,
+      genesisHash: snapshot.body.genesisHash,
+      tree: checked.tree,
+      entityHeads: new Map(),
+      lastCheckpoint: checked.checkpoint,
+      nextOffset: checked.nextOffset,
+    },
+  };
+}
+
+/**
  * A verified view of every partition of the ledger, kept by following the topic
  * (docs/attestation-format.md §1): every record is verified once, as it arrives, exactly as a
  * full read verifies it, and indexed by entity. An attestation then asks for the view at the
  * topic's end as it is at that moment: it waits only for the tail written since, not for a read
- * of the whole partition. The view starts from offset 0 on every start of the process, so
- * nothing but the topic itself is trusted across restarts; the full audit still reads
- * everything again. Whenever the view cannot stand for a full read (not caught up yet, records
- * deleted from the topic, another genesis pin, a spill file that changed), `reading` answers
- * null and the attestation reads the partition in full.
+ * of the whole partition. With the writer's snapshots (§1.1), a start follows each partition
+ * from its newest snapshot that checks out against the topic and the ledger key, and reads what
+ * the snapshot covers from its store, held against what it signs; without one, from offset 0.
+ * The full audit still reads everything again. Whenever the view cannot stand for a full read
+ * (not caught up yet, records deleted from the topic, another genesis pin, a spill file or a
+ * snapshot store that changed), `reading` answers null and the attestation reads the partition
+ * in full.
  */
 export class LedgerFollower {
   private readonly partitions: FollowedPartition[] = [];
@@ -195,7 +472,10 @@ export class LedgerFollower {
     this.directory = directory;
     for (let partition = 0; partition < source.partitions; partition++) {
       const pin = await source.genesisPin(partition);
-      this.partitions.push(new FollowedPartition(partition, source, pin, join(directory, `partition-${partition}.records`)));
+      const base = await baseOf(this.options, partition, pin);
+      this.partitions.push(
+        new FollowedPartition(partition, source, pin, join(directory, `partition-${partition}.records`), base),
+      );
     }
     this.following = this.follow();
   }
@@ -205,10 +485,7 @@ export class LedgerFollower {
       try {
         await this.options.feed.run(
           new Map(this.partitions.map((p) => [p.partition, p.fetchedTo.toString()])),
-          (partition, entries) => {
-            this.partitions[partition]?.push(entries);
-            return Promise.resolve();
-          },
+          (partition, entries) => this.partitions[partition]?.push(entries) ?? Promise.resolve(),
           (partition, fetchedTo) => {
             const followed = this.partitions[partition];
             if (followed && BigInt(fetchedTo) > followed.fetchedTo) followed.fetchedTo = BigInt(fetchedTo);
@@ -229,8 +506,10 @@ export class LedgerFollower {
   /**
    * The verified view of the partition, up to at least the end the topic has now, with the
    * entity's records; null when it cannot stand for a full read of the partition now.
+   * `fromSizes`: the tree sizes the attestation will prove consistency from (a witness's, a
+   * requested one).
    */
-  async reading(partition: number, subject: string): Promise<LedgerReading | null> {
+  async reading(partition: number, subject: string, fromSizes: readonly number[] = []): Promise<LedgerReading | null> {
     const followed = this.partitions[partition];
     if (!followed) return null;
     const deadline = Date.now() + this.options.catchUpWaitMs;
@@ -257,9 +536,9 @@ export class LedgerFollower {
     );
     if (!pinned || !followed.agreesWith(pinned.pin)) return null;
     try {
-      return followed.reading(subject);
+      return await followed.reading(subject, fromSizes);
     } catch (error) {
-      // The spill file no longer holds what was verified: read the partition instead.
+      // The spill file or the snapshot's store no longer holds what was verified: read the partition instead.
       report(error as Error);
       return null;
     }
@@ -270,7 +549,7 @@ export class LedgerFollower {
     return this.partitions.map((p) => ({
       partition: p.partition,
       fetchedTo: p.fetchedTo.toString(),
-      verified: p.verifier.recordHashes.length,
+      verified: p.size,
     }));
   }
 

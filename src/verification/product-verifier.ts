@@ -127,8 +127,13 @@ export class ProductVerifier {
     // The read model is held against the ledger in a snapshot that the ledger read must reach.
     // A step of the product recorded between the two moves that moment on: read again (a few
     // times at most; then the newest steps are reported as not projected yet).
+    // The tree sizes the evidence proves consistency from: a follower's proofs are checked for them.
+    const fromSizes = [
+      ...('held' in witnessed && witnessed.held ? [witnessed.held.treeSize] : []),
+      ...(request.since === undefined ? [] : [request.since]),
+    ];
     for (let round = 1; ; round += 1) {
-      ({ reading, ledgerRead } = await this.read(partition, subject));
+      ({ reading, ledgerRead } = await this.read(partition, subject, fromSizes));
       findings = reading.problem ? [ledgerFinding(reading.problem)] : [];
       if (!reading.problem && reading.history.length === 0)
         throw new UnknownSubjectError(`the ledger holds no record of ${subject}`);
@@ -137,7 +142,7 @@ export class ProductVerifier {
       if (findings.length > 0) break;
       let check: ReadModelCheck;
       try {
-        check = await this.readModelFindings(subject, partition, reading, round === MAX_ROUNDS);
+        check = await this.readModelFindings(subject, partition, reading, round === MAX_ROUNDS, fromSizes);
       } catch (error) {
         findings.push({
           source: 'read-model',
@@ -210,8 +215,12 @@ export class ProductVerifier {
   }
 
   /** The partition as the follower verified it to its end now, or else read from Kafka from offset 0. */
-  private async read(partition: number, subject: string): Promise<{ reading: LedgerReading; ledgerRead: 'followed' | 'full' }> {
-    const followed = (await this.options.follower?.reading(partition, subject)) ?? null;
+  private async read(
+    partition: number,
+    subject: string,
+    fromSizes: readonly number[],
+  ): Promise<{ reading: LedgerReading; ledgerRead: 'followed' | 'full' }> {
+    const followed = (await this.options.follower?.reading(partition, subject, fromSizes)) ?? null;
     return followed
       ? { reading: followed, ledgerRead: 'followed' }
       : { reading: await this.readPartition(partition, subject), ledgerRead: 'full' };
@@ -242,6 +251,7 @@ export class ProductVerifier {
     partition: number,
     first: LedgerReading,
     lastRound: boolean,
+    fromSizes: readonly number[],
   ): Promise<ReadModelCheck> {
     const readModel = this.options.readModel;
     if (!readModel) return { findings: [], newer: false };
@@ -259,7 +269,7 @@ export class ProductVerifier {
     const position = snapshot.position;
     let reading = first;
     if (position > reading.size) {
-      reading = (await this.read(partition, subject)).reading;
+      reading = (await this.read(partition, subject, fromSizes)).reading;
       if (reading.problem || reading.size < position) {
         throw new Error(`the projection stands at sequence ${position}, past the ledger read to ${reading.size}`);
       }

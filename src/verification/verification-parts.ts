@@ -4,6 +4,7 @@ import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { KafkaLedgerFeed } from '../ledger/adapters/kafka-ledger-feed.js';
+import { PostgresSnapshotStore } from '../ledger/adapters/postgres-snapshots.js';
 import { partitionOffsetsOf, readPartition } from '../ledger/adapters/kafka-partition-reader.js';
 import { loadSigningKey } from '../ledger/adapters/signing-key-file.js';
 import { CheckpointSigner, type CheckpointVerifier } from '../ledger/checkpoint-note.js';
@@ -66,7 +67,7 @@ export function kafkaLedgerFollower(
   kafka: Kafka,
   topic: string,
   source: LedgerSource,
-  options: Pick<LedgerFollowerOptions, 'spillDir' | 'catchUpWaitMs' | 'onError'>,
+  options: Pick<LedgerFollowerOptions, 'spillDir' | 'catchUpWaitMs' | 'onError' | 'snapshots' | 'onSnapshot'>,
 ): LedgerFollower {
   const admin = kafka.admin();
   let connected: Promise<void> | null = null;
@@ -74,6 +75,12 @@ export function kafkaLedgerFollower(
     ...options,
     source,
     feed: new KafkaLedgerFeed(kafka, topic, `custodian-verifier-${source.ledgerId}`),
+    recordAt: async (partition, offset) => {
+      for await (const entry of readPartition(kafka, topic, partition, { fromOffset: offset })) {
+        return entry.offset === offset ? entry.value : undefined;
+      }
+      return undefined;
+    },
     offsets: async (partition) => {
       connected ??= admin.connect().catch((error: unknown) => {
         connected = null;
@@ -92,11 +99,22 @@ export function kafkaLedgerFollower(
  * The verified view of the ledger that attestations read (VERIFIER_FOLLOW), followed from the
  * application's start to its shutdown; null when it is switched off.
  */
-export function ledgerFollower(config: CustodianConfig, kafka: Kafka, source: LedgerSource): LedgerFollower | null {
+export function ledgerFollower(
+  config: CustodianConfig,
+  kafka: Kafka,
+  source: LedgerSource,
+  dataSource: DataSource,
+): LedgerFollower | null {
   if (!config.verification.follow) return null;
   const logger = new Logger('Verification');
   return kafkaLedgerFollower(kafka, config.ledger.topic, source, {
     spillDir: join(config.dataDir, 'cache'),
+    snapshots: new PostgresSnapshotStore(dataSource, config.ledger.id),
+    onSnapshot: (event) => {
+      if (event.kind === 'resumed')
+        logger.log(`partition ${event.partition}: following from the writer snapshot at tree size ${event.treeSize}`);
+      else logger.warn(`partition ${event.partition}: writer snapshot refused, following from offset 0: ${event.reason}`);
+    },
     catchUpWaitMs: config.verification.followWaitMs,
     onError: (error) => {
       logger.warn(`following the ledger failed, retrying: ${error.message}`);

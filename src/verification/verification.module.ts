@@ -49,7 +49,7 @@ import type { Witness } from './witness.js';
       inject: [CONFIG, LEDGER_SOURCE],
       useFactory: (config: CustodianConfig, source: LedgerSource) => configuredWitness(config, source.ledgerKey),
     },
-    { provide: LEDGER_FOLLOWER, inject: [CONFIG, KAFKA, LEDGER_SOURCE], useFactory: ledgerFollower },
+    { provide: LEDGER_FOLLOWER, inject: [CONFIG, KAFKA, LEDGER_SOURCE, getDataSourceToken()], useFactory: ledgerFollower },
     FollowerLifecycle,
     {
       provide: ProductVerifier,

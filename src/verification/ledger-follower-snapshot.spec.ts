@@ -1,0 +1,212 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  MemoryGenesisPins,
+  MemoryLedgerFeed,
+  MemoryPartitionLog,
+  memoryProductVerifier,
+  sequentialIds,
+  steppingClock,
+} from '../../test/support/memory-ledger.js';
+import { CheckpointSigner, CheckpointVerifier } from '../ledger/checkpoint-note.js';
+import { MemoryPartitionSnapshots } from '../ledger/memory-snapshots.js';
+import { tileKey } from '../ledger/merkle-tiles.js';
+import { PartitionWriter } from '../ledger/partition-writer.js';
+import { signSnapshot } from '../ledger/writer-snapshot.js';
+import { checkEvidenceBundle } from './evidence-bundle.js';
+import { type FollowerSnapshotEvent, LedgerFollower } from './ledger-follower.js';
+import type { LedgerSource } from './partition-scan.js';
+
+const signer = new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(41));
+const forger = new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(42));
+const attestationSigner = new CheckpointSigner('custodian-verifier/unit', new Uint8Array(32).fill(43));
+const ledgerKey = new CheckpointVerifier(signer.keyName, signer.publicKey);
+const attestationKey = new CheckpointVerifier(attestationSigner.keyName, attestationSigner.publicKey);
+const PRODUCT = '/01/09506000134352/21/S1';
+const OTHERS = Array.from({ length: 12 }, (_, i) => `/01/09506000134352/21/O${i}`);
+
+const ids = sequentialIds(7);
+const running: (LedgerFollower | PartitionWriter)[] = [];
+afterEach(async () => {
+  for (const part of running.splice(0)) {
+    if (part instanceof LedgerFollower) await part.stop();
+    else await part.close();
+  }
+});
+
+/**
+ * A ledger of some 250 records whose writer took a snapshot every 20 records or so, the product
+ * named all along it (before the newest snapshot and after), and a follower started against it.
+ */
+async function setUp(tamper: (snapshots: MemoryPartitionSnapshots) => void = () => undefined) {
+  const log = new MemoryPartitionLog();
+  const snapshots = new MemoryPartitionSnapshots(0);
+  const writer = new PartitionWriter({
+    ledgerId: 'unit',
+    partition: 0,
+    partitions: 1,
+    signer,
+    log,
+    pins: new MemoryGenesisPins(),
+    clock: steppingClock(),
+    maxBatch: 9,
+    newEventId: sequentialIds(1),
+    snapshots,
+    snapshotRecords: 20,
+  });
+  running.push(writer);
+  await writer.start();
+  const step = (entityIds: string[]) =>
+    writer.append({
+      eventId: ids(),
+      eventType: 'custody.inspect',
+      entityIds,
+      occurredAt: '2026-11-26T07:00:00Z',
+      actor: 'op',
+      payload: {},
+    });
+  for (let round = 0; round < 20; round++) {
+    await Promise.all([step([PRODUCT]), ...OTHERS.map((other, i) => step(i % 4 === 0 ? [other, PRODUCT] : [other]))]);
+  }
+  expect(snapshots.snapshot?.body.treeSize).toBeGreaterThan(150);
+  tamper(snapshots);
+  const events: FollowerSnapshotEvent[] = [];
+  const errors: Error[] = [];
+  const source: LedgerSource = {
+    ledgerId: 'unit',
+    partitions: 1,
+    ledgerKey,
+    genesisPin: () => Promise.resolve(null),
+    read: () => log.values(),
+  };
+  // Where the follower's feed starts reading the topic.
+  const starts: string[] = [];
+  const feed = new MemoryLedgerFeed(log);
+  const run = feed.run.bind(feed);
+  feed.run = (from, onBatch, onProgress) => {
+    starts.push(from.get(0) ?? '0');
+    return run(from, onBatch, onProgress);
+  };
+  const follower = new LedgerFollower({
+    source,
+    feed,
+    offsets: () => Promise.resolve({ start: '0', end: String(log.entries.length) }),
+    snapshots: { partition: () => snapshots },
+    recordAt: (_, offset) => Promise.resolve(log.values()[Number(offset)]?.value),
+    onSnapshot: (event) => events.push(event),
+    spillDir: mkdtempSync(join(tmpdir(), 'custodian-follower-')),
+    catchUpWaitMs: 2000,
+    onError: (error) => errors.push(error),
+  });
+  running.push(follower);
+  await follower.start();
+  const followed = memoryProductVerifier('unit', ledgerKey, attestationSigner, [], { source, follower });
+  const full = memoryProductVerifier('unit', ledgerKey, attestationSigner, [], { source, follower: null });
+  return { log, snapshots, step, events, errors, starts, follower, followed, full };
+}
+
+type Setup = Awaited<ReturnType<typeof setUp>>;
+
+/** The attestation and bundle from the follower, which must be the full read's; returns how it read. */
+async function sameAsFullRead(s: Setup, subject: string, since: number): Promise<'followed' | 'full'> {
+  const followed = await s.followed.verify(subject, { evidence: true, since });
+  const full = await s.full.verify(subject, { evidence: true, since });
+  expect(full.ledgerRead).toBe('full');
+  expect(followed.attestation).toEqual(full.attestation);
+  expect(followed.bundle).toEqual(full.bundle);
+  expect(checkEvidenceBundle(followed.bundle, { ledgerKey, attestationKey }).failures).toEqual([]);
+  return followed.ledgerRead;
+}
+
+describe('LedgerFollower from a writer snapshot', () => {
+  it('starts at the newest snapshot, verifies only the records after it, and attests exactly as a full read', async () => {
+    const s = await setUp();
+    const base = s.snapshots.snapshot!.body.treeSize;
+    expect(s.events).toEqual([{ kind: 'resumed', partition: 0, treeSize: base }]);
+    // The topic is read from just after the snapshot's checkpoint record, not from offset 0.
+    expect(s.starts).toEqual([String(Number(s.snapshots.snapshot!.body.checkpointOffset) + 1)]);
+    expect(await s.followed.verify(PRODUCT, { evidence: false })).toMatchObject({ ledgerRead: 'followed' });
+
+    const head = s.log.entries.length;
+    // Consistency from inside the snapshot's tree, from just past it, and from the end.
+    for (const since of [1, 37, base, base + 1, head - 1]) expect(await sameAsFullRead(s, PRODUCT, since)).toBe('followed');
+    for (const other of OTHERS.slice(0, 3)) expect(await sameAsFullRead(s, other, 5)).toBe('followed');
+
+    // Steps written after the follower started are read from the topic as they come.
+    for (let i = 0; i < 30; i++) await s.step(i % 3 === 0 ? [PRODUCT, OTHERS[1]!] : [OTHERS[2]!]);
+    expect(s.errors).toEqual([]);
+    const again = await s.followed.verify(PRODUCT, { evidence: true, since: base });
+    expect(s.errors).toEqual([]);
+    expect(again.ledgerRead).toBe('followed');
+    expect(await sameAsFullRead(s, PRODUCT, base)).toBe('followed');
+    expect(await sameAsFullRead(s, OTHERS[1]!, 2)).toBe('followed');
+    const attested = await s.followed.verify(PRODUCT, { evidence: false });
+    expect(attested.attestation.attestation).toMatchObject({ verdict: 'verified', steps: 20 * 4 + 10 });
+    expect(s.errors).toEqual([]);
+  });
+
+  it('follows from offset 0 when the snapshot is signed by another key, or its checkpoint is not the topic’s', async () => {
+    const forged = await setUp((snapshots) => {
+      const { body, note } = snapshots.snapshot!;
+      const checkpoint = {
+        origin: note.split('\n')[0]!,
+        treeSize: body.treeSize,
+        rootHash: '',
+        headHash: body.checkpointHash,
+        time: '',
+      };
+      // A note of another key over the same body: the key is the ledger's name, not its key.
+      const lines = note.split('\n');
+      checkpoint.rootHash = Buffer.from(lines[2]!, 'base64').toString('hex');
+      checkpoint.time = lines[4]!.slice(5);
+      snapshots.snapshot = signSnapshot(forger, checkpoint, body);
+    });
+    expect(forged.events).toEqual([expect.objectContaining({ kind: 'refused', reason: expect.stringContaining('signature') })]);
+    expect(forged.starts).toEqual(['0']);
+    expect(await sameAsFullRead(forged, PRODUCT, 3)).toBe('followed');
+
+    const elsewhere = await setUp((snapshots) => {
+      const stored = snapshots.snapshot!;
+      // The same signed snapshot, said to be at another offset of the topic.
+      snapshots.snapshot = {
+        ...stored,
+        body: { ...stored.body, checkpointOffset: String(Number(stored.body.checkpointOffset) - 1) },
+      };
+    });
+    expect(elsewhere.events[0]).toMatchObject({ kind: 'refused', partition: 0 });
+    expect(await sameAsFullRead(elsewhere, PRODUCT, 3)).toBe('followed');
+  });
+
+  it('leaves an attestation to a full read when the snapshot store no longer holds what the snapshot signs', async () => {
+    // A record of the product before the snapshot, changed in the store.
+    const record = await setUp();
+    const sequence = record.snapshots.entityRows.get(PRODUCT)![3]!;
+    const row = record.snapshots.recordRows.get(sequence)!;
+    record.snapshots.recordRows.set(sequence, {
+      ...row,
+      bytes: Buffer.from(Buffer.from(row.bytes).toString().replace('"op"', '"OP"')),
+    });
+    const changed = await record.followed.verify(PRODUCT, { evidence: true, since: 2 });
+    expect(changed.ledgerRead).toBe('full');
+    expect(changed.attestation.attestation).toMatchObject({ verdict: 'verified', steps: 80 });
+    expect(record.errors.map((error) => error.message)).toEqual([
+      expect.stringContaining(`to record ${sequence}, the one before it`),
+    ]);
+    // An entity the change does not touch is still read through the snapshot.
+    expect(await sameAsFullRead(record, OTHERS[1]!, 2)).toBe('followed');
+
+    // A byte of a tile the proofs read.
+    const tile = await setUp();
+    const key = tileKey(0, 0);
+    const stored = tile.snapshots.tileRows.get(key)!;
+    const hashes = Uint8Array.from(stored.hashes);
+    hashes[40] = (hashes[40] ?? 0) ^ 1;
+    tile.snapshots.tileRows.set(key, { ...stored, hashes });
+    const proved = await tile.followed.verify(PRODUCT, { evidence: true, since: 2 });
+    expect(proved.ledgerRead).toBe('full');
+    expect(proved.attestation.attestation.verdict).toBe('verified');
+    expect(tile.errors.map((error) => error.message)).toEqual([expect.stringContaining('tiles do not prove the signed tree')]);
+  });
+});
