@@ -24,12 +24,13 @@ import { httpLoad } from './http-load.js';
 import { ledgerAppends } from './ledger-appends.js';
 import { page } from './page.js';
 import { projection } from './projection.js';
+import { scale } from './scale.js';
 import { benchKafka, deleteBenchTopics } from './support/kafka.js';
 import type { Benchmark, Section, Table } from './support/suite.js';
 import { TARGETS, type TargetResult } from './targets.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const BENCHMARKS: readonly Benchmark[] = [cpu, ledgerAppends, httpLoad, attestation, bundleSize, projection, page];
+const BENCHMARKS: readonly Benchmark[] = [cpu, ledgerAppends, httpLoad, attestation, bundleSize, projection, page, scale];
 
 interface Environment {
   readonly date: string;

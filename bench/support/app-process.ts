@@ -23,6 +23,11 @@ export interface AppProcess {
   readonly keys: Record<string, string>;
   /** Resident set size of the process now, in bytes. */
   rss(): number;
+  /**
+   * SIGTERM, wait for the exit, and start the process again on the same ledger, database and
+   * data directory; resolves once it is ready, with the moment (performance.now()) it was spawned.
+   */
+  restart(env?: Record<string, string>): Promise<{ readonly spawnedAt: number }>;
   /** SIGTERM, wait for the exit, drop the database and the data directory. */
   stop(): Promise<void>;
 }
@@ -66,33 +71,40 @@ export async function startAppProcess(options: {
   };
   // BENCH_APP_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/profiles": a profile of the app under the load.
   const nodeArgs = process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const app = await startCustodianProcess(
-    {
-      DATABASE_URL: database.toString(),
-      KAFKA_BROKERS: options.brokers,
-      LEDGER_TOPIC: topic,
-      LEDGER_ID: ledgerId,
-      CUSTODIAN_DATA_DIR: dataDir,
-      API_KEYS_FILE: apiKeys.file,
-      PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      ...options.env,
-    },
-    60_000,
-    nodeArgs,
-  ).catch(async (error: unknown) => {
+  const env: Record<string, string> = {
+    DATABASE_URL: database.toString(),
+    KAFKA_BROKERS: options.brokers,
+    LEDGER_TOPIC: topic,
+    LEDGER_ID: ledgerId,
+    CUSTODIAN_DATA_DIR: dataDir,
+    API_KEYS_FILE: apiKeys.file,
+    PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    ...options.env,
+  };
+  let app = await startCustodianProcess(env, 60_000, nodeArgs).catch(async (error: unknown) => {
     await dropDatabase();
     throw error;
   });
   return {
-    url: app.url,
-    pid: app.pid,
+    get url() {
+      return app.url;
+    },
+    get pid() {
+      return app.pid;
+    },
     topic,
     ledgerId,
     databaseUrl: database.toString(),
     keys: apiKeys.keys,
     rss: () => processUsage(app.pid).rssBytes,
+    async restart(more = {}) {
+      await app.stop('SIGTERM');
+      const spawnedAt = performance.now();
+      app = await startCustodianProcess({ ...env, ...more }, 600_000, nodeArgs);
+      return { spawnedAt };
+    },
     async stop() {
       await app.stop('SIGTERM');
       await dropDatabase();

@@ -1,0 +1,330 @@
+/**
+ * Start-up time and memory against the ledger's length (`npm run bench -- --only scale`).
+ *
+ * For each size, the application runs as a process of its own (bench/support/app-process.ts)
+ * and the ledger is built through it, as users build it: batches of commissionings over HTTP,
+ * projected as they come, with one product of 100 steps among the first. Then, measured:
+ *   - restart-ready: SIGTERM, then from the spawn of the new process until its first `201`;
+ *   - the first attestation of the 100-step product after that `201` (and how the ledger was
+ *     read: `followed` from the writer's snapshot, or `full`);
+ *   - rss-idle: the process's resident memory a few seconds later, at rest;
+ *   - rss-load: its peak under batches over HTTP (as the http section's load);
+ *   - attestations of the 100-step product, p50 and p99, at rest.
+ * Baseline in the same run: the same restart with the writer's snapshot deleted, which is what
+ * every start did before snapshots (a full read of the partition by the writer, and by the
+ * follower before its first attestation).
+ */
+import pg from 'pg';
+import { gs1CheckDigit } from '../src/gs1/gs1-keys.js';
+import { type AppProcess, startAppProcess } from './support/app-process.js';
+import { type BenchContext, type Benchmark, type Measured, ms, percentile, sleep, whole } from './support/suite.js';
+
+const withCheckDigit = (digits: string) => digits + String(gs1CheckDigit(digits));
+const MAKER = withCheckDigit('401234500001');
+const SITE = withCheckDigit('401234500002');
+const GTIN = withCheckDigit('0950600004711');
+const BATCH_STEPS = 500;
+const CONNECTIONS = 4;
+const PRODUCT_STEPS = 100;
+const MiB = 2 ** 20;
+
+let serials = 0;
+/** A commissioning as POST /products takes it (a batch step adds `type: 'commission'`). */
+const commission = (tag: string) => {
+  serials += 1;
+  return {
+    gtin: GTIN,
+    serial: `${tag}-${serials}`,
+    lot: `LOT-${serials % 97}`,
+    name: 'Cold-chain vaccine, 10 doses',
+    owner: MAKER,
+    location: SITE,
+    occurredAt: '2026-12-01T08:00:00Z',
+    attributes: { expiry: '2027-11-30', doses: 10 },
+  };
+};
+
+interface Client {
+  readonly app: AppProcess;
+  readonly key: string;
+}
+
+async function call(client: Client, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${client.app.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${client.key}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+/** Reads the answer (a body left unread keeps its connection busy, and the server's shutdown waiting for it). */
+async function expectStatus(response: Response, status: number, what: string): Promise<void> {
+  const text = await response.text();
+  if (response.status !== status) throw new Error(`${what}: ${response.status} ${text.slice(0, 2000)}`);
+}
+
+/** Batches of commissionings on `CONNECTIONS` connections until `steps` are recorded or `until()`; the steps recorded. */
+async function load(client: Client, tag: string, steps: number, until: () => boolean = () => false): Promise<number> {
+  let sent = 0;
+  const worker = async () => {
+    while (sent < steps && !until()) {
+      sent += BATCH_STEPS;
+      const batch = { steps: Array.from({ length: BATCH_STEPS }, () => ({ type: 'commission', ...commission(tag) })) };
+      await expectStatus(await call(client, 'POST', '/custody/batch', batch), 201, 'batch');
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  return sent;
+}
+
+/** The product of `PRODUCT_STEPS` steps: commissioned, then inspected. */
+async function productOfHundredSteps(client: Client, serial: string): Promise<string> {
+  await expectStatus(await call(client, 'POST', '/products', { ...commission('hundred'), serial }), 201, 'commission');
+  const subject = `/01/${GTIN}/21/${serial}`;
+  for (let i = 1; i < PRODUCT_STEPS; i++) {
+    const inspection = { subject, party: MAKER, location: SITE, result: 'passed', occurredAt: '2026-12-01T09:00:00Z' };
+    await expectStatus(await call(client, 'POST', '/custody/inspect', inspection), 201, 'inspect');
+  }
+  return `/products/01/${GTIN}/21/${serial}/attestation`;
+}
+
+async function attest(client: Client, path: string): Promise<{ ms: number; read: string }> {
+  const t0 = performance.now();
+  const response = await call(client, 'GET', path);
+  const elapsed = performance.now() - t0;
+  const body = (await response.json()) as { attestation?: { verdict?: string; steps?: number } };
+  if (response.status !== 200 || body.attestation?.verdict !== 'verified' || body.attestation.steps !== PRODUCT_STEPS) {
+    throw new Error(`attestation: ${response.status} ${JSON.stringify(body).slice(0, 500)}`);
+  }
+  return { ms: elapsed, read: response.headers.get('custodian-ledger-read') ?? '?' };
+}
+
+/** Restarts the app and times it: spawn to first 201, then the first attestation. */
+async function timedRestart(client: Client, attestation: string): Promise<{ readyMs: number; attestMs: number; read: string }> {
+  const { spawnedAt } = await client.app.restart();
+  for (;;) {
+    const response = await call(client, 'POST', '/products', commission('restart'));
+    const text = await response.text();
+    if (response.status === 201) break;
+    if (response.status !== 503) throw new Error(`after the restart: ${response.status} ${text.slice(0, 2000)}`);
+    await sleep(20);
+  }
+  const readyMs = performance.now() - spawnedAt;
+  const first = await attest(client, attestation);
+  return { readyMs, attestMs: first.ms, read: first.read };
+}
+
+interface SizeResult {
+  readonly records: number;
+  readonly buildSeconds: number;
+  readonly snapshotTreeSize: number;
+  readonly rssBeforeMiB: number;
+  readonly readyMs: number;
+  readonly firstAttestationMs: number;
+  readonly firstRead: string;
+  readonly rssIdleMiB: number;
+  readonly rssLoadMiB: number;
+  readonly loadStepsPerSecond: number;
+  readonly attestationP50Ms: number;
+  readonly attestationP99Ms: number;
+  readonly fullReadyMs: number;
+  readonly fullFirstAttestationMs: number;
+  readonly fullFirstRead: string;
+}
+
+async function measureSize(context: BenchContext, steps: number, loadSeconds: number, attestations: number): Promise<SizeResult> {
+  const { progress } = context;
+  const app = await startAppProcess({
+    serverUrl: context.databaseUrl,
+    brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
+    keys: [{ name: 'bench-maker', role: 'operator', party: MAKER }],
+  });
+  const client: Client = { app, key: app.keys['bench-maker']! };
+  const db = new pg.Client({ connectionString: app.databaseUrl });
+  await db.connect();
+  const scalar = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
+  try {
+    const attestation = await productOfHundredSteps(client, `H-${steps}`);
+    progress(`${whole(steps)} steps: building the ledger over HTTP (batches of ${BATCH_STEPS}, ${CONNECTIONS} connections)`);
+    const t0 = performance.now();
+    let last = t0;
+    const built = await load(client, 'build', steps, () => {
+      if (performance.now() - last > 30_000) {
+        last = performance.now();
+        progress(`  ${Math.round((last - t0) / 1000)} s`);
+      }
+      return false;
+    });
+    const buildSeconds = (performance.now() - t0) / 1000;
+    progress(`${whole(built)} steps in ${buildSeconds.toFixed(0)} s; waiting for the projection`);
+    while ((await scalar('SELECT count(*) AS n FROM products')) < built + 1) await sleep(1000);
+    const records = await scalar('SELECT max(sequence) + 1 AS n FROM custody_events');
+    const snapshotTreeSize = await scalar("SELECT max((body::jsonb->>'treeSize')::bigint) AS n FROM ledger_snapshot");
+    const rssBeforeMiB = app.rss() / MiB;
+    progress(
+      `ledger of ${whole(records)} records, newest snapshot at ${whole(snapshotTreeSize)}, RSS ${whole(rssBeforeMiB)} MiB; restarting`,
+    );
+
+    const restart = await timedRestart(client, attestation);
+    progress(
+      `ready (first 201) ${ms(restart.readyMs)} after the spawn; first attestation ${ms(restart.attestMs)} (${restart.read})`,
+    );
+    await sleep(5000);
+    const rssIdleMiB = app.rss() / MiB;
+
+    let peak = app.rss();
+    const sampler = setInterval(() => (peak = Math.max(peak, app.rss())), 200);
+    const l0 = performance.now();
+    const loaded = await load(client, 'load', Number.MAX_SAFE_INTEGER, () => performance.now() - l0 > loadSeconds * 1000);
+    const loadStepsPerSecond = loaded / ((performance.now() - l0) / 1000);
+    clearInterval(sampler);
+    const rssLoadMiB = peak / MiB;
+    progress(`RSS at rest ${whole(rssIdleMiB)} MiB, under load ${whole(rssLoadMiB)} MiB (${whole(loadStepsPerSecond)} steps/s)`);
+
+    while ((await scalar('SELECT count(*) AS n FROM products')) < built + loaded + 2) await sleep(500);
+    const times: number[] = [];
+    for (let i = 0; i < attestations; i++) times.push((await attest(client, attestation)).ms);
+    progress(`attestations p50 ${ms(percentile(times, 50))}, p99 ${ms(percentile(times, 99))}`);
+
+    // Baseline: the start every start was before snapshots, a full read.
+    await db.query('DELETE FROM ledger_snapshot');
+    const full = await timedRestart(client, attestation);
+    progress(`without the snapshot: ready ${ms(full.readyMs)}, first attestation ${ms(full.attestMs)} (${full.read})`);
+    return {
+      records,
+      buildSeconds,
+      snapshotTreeSize,
+      rssBeforeMiB,
+      readyMs: restart.readyMs,
+      firstAttestationMs: restart.attestMs,
+      firstRead: restart.read,
+      rssIdleMiB,
+      rssLoadMiB,
+      loadStepsPerSecond,
+      attestationP50Ms: percentile(times, 50),
+      attestationP99Ms: percentile(times, 99),
+      fullReadyMs: full.readyMs,
+      fullFirstAttestationMs: full.attestMs,
+      fullFirstRead: full.read,
+    };
+  } finally {
+    await db.end();
+    await app.stop();
+  }
+}
+
+/** A figure's name at a size: restartReady1mMs, rssIdle100kMiB. */
+function sizeName(records: number): string {
+  return records >= 1_000_000 ? `${records / 1_000_000}m` : `${records / 1_000}k`;
+}
+
+export const scale: Benchmark = {
+  id: 'scale',
+  title: 'Start-up and memory against the ledger’s length',
+  async run(context): Promise<Measured> {
+    const sizes = (process.env.BENCH_SCALE_SIZES ?? (context.quick ? '2000,10000' : '100000,1000000')).split(',').map(Number);
+    const results: { steps: number; result: SizeResult }[] = [];
+    for (const steps of sizes) {
+      results.push({ steps, result: await measureSize(context, steps, context.quick ? 3 : 15, context.quick ? 20 : 200) });
+    }
+    const figures: Record<string, number> = {};
+    for (const { steps, result } of results) {
+      const n = sizeName(steps);
+      Object.assign(figures, {
+        [`records${n}`]: result.records,
+        [`restartReady${n}Ms`]: result.readyMs,
+        [`firstAttestation${n}Ms`]: result.firstAttestationMs,
+        [`rssIdle${n}MiB`]: result.rssIdleMiB,
+        [`rssLoad${n}MiB`]: result.rssLoadMiB,
+        [`attestation${n}P99Ms`]: result.attestationP99Ms,
+        [`fullReadRestartReady${n}Ms`]: result.fullReadyMs,
+        [`fullReadFirstAttestation${n}Ms`]: result.fullFirstAttestationMs,
+      });
+    }
+    const [small, large] = [results[0], results.at(-1)];
+    const perMillion = (pick: (r: SizeResult) => number) =>
+      small && large && large.result.records > small.result.records
+        ? ((pick(large.result) - pick(small.result)) / (large.result.records - small.result.records)) * 1e6
+        : Number.NaN;
+    const slope = (pick: (r: SizeResult) => number, unit: (n: number) => string) => {
+      const value = perMillion(pick);
+      return Number.isFinite(value) ? unit(value) : '–';
+    };
+    const mib = (n: number) => `${whole(n)} MiB`;
+    const row = (what: string, pick: (r: SizeResult) => string, slopeText: string) => [
+      what,
+      ...results.map(({ result }) => pick(result)),
+      slopeText,
+    ];
+    return {
+      about:
+        'Whether start-up time and memory stay flat as the ledger grows (issue 16). For each size a fresh application ' +
+        'process builds its ledger over HTTP (`POST /custody/batch` of 500 commissionings, 4 connections, projected as it ' +
+        'goes; one product of 100 steps among the first records), then: `restart-ready` is SIGTERM and the time from the ' +
+        'spawn of the new process to its first `201`; the first attestation of the 100-step product follows at once ' +
+        '(`followed` when the verifier resumed from the writer snapshot, `full` when it read the partition); `rss-idle` is ' +
+        'the resident memory 5 s later, `rss-load` its peak under 15 s of batches; attestation p99 is of 200 attestations ' +
+        'at rest. The baseline, in the same run, is the same restart with the snapshot deleted (`DELETE FROM ' +
+        'ledger_snapshot`): the full read every start did before. The slope is per million records between the two sizes. ' +
+        'Other sizes: `BENCH_SCALE_SIZES=1000000,10000000` (steps; building 10M over HTTP takes about an hour here).',
+      setting: `ledgers of ${results.map(({ result }) => whole(result.records)).join(' and ')} records, one partition, snapshots every 10,000 records (the default)`,
+      tables: [
+        {
+          head: ['figure', ...results.map(({ result }) => `${whole(result.records)} records`), 'slope per million records'],
+          align: ['l', ...results.map(() => 'r' as const), 'r'],
+          rows: [
+            row('built over HTTP', (r) => `${whole(r.records / r.buildSeconds)} records/s`, ''),
+            row('newest snapshot before the restart, at tree size', (r) => whole(r.snapshotTreeSize), ''),
+            row(
+              'RSS before the restart',
+              (r) => mib(r.rssBeforeMiB),
+              slope((r) => r.rssBeforeMiB, mib),
+            ),
+            row(
+              '**restart-ready** (spawn to first 201)',
+              (r) => ms(r.readyMs),
+              slope((r) => r.readyMs, ms),
+            ),
+            row(
+              'first attestation after it',
+              (r) => `${ms(r.firstAttestationMs)} (${r.firstRead})`,
+              slope((r) => r.firstAttestationMs, ms),
+            ),
+            row(
+              '**rss-idle** after the restart',
+              (r) => mib(r.rssIdleMiB),
+              slope((r) => r.rssIdleMiB, mib),
+            ),
+            row(
+              '**rss-load** under HTTP batches',
+              (r) => `${mib(r.rssLoadMiB)} (${whole(r.loadStepsPerSecond)} steps/s)`,
+              slope((r) => r.rssLoadMiB, mib),
+            ),
+            row(
+              'attestation of the 100-step product, p50',
+              (r) => ms(r.attestationP50Ms),
+              slope((r) => r.attestationP50Ms, ms),
+            ),
+            row(
+              'attestation of the 100-step product, p99',
+              (r) => ms(r.attestationP99Ms),
+              slope((r) => r.attestationP99Ms, ms),
+            ),
+            row(
+              'baseline: restart-ready without the snapshot (full read)',
+              (r) => ms(r.fullReadyMs),
+              slope((r) => r.fullReadyMs, ms),
+            ),
+            row(
+              'baseline: first attestation after it',
+              (r) => `${ms(r.fullFirstAttestationMs)} (${r.fullFirstRead})`,
+              slope((r) => r.fullFirstAttestationMs, ms),
+            ),
+            row('restart-ready as a ratio to the baseline', (r) => (r.readyMs / r.fullReadyMs).toFixed(2), ''),
+          ],
+        },
+      ],
+      figures,
+    };
+  },
+};
