@@ -13,6 +13,7 @@ import {
   consistent,
   ed25519Pkcs8,
   ed25519Spki,
+  fromCanonicalBase64,
   isTime,
   jcs,
   keyIdOf,
@@ -20,6 +21,7 @@ import {
   mth,
   node,
   readVerifierKey,
+  recordHash,
   sha256,
 } from './ledger-format.js';
 import { againstWitness, type Finding, type Partition, verifyPartition } from './ledger-verification.js';
@@ -248,6 +250,117 @@ describe('witness vectors, checked as docs/attestation-format.md §5 says, with 
       expect(consistent(fromTreeSize, toTreeSize, fromRootHash, toRootHash, proof)).toBe(valid);
     },
   );
+});
+
+interface SnapshotVectors {
+  snapshotHash: { domainHex: string };
+  key: { secretKeyHex: string; verifierKey: string };
+  records: { offset: string; canonical: string; hash: string }[];
+  snapshot: {
+    body: { treeSize: number; checkpointOffset: string; checkpointHash: string; frontier: string[]; stateRoot: string };
+    canonical: string;
+    hash: string;
+    note: string;
+  };
+  stateTree: {
+    root: string;
+    entries: { kind: string; name: string; key: string; value: string }[];
+    nodes: { path: string; node: string }[];
+  };
+  tiles: { level: number; index: number; hashes: string[] }[];
+}
+
+const snapshotVectors = JSON.parse(
+  readFileSync(new URL('../vectors/snapshot-v1.json', import.meta.url), 'utf8'),
+) as SnapshotVectors;
+
+/** docs/ledger-format.md §11.2 written again: the nodes, by path, of the state tree of these entries. */
+function stateTreeOf(entries: readonly { key: Buffer; value: Buffer }[]): { root: Buffer; nodes: Map<string, Buffer> } {
+  const nodes = new Map<string, Buffer>();
+  const nibble = (key: Buffer, depth: number): number => ((key[depth >> 1] ?? 0) >> (depth % 2 === 0 ? 4 : 0)) & 0x0f;
+  const build = (path: string, group: readonly { key: Buffer; value: Buffer }[]): Buffer => {
+    const [only] = group;
+    let bytes: Buffer;
+    if (group.length === 1 && only) bytes = Buffer.concat([Buffer.of(0), only.key, sha256(only.value)]);
+    else {
+      let bitmap = 0;
+      const children: Buffer[] = [];
+      for (let i = 0; i < 16; i++) {
+        const below = group.filter((entry) => nibble(entry.key, path.length) === i);
+        if (below.length === 0) continue;
+        bitmap |= 1 << (15 - i);
+        children.push(build(path + i.toString(16), below));
+      }
+      bytes = Buffer.concat([Buffer.of(1, bitmap >> 8, bitmap & 0xff), ...children]);
+    }
+    nodes.set(path, bytes);
+    return sha256(bytes);
+  };
+  return { root: entries.length === 0 ? Buffer.alloc(32) : build('', entries), nodes };
+}
+
+describe('writer snapshot v1 vectors, checked as docs/ledger-format.md §11 says, with node:crypto alone', () => {
+  const { body, canonical, hash, note } = snapshotVectors.snapshot;
+  const checkpointRecord = snapshotVectors.records.find((record) => record.offset === body.checkpointOffset)!;
+
+  it('the snapshot hash is SHA-256 of the domain and the JCS text of the body', () => {
+    const domain = Buffer.from(snapshotVectors.snapshotHash.domainHex, 'hex');
+    expect(domain.toString('latin1')).toBe('custodian.ledger.snapshot.v1\0');
+    expect(jcs(body)).toBe(canonical);
+    expect(sha256(domain, Buffer.from(canonical, 'utf8')).toString('hex')).toBe(hash);
+  });
+
+  it("the note is the checkpoint's note text and the snapshot line, signed once by the ledger key", () => {
+    const record = JSON.parse(checkpointRecord.canonical) as { sequence: number; eventType: string; payload: { note: string } };
+    expect(recordHash(Buffer.from(checkpointRecord.canonical, 'utf8'))).toBe(body.checkpointHash);
+    expect(record.eventType).toBe('ledger.checkpoint');
+    expect(record.sequence).toBe(body.treeSize);
+    const text = `${record.payload.note.split('\n\n')[0]!}\nsnapshot ${hash}\n`;
+    const key = readVerifierKey(snapshotVectors.key.verifierKey)!;
+    const prefix = `${text}\n\u2014 ${key.name} `;
+    expect(note.startsWith(prefix) && note.endsWith('\n')).toBe(true);
+    const blob = fromCanonicalBase64(note.slice(prefix.length, -1))!;
+    expect(blob.subarray(0, 4).toString('hex')).toBe(key.id);
+    expect(verify(null, Buffer.from(text, 'utf8'), ed25519Spki(key.publicKey), blob.subarray(4))).toBe(true);
+    expect(sign(null, Buffer.from(text, 'utf8'), ed25519Pkcs8(Buffer.from(snapshotVectors.key.secretKeyHex, 'hex')))).toEqual(
+      blob.subarray(4),
+    );
+  });
+
+  it('the frontier is the compact range of the tree the checkpoint signs, and folds to its root', () => {
+    const hashes = snapshotVectors.records.slice(0, body.treeSize).map((record) => record.hash);
+    const range: string[] = [];
+    for (let from = 0, bit = 2 ** Math.floor(Math.log2(body.treeSize)); bit >= 1; bit /= 2) {
+      if ((body.treeSize & bit) === 0) continue;
+      range.push(mth(hashes.slice(from, from + bit)));
+      from += bit;
+    }
+    expect(body.frontier).toEqual(range);
+    const folded = range
+      .map((hex): Buffer => Buffer.from(hex, 'hex'))
+      .reduceRight((right: Buffer, left: Buffer) => node(left, right))
+      .toString('base64');
+    expect(note.split('\n')[2]).toBe(folded);
+  });
+
+  it('the state tree is the 16-ary radix tree of its entries, node for node, with the signed root', () => {
+    const entries = snapshotVectors.stateTree.entries.map(({ kind, name, key, value }) => {
+      expect(sha256(Buffer.from(`custodian.state.${kind}\0${name}`, 'utf8')).toString('hex')).toBe(key);
+      expect(jcs(JSON.parse(value))).toBe(value);
+      return { key: Buffer.from(key, 'hex'), value: Buffer.from(value, 'utf8') };
+    });
+    const { root, nodes } = stateTreeOf(entries);
+    expect(root.toString('hex')).toBe(body.stateRoot);
+    expect(snapshotVectors.stateTree.root).toBe(body.stateRoot);
+    expect(new Map(snapshotVectors.stateTree.nodes.map(({ path, node: bytes }) => [path, bytes]))).toEqual(
+      new Map([...nodes].map(([path, bytes]) => [path, bytes.toString('hex')])),
+    );
+  });
+
+  it("the tiles hold the leaf hashes of the records up to the checkpoint record's own", () => {
+    const leaves = snapshotVectors.records.slice(0, body.treeSize + 1).map((record) => leaf(record.hash).toString('hex'));
+    expect(snapshotVectors.tiles).toEqual([{ level: 0, index: 0, hashes: leaves }]);
+  });
 });
 
 describe('the time rule of docs/ledger-format.md §2.1', () => {
