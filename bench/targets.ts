@@ -80,4 +80,24 @@ export const TARGETS: readonly Target[] = [
     { below: 50, unit: 'ms' },
     (x) => f(x, 'attestation100WritingP99Ms'),
   ),
+  // Issue 16: start-up and memory that do not grow with the ledger (the scale section).
+  target('restart-ready', 'restart until the first 201, on a ledger of 1M records', 'scale', { below: 5000, unit: 'ms' }, (x) =>
+    f(x, 'restartReady1mMs'),
+  ),
+  target('first-attestation', 'the first attestation after that restart, 1M records', 'scale', { below: 1000, unit: 'ms' }, (x) =>
+    f(x, 'firstAttestation1mMs'),
+  ),
+  target('rss-idle', 'resident memory at rest after that restart, 1M records', 'scale', { below: 400, unit: 'MiB' }, (x) =>
+    f(x, 'rssIdle1mMiB'),
+  ),
+  target('rss-load', 'resident memory under HTTP load, 1M records', 'scale', { below: 800, unit: 'MiB' }, (x) =>
+    f(x, 'rssLoad1mMiB'),
+  ),
+  target(
+    'attestation-10m',
+    'attestation of a 100-step product over HTTP, p99, on a ledger of 10M records',
+    'scale',
+    { below: 50, unit: 'ms' },
+    (x) => f(x, 'attestation10mP99Ms'),
+  ),
 ];

@@ -5,7 +5,7 @@ import type { SignedCheckpoint } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import type { StoredRecord } from '../ledger/ledger-record.js';
 import { MerkleProofs, verifyConsistency, verifyInclusion } from '../ledger/merkle-tree.js';
-import type { TileSet } from '../ledger/merkle-tiles.js';
+import { TileSet } from '../ledger/merkle-tiles.js';
 import type { LedgerFeed, SnapshotStore, StoredEntry } from '../ledger/ports.js';
 import { decodeRecord } from '../ledger/record-codec.js';
 import { checkSnapshot } from '../ledger/writer-snapshot.js';
@@ -237,11 +237,11 @@ class FollowedPartition {
 
   /**
    * The partition as verified, with the subject's records. From a base, the records before it
-   * come from the snapshot's store and the proofs read its tiles: both are held against the
-   * signed checkpoint here (each inclusion and consistency proof the attestation will give
-   * verifies), and SnapshotViewError says they do not hold.
+   * come from the snapshot's store, held against its signed state (SnapshotView.history), and
+   * the proofs read its tiles, held against the signed checkpoint here: each proof the
+   * attestation will give (`wanted`) verifies. SnapshotViewError says they do not hold.
    */
-  async reading(subject: string, fromSizes: readonly number[]): Promise<LedgerReading> {
+  async reading(subject: string, wanted: WantedProofs): Promise<LedgerReading> {
     const checkpoint = this.verifier.head().lastCheckpoint;
     const followed = (this.byEntity.get(subject) ?? []).map((sequence) => this.stored(sequence));
     const reading = (history: readonly StoredRecord[]): LedgerReading => ({
@@ -264,11 +264,15 @@ class FollowedPartition {
       const before = (await base.view.history(snapshot, subject)).filter((stored) => stored.record.sequence < this.size);
       const history = [...before, ...followed.filter((stored) => stored.record.sequence > covered)];
       const size = checkpoint.treeSize;
-      const leaves = [0, ...history.map((stored) => stored.record.sequence)].filter((sequence) => sequence < size);
-      const sizes = fromSizes.filter((from) => from >= 1 && from <= size);
+      const sizes = wanted.fromSizes.filter((from) => from >= 1 && from <= size);
+      // Proofs from tiles cost some hundreds of hashes each: made only when the attestation gives them.
+      if (!wanted.inclusion && sizes.length === 0)
+        return { ...reading(history), proofs: this.proofsWith(new TileSet(0, new Map()), this.size) };
+      const proved = wanted.inclusion ? history : [];
+      const leaves = [0, ...proved.map((stored) => stored.record.sequence)].filter((sequence) => sequence < size);
       const proofs = this.proofsWith(await base.view.tiles(snapshot, leaves, size, sizes), this.size);
       try {
-        proveAgainst(proofs, checkpoint, [base.genesis, ...history], sizes);
+        proveAgainst(proofs, checkpoint, wanted.inclusion ? [base.genesis, ...history] : [], sizes);
       } catch (error) {
         throw new SnapshotViewError(
           `partition ${this.partition}: the snapshot's tiles do not prove the signed tree: ${(error as Error).message}`,
@@ -314,6 +318,16 @@ function proveAgainst(
       throw new Error(`the tree of ${from} records is not consistent with it`);
     }
   }
+}
+
+/**
+ * The proofs an attestation will ask of a reading: inclusion of the subject's records and the
+ * genesis (for an evidence bundle), consistency from these tree sizes (a witness's, a requested
+ * one). A reading from a snapshot has only these at hand; others throw RangeError.
+ */
+export interface WantedProofs {
+  readonly inclusion: boolean;
+  readonly fromSizes: readonly number[];
 }
 
 /** Where a partition's records are in the topic now: from `start` (earlier ones were deleted) to `end`. */
@@ -506,10 +520,13 @@ export class LedgerFollower {
   /**
    * The verified view of the partition, up to at least the end the topic has now, with the
    * entity's records; null when it cannot stand for a full read of the partition now.
-   * `fromSizes`: the tree sizes the attestation will prove consistency from (a witness's, a
-   * requested one).
+   * `wanted`: the proofs the attestation will give.
    */
-  async reading(partition: number, subject: string, fromSizes: readonly number[] = []): Promise<LedgerReading | null> {
+  async reading(
+    partition: number,
+    subject: string,
+    wanted: WantedProofs = { inclusion: true, fromSizes: [] },
+  ): Promise<LedgerReading | null> {
     const followed = this.partitions[partition];
     if (!followed) return null;
     const deadline = Date.now() + this.options.catchUpWaitMs;
@@ -536,7 +553,7 @@ export class LedgerFollower {
     );
     if (!pinned || !followed.agreesWith(pinned.pin)) return null;
     try {
-      return await followed.reading(subject, fromSizes);
+      return await followed.reading(subject, wanted);
     } catch (error) {
       // The spill file or the snapshot's store no longer holds what was verified: read the partition instead.
       report(error as Error);

@@ -12,7 +12,7 @@ import {
   type Verdict,
 } from './attestation.js';
 import { BUNDLE_VERSION, type BundleConsistency, type BundleRecord, type EvidenceBundle } from './evidence-bundle.js';
-import type { LedgerFollower } from './ledger-follower.js';
+import type { LedgerFollower, WantedProofs } from './ledger-follower.js';
 import {
   checkAgainstWitness,
   type LedgerReading,
@@ -127,13 +127,17 @@ export class ProductVerifier {
     // The read model is held against the ledger in a snapshot that the ledger read must reach.
     // A step of the product recorded between the two moves that moment on: read again (a few
     // times at most; then the newest steps are reported as not projected yet).
-    // The tree sizes the evidence proves consistency from: a follower's proofs are checked for them.
-    const fromSizes = [
-      ...('held' in witnessed && witnessed.held ? [witnessed.held.treeSize] : []),
-      ...(request.since === undefined ? [] : [request.since]),
-    ];
+    // The proofs the attestation gives (a follower reading from a snapshot checks them first):
+    // inclusion for evidence, consistency from a witness's tree size and a requested one.
+    const wanted: WantedProofs = {
+      inclusion: request.evidence,
+      fromSizes: [
+        ...('held' in witnessed && witnessed.held ? [witnessed.held.treeSize] : []),
+        ...(request.evidence && request.since !== undefined ? [request.since] : []),
+      ],
+    };
     for (let round = 1; ; round += 1) {
-      ({ reading, ledgerRead } = await this.read(partition, subject, fromSizes));
+      ({ reading, ledgerRead } = await this.read(partition, subject, wanted));
       findings = reading.problem ? [ledgerFinding(reading.problem)] : [];
       if (!reading.problem && reading.history.length === 0)
         throw new UnknownSubjectError(`the ledger holds no record of ${subject}`);
@@ -142,7 +146,7 @@ export class ProductVerifier {
       if (findings.length > 0) break;
       let check: ReadModelCheck;
       try {
-        check = await this.readModelFindings(subject, partition, reading, round === MAX_ROUNDS, fromSizes);
+        check = await this.readModelFindings(subject, partition, reading, round === MAX_ROUNDS, wanted);
       } catch (error) {
         findings.push({
           source: 'read-model',
@@ -218,9 +222,9 @@ export class ProductVerifier {
   private async read(
     partition: number,
     subject: string,
-    fromSizes: readonly number[],
+    wanted: WantedProofs,
   ): Promise<{ reading: LedgerReading; ledgerRead: 'followed' | 'full' }> {
-    const followed = (await this.options.follower?.reading(partition, subject, fromSizes)) ?? null;
+    const followed = (await this.options.follower?.reading(partition, subject, wanted)) ?? null;
     return followed
       ? { reading: followed, ledgerRead: 'followed' }
       : { reading: await this.readPartition(partition, subject), ledgerRead: 'full' };
@@ -251,7 +255,7 @@ export class ProductVerifier {
     partition: number,
     first: LedgerReading,
     lastRound: boolean,
-    fromSizes: readonly number[],
+    wanted: WantedProofs,
   ): Promise<ReadModelCheck> {
     const readModel = this.options.readModel;
     if (!readModel) return { findings: [], newer: false };
@@ -269,7 +273,7 @@ export class ProductVerifier {
     const position = snapshot.position;
     let reading = first;
     if (position > reading.size) {
-      reading = (await this.read(partition, subject, fromSizes)).reading;
+      reading = (await this.read(partition, subject, wanted)).reading;
       if (reading.problem || reading.size < position) {
         throw new Error(`the projection stands at sequence ${position}, past the ledger read to ${reading.size}`);
       }
