@@ -219,12 +219,23 @@ export class PartitionWriter {
     });
   }
 
-  /** Takes no more appends, lets the batch in flight finish, and rejects what still waits. */
+  /**
+   * Takes no more appends, lets the batch in flight finish, rejects what still waits, and writes
+   * a last snapshot of what was committed since the one before, so that the next start reads
+   * only what is written after it.
+   */
   async close(): Promise<void> {
-    if (this.machine.state !== 'failed') this.machine.transition('closed');
+    const failed = this.machine.state === 'failed';
+    if (!failed) this.machine.transition('closed');
     await this.queue.idle();
     await this.readingBack;
     this.queue.rejectAll(() => this.machine.refusal());
+    const state = this.state;
+    if (state && !failed && !this.needsRecovery) {
+      await state.settled();
+      // Bounded: a store that does not answer (PostgreSQL down) must not hold the shutdown.
+      if (state.unsnapshotted > 0 && state.close()) await Promise.race([this.snapshot(state), delay(CLOSING_SNAPSHOT_WAIT_MS)]);
+    }
     await this.state?.settled();
     await this.options.log.close();
   }
@@ -286,16 +297,19 @@ export class PartitionWriter {
     const due =
       state.unsnapshotted >= this.recovery.snapshotRecords ||
       Date.now() - this.lastSnapshotAt >= (this.options.snapshotIntervalMs ?? 60_000);
-    if (due && !state.busy && state.close()) this.snapshot(state);
+    if (due && !state.busy && state.close()) void this.snapshot(state);
   }
 
-  /** Writes a snapshot in the background; a failure leaves what it would have written for the next one. */
-  private snapshot(state: PartitionState): void {
+  /**
+   * Writes a snapshot (in the background: the promise is for close(), and never rejects); a
+   * failure leaves what it would have written for the next one.
+   */
+  private snapshot(state: PartitionState): Promise<void> {
     const genesis = this.head?.genesisHash;
-    if (!genesis) return;
+    if (!genesis) return Promise.resolve();
     this.lastSnapshotAt = Date.now();
     const { partition, onSnapshot, signer } = this.options;
-    state.takeSnapshot(signer, genesis).then(
+    return state.takeSnapshot(signer, genesis).then(
       (taken) => {
         if (taken) onSnapshot?.({ kind: 'taken', partition, treeSize: taken.treeSize });
       },
@@ -480,6 +494,14 @@ export class PartitionWriter {
 }
 
 /** The offset after the last of a transaction's records. */
+/** How long close() waits for its last snapshot: the next start reads a longer tail when it does not finish. */
+const CLOSING_SNAPSHOT_WAIT_MS = 10_000;
+
+/** Resolves after `ms`, holding no process open. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 function endAfter(offsets: readonly (string | undefined)[]): string {
   return (BigInt(offsets.at(-1) ?? '-1') + 1n).toString();
 }
