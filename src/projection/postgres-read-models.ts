@@ -150,10 +150,6 @@ export class PostgresReadModels {
     );
     const row = rows[0];
     if (!row) return null;
-    const heads: { entity_id: string; record_hash: Hash }[] = await this.dataSource.query(
-      'SELECT entity_id, record_hash FROM projection_entity_heads WHERE partition = $1',
-      [partition],
-    );
     return {
       nextOffset: row.next_offset,
       head: {
@@ -161,11 +157,21 @@ export class PostgresReadModels {
         headHash: row.head_hash,
         genesisHash: row.genesis_hash,
         tree: MerkleTree.fromCompactRange(Number(row.tree_size), row.tree_nodes),
-        entityHeads: new Map(heads.map((head) => [head.entity_id, head.record_hash])),
+        // Read per batch (entityHeads()), not all at once: the projector's memory stays bounded.
+        entityHeads: new Map(),
         lastCheckpoint: row.last_checkpoint,
         nextOffset: row.next_offset,
       },
     };
+  }
+
+  /** The stored heads of these entities (the hash of the last projected record naming each), where they have one. */
+  async entityHeads(partition: number, ids: readonly string[]): Promise<Map<string, Hash>> {
+    const rows: { entity_id: string; record_hash: Hash }[] = await this.dataSource.query(
+      'SELECT entity_id, record_hash FROM projection_entity_heads WHERE partition = $1 AND entity_id = ANY($2::text[])',
+      [partition, ids],
+    );
+    return new Map(rows.map((row) => [row.entity_id, row.record_hash]));
   }
 
   /** The current rows of the products and shipments a batch touches. */

@@ -1,7 +1,8 @@
-import { ChainVerifier, type ChainBreak } from '../ledger/chain-verifier.js';
+import { ChainVerifier, type ChainBreak, type EntityHeads } from '../ledger/chain-verifier.js';
 import type { CheckpointVerifier } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import type { StoredRecord } from '../ledger/ledger-record.js';
+import { decodeRecord } from '../ledger/record-codec.js';
 import type { LedgerFeed, StoredEntry } from '../ledger/ports.js';
 import type { PostgresReadModels } from './postgres-read-models.js';
 import { foldBatch } from './read-model-changes.js';
@@ -42,8 +43,62 @@ export interface ProjectorOptions {
   readonly retryDelayMs?: number;
 }
 
+/**
+ * The entity heads the projector's verifier checks links against: read from the store
+ * (projection_entity_heads, written with every batch) for the entities of the entries about to
+ * be pushed, and let go once a batch is written and no record waits for its checkpoint, so the
+ * projector's memory does not grow with the number of entities.
+ */
+class StoredHeads implements EntityHeads {
+  private readonly heads = new Map<string, Hash>();
+  /** Entities looked up and found to have no record yet. */
+  private readonly none = new Set<string>();
+
+  constructor(
+    private readonly store: PostgresReadModels,
+    private readonly partition: number,
+  ) {}
+
+  get(entityId: string): Hash | undefined {
+    return this.heads.get(entityId);
+  }
+
+  set(entityId: string, hash: Hash): void {
+    this.heads.set(entityId, hash);
+    this.none.delete(entityId);
+  }
+
+  /** Reads the heads of the entities these entries name that are not known yet. */
+  async load(entries: readonly StoredEntry[]): Promise<void> {
+    const wanted = new Set<string>();
+    for (const entry of entries) {
+      try {
+        for (const { id } of decodeRecord(entry.value).record.entities) {
+          if (!this.heads.has(id) && !this.none.has(id)) wanted.add(id);
+        }
+      } catch {
+        // Malformed: the verifier reports it.
+      }
+    }
+    if (wanted.size === 0) return;
+    const found = await this.store.entityHeads(this.partition, [...wanted]);
+    for (const id of wanted) {
+      const head = found.get(id);
+      if (head === undefined) this.none.add(id);
+      else this.heads.set(id, head);
+    }
+  }
+
+  /** Forgets every head: the store holds them all (nothing waits for a checkpoint). */
+  clear(): void {
+    this.heads.clear();
+    this.none.clear();
+  }
+}
+
 interface PartitionState {
   verifier: ChainVerifier;
+  heads: StoredHeads;
   /** The stored position: what the next batch moves from (null: none stored yet). */
   stored: string | null;
   status: ProjectionStatus;
@@ -157,16 +212,19 @@ export class Projector {
   private async load(partition: number): Promise<PartitionState> {
     const position = await this.options.store.position(partition);
     const genesis = await this.options.genesisOf(partition);
+    const heads = new StoredHeads(this.options.store, partition);
     const verifier = new ChainVerifier({
       ledgerId: this.options.ledgerId,
       partition,
       verifier: this.options.verifier,
       ...(genesis ? { genesisHash: genesis } : {}),
       ...(position ? { resumeFrom: position.head } : {}),
+      entityHeads: heads,
     });
     const offset = position?.nextOffset ?? '0';
     return {
       verifier,
+      heads,
       stored: position?.nextOffset ?? null,
       status: 'projecting',
       problem: null,
@@ -223,6 +281,7 @@ export class Projector {
   }
 
   private async projectEntries(partition: number, state: PartitionState, entries: readonly StoredEntry[]): Promise<void> {
+    await state.heads.load(entries);
     const verified: StoredRecord[] = [];
     for (const entry of entries) {
       state.readTo = (BigInt(entry.offset) + 1n).toString();
@@ -255,5 +314,7 @@ export class Projector {
     state.error = null;
     // Checkpoints release every record before them; anything older than the position is done.
     for (const offset of state.held.keys()) if (BigInt(offset) < BigInt(state.nextOffset)) state.held.delete(offset);
+    // Written: the store holds every head, unless a record still waits for its checkpoint.
+    if (state.held.size === 0) state.heads.clear();
   }
 }
