@@ -35,7 +35,8 @@ export type FollowerSnapshotEvent =
 export interface BaseSources {
   readonly source: LedgerSource;
   readonly snapshots?: SnapshotStore;
-  readonly recordAt?: (partition: number, offset: string) => Promise<Uint8Array | undefined>;
+  /** The partition's committed entries from an offset to its end now (read_committed). */
+  readonly readFrom?: (partition: number, offset: string) => AsyncIterable<StoredEntry>;
   readonly onSnapshot?: (event: FollowerSnapshotEvent) => void;
 }
 
@@ -109,8 +110,18 @@ export class FollowedPartition {
     this.spill = new RecordSpill(spillFile);
   }
 
+  /** Whether the chain verified so far holds and the base's store holds what it signs. */
+  get healthy(): boolean {
+    return !this.verifier.failure && this.unusable === null;
+  }
+
+  /** The offset after the last entry pushed. */
+  get pushedUpTo(): bigint {
+    return this.pushedTo;
+  }
+
   /** The sequence of the first record this follower verified itself. */
-  private get first(): number {
+  get first(): number {
     return this.base?.size ?? 0;
   }
 
@@ -319,6 +330,7 @@ export class FollowedPartition {
     return { partition: this.partition, offset: String(this.offsets[index]), record, hash };
   }
 
+  /** Closes and deletes the spill file. */
   close(): void {
     this.spill.close();
   }
@@ -357,8 +369,8 @@ export async function baseOf(
   partition: number,
   pin: Hash | null,
 ): Promise<(Base & { readonly head: ChainHead }) | null> {
-  const { snapshots, recordAt, source } = options;
-  if (!snapshots || !recordAt) return null;
+  const { snapshots, readFrom, source } = options;
+  if (!snapshots || !readFrom) return null;
   const refuse = (reason: string) => {
     options.onSnapshot?.({ kind: 'refused', partition, reason });
     return null;
@@ -377,7 +389,7 @@ export async function baseOf(
     partition,
     verifier: source.ledgerKey,
     genesis: pin ?? undefined,
-    recordAt: await recordAt(partition, snapshot.body.checkpointOffset),
+    recordAt: await firstRecordAt(readFrom(partition, snapshot.body.checkpointOffset), snapshot.body.checkpointOffset),
   });
   if ('problem' in checked) return refuse(checked.problem);
   let genesis: StoredRecord | undefined;
@@ -406,4 +418,10 @@ export async function baseOf(
       nextOffset: checked.nextOffset,
     },
   };
+}
+
+/** The entry at `offset`, when the entries start with it. */
+async function firstRecordAt(entries: AsyncIterable<StoredEntry>, offset: string): Promise<Uint8Array | undefined> {
+  for await (const entry of entries) return entry.offset === offset ? entry.value : undefined;
+  return undefined;
 }

@@ -40,7 +40,7 @@ afterEach(async () => {
  * A ledger of some 250 records whose writer took a snapshot every 20 records or so, the product
  * named all along it (before the newest snapshot and after), and a follower started against it.
  */
-async function setUp(tamper: (snapshots: MemoryPartitionSnapshots) => void = () => undefined) {
+async function setUp(tamper: (snapshots: MemoryPartitionSnapshots) => void = () => undefined, rebaseAfter?: number) {
   const log = new MemoryPartitionLog();
   const snapshots = new MemoryPartitionSnapshots(0);
   const writer = new PartitionWriter({
@@ -94,8 +94,9 @@ async function setUp(tamper: (snapshots: MemoryPartitionSnapshots) => void = () 
     feed,
     offsets: () => Promise.resolve({ start: '0', end: String(log.entries.length) }),
     snapshots: { partition: () => snapshots },
-    recordAt: (_, offset) => Promise.resolve(log.values()[Number(offset)]?.value),
+    readFrom: (_, offset) => asAsync(log.values().slice(Number(offset))),
     onSnapshot: (event) => events.push(event),
+    ...(rebaseAfter === undefined ? {} : { rebaseAfter }),
     spillDir: mkdtempSync(join(tmpdir(), 'custodian-follower-')),
     catchUpWaitMs: 2000,
     onError: (error) => errors.push(error),
@@ -105,6 +106,11 @@ async function setUp(tamper: (snapshots: MemoryPartitionSnapshots) => void = () 
   const followed = memoryProductVerifier('unit', ledgerKey, attestationSigner, [], { source, follower });
   const full = memoryProductVerifier('unit', ledgerKey, attestationSigner, [], { source, follower: null });
   return { log, snapshots, step, events, errors, starts, follower, followed, full };
+}
+
+/** Entries as the topic hands them: asynchronously. */
+async function* asAsync<T>(items: readonly T[]): AsyncGenerator<T> {
+  for (const item of items) yield await Promise.resolve(item);
 }
 
 type Setup = Awaited<ReturnType<typeof setUp>>;
@@ -208,5 +214,23 @@ describe('LedgerFollower from a writer snapshot', () => {
     expect(proved.ledgerRead).toBe('full');
     expect(proved.attestation.attestation.verdict).toBe('verified');
     expect(tile.errors.map((error) => error.message)).toEqual([expect.stringContaining('tiles do not prove the signed tree')]);
+  });
+
+  it('moves on to the newest snapshot as the ledger grows, keeping at most a bounded tail, and still attests as a full read', async () => {
+    const s = await setUp(undefined, 60);
+    const started = s.follower.progress()[0]!.from;
+    const froms = new Set<number>([started]);
+    for (let round = 0; round < 12; round++) {
+      await Promise.all([s.step([PRODUCT]), ...OTHERS.slice(0, 8).map((other) => s.step([other]))]);
+      // Attestations read through whichever base the follower stands on.
+      expect(await sameAsFullRead(s, PRODUCT, 3)).toBe('followed');
+      const { from, verified } = s.follower.progress()[0]!;
+      froms.add(from);
+      // What it keeps of each record after the base: at most a few rebase thresholds.
+      expect(verified - from).toBeLessThan(60 * 3);
+    }
+    expect(Math.max(...froms)).toBeGreaterThan(started);
+    expect(s.events.filter((event) => event.kind === 'resumed').length).toBeGreaterThan(1);
+    expect(s.errors).toEqual([]);
   });
 });

@@ -195,7 +195,8 @@ describe('LedgerFollower', () => {
     await s.followed.verify(PRODUCT, { evidence: false });
     const ledgerDir = join(s.spillDir, 'verifier', 'unit');
     const [directory] = readdirSync(ledgerDir);
-    const file = join(ledgerDir, directory!, 'partition-0.records');
+    const [name] = readdirSync(join(ledgerDir, directory!));
+    const file = join(ledgerDir, directory!, name!);
     writeFileSync(file, readFileSync(file, 'utf8').replace('21/F1', '21/F9'));
     const { attestation, ledgerRead } = await s.followed.verify(PRODUCT, { evidence: false });
     expect(ledgerRead).toBe('full');

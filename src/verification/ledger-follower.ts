@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LedgerFeed, SnapshotStore } from '../ledger/ports.js';
+import type { LedgerFeed, SnapshotStore, StoredEntry } from '../ledger/ports.js';
 import { baseOf, FollowedPartition, type FollowerSnapshotEvent, type WantedProofs } from './followed-partition.js';
 import type { LedgerReading, LedgerSource } from './partition-scan.js';
 
@@ -23,13 +23,19 @@ export interface LedgerFollowerOptions {
    */
   readonly offsets: (partition: number) => Promise<PartitionOffsets>;
   /**
-   * The writer's snapshots (docs/ledger-format.md §11): with them and `recordAt`, a partition
-   * is followed from its newest snapshot that checks out against the topic, not from offset 0.
+   * The writer's snapshots (docs/ledger-format.md §11): with them and `readFrom`, a partition
+   * is followed from its newest snapshot that checks out against the topic, not from offset 0,
+   * and moves on to a newer one after `rebaseAfter` records.
    */
   readonly snapshots?: SnapshotStore;
-  /** The committed record at an offset of the partition (undefined: none there). */
-  readonly recordAt?: (partition: number, offset: string) => Promise<Uint8Array | undefined>;
+  /** The partition's committed entries from an offset to its end now (read_committed). */
+  readonly readFrom?: (partition: number, offset: string) => AsyncIterable<StoredEntry>;
   readonly onSnapshot?: (event: FollowerSnapshotEvent) => void;
+  /**
+   * Records followed past the base after which the follower starts again from the writer's
+   * newest snapshot (default 50,000): what it keeps of each record stays that many at most.
+   */
+  readonly rebaseAfter?: number;
   /** A directory for the spill files (created; the files are deleted on stop). */
   readonly spillDir: string;
   /** How long a reading waits for the follower to reach the end before giving up (null). */
@@ -78,6 +84,12 @@ async function within<T>(ms: number, work: Promise<T>, onError: (error: Error) =
  */
 export class LedgerFollower {
   private readonly partitions: FollowedPartition[] = [];
+  /** Each partition's push under way (the feed awaits one at a time). */
+  private readonly pushing: (Promise<void> | null)[] = [];
+  /** Partitions moving to a newer base, and the size below which each is not tried again. */
+  private readonly rebasing = new Set<number>();
+  private readonly rebaseAt: number[] = [];
+  private generation = 0;
   private directory: string | null = null;
   private stopped = false;
   private following: Promise<void> | null = null;
@@ -96,9 +108,7 @@ export class LedgerFollower {
     for (let partition = 0; partition < source.partitions; partition++) {
       const pin = await source.genesisPin(partition);
       const base = await baseOf(this.options, partition, pin);
-      this.partitions.push(
-        new FollowedPartition(partition, source, pin, join(directory, `partition-${partition}.records`), base),
-      );
+      this.partitions.push(new FollowedPartition(partition, source, pin, this.spillFile(partition), base));
     }
     this.following = this.follow();
   }
@@ -108,7 +118,7 @@ export class LedgerFollower {
       try {
         await this.options.feed.run(
           new Map(this.partitions.map((p) => [p.partition, p.fetchedTo.toString()])),
-          (partition, entries) => this.partitions[partition]?.push(entries) ?? Promise.resolve(),
+          (partition, entries) => this.push(partition, entries),
           (partition, fetchedTo) => {
             const followed = this.partitions[partition];
             if (followed && BigInt(fetchedTo) > followed.fetchedTo) followed.fetchedTo = BigInt(fetchedTo);
@@ -124,6 +134,81 @@ export class LedgerFollower {
 
   private isStopped(): boolean {
     return this.stopped;
+  }
+
+  private spillFile(partition: number): string {
+    this.generation += 1;
+    return join(this.directory ?? '.', `partition-${partition}.${this.generation}.records`);
+  }
+
+  private push(partition: number, entries: readonly StoredEntry[]): Promise<void> {
+    const followed = this.partitions[partition];
+    if (!followed) return Promise.resolve();
+    const pushing = followed.push(entries).finally(() => {
+      if (this.pushing[partition] === pushing) this.pushing[partition] = null;
+    });
+    this.pushing[partition] = pushing;
+    const after = this.options.rebaseAfter ?? 50_000;
+    if (
+      this.options.snapshots &&
+      followed.size - followed.first >= after &&
+      followed.size >= (this.rebaseAt[partition] ?? 0) &&
+      !this.rebasing.has(partition)
+    ) {
+      this.rebasing.add(partition);
+      this.rebaseAt[partition] = followed.size + Math.ceil(after / 2);
+      this.rebase(partition, followed)
+        .catch((error: unknown) => this.options.onError?.(error as Error))
+        .finally(() => {
+          this.rebasing.delete(partition);
+        });
+    }
+    return pushing;
+  }
+
+  /**
+   * Starts the partition again from the writer's newest snapshot, off the feed: a new followed
+   * partition reads and verifies the topic from the snapshot on until it stands where the one
+   * in use stands, then takes its place between two runs of the feed (which then goes on with
+   * it). What the old one kept of each record is let go; it answers the readings under way.
+   */
+  private async rebase(partition: number, current: FollowedPartition): Promise<void> {
+    const { readFrom, source } = this.options;
+    if (!readFrom) return;
+    const stored = await this.options.snapshots?.partition(partition).latest();
+    // Not worth it unless the newest snapshot lets go of half of what is kept.
+    if (!stored || stored.body.treeSize + 1 - current.first < (current.size - current.first) / 2) return;
+    const pin = await source.genesisPin(partition);
+    const base = await baseOf(this.options, partition, pin);
+    if (!base) return;
+    const next = new FollowedPartition(partition, source, pin, this.spillFile(partition), base);
+    for (;;) {
+      let chunk: StoredEntry[] = [];
+      for await (const entry of readFrom(partition, next.pushedUpTo.toString())) {
+        chunk.push(entry);
+        if (chunk.length >= 2_000) {
+          await next.push(chunk);
+          chunk = [];
+        }
+      }
+      await next.push(chunk);
+      if (this.isStopped() || this.partitions[partition] !== current || !next.healthy) {
+        next.close();
+        return;
+      }
+      await this.pushing[partition];
+      // Between two runs of the feed, with nothing read that the new one lacks: take its place.
+      if (this.pushing[partition] === null && next.pushedUpTo >= current.pushedUpTo) {
+        next.fetchedTo = [current.fetchedTo, next.fetchedTo, next.pushedUpTo].reduce((a, b) => (a > b ? a : b));
+        this.partitions[partition] = next;
+        this.rebaseAt[partition] = next.size + (this.options.rebaseAfter ?? 50_000);
+        // Readings under way keep the old one a little longer.
+        setTimeout(() => {
+          current.close();
+        }, 60_000).unref();
+        return;
+      }
+    }
   }
 
   /**
@@ -171,11 +256,13 @@ export class LedgerFollower {
   }
 
   /** How far each partition is followed: for health and benchmarks. */
-  progress(): { partition: number; fetchedTo: string; verified: number }[] {
+  progress(): { partition: number; fetchedTo: string; verified: number; from: number }[] {
     return this.partitions.map((p) => ({
       partition: p.partition,
       fetchedTo: p.fetchedTo.toString(),
       verified: p.size,
+      // The first record verified from the topic (the ones before: the base snapshot's).
+      from: p.first,
     }));
   }
 

@@ -75,12 +75,7 @@ export function kafkaLedgerFollower(
     ...options,
     source,
     feed: new KafkaLedgerFeed(kafka, topic, `custodian-verifier-${source.ledgerId}`),
-    recordAt: async (partition, offset) => {
-      for await (const entry of readPartition(kafka, topic, partition, { fromOffset: offset })) {
-        return entry.offset === offset ? entry.value : undefined;
-      }
-      return undefined;
-    },
+    readFrom: (partition, offset) => readPartition(kafka, topic, partition, { fromOffset: offset }),
     offsets: async (partition) => {
       connected ??= admin.connect().catch((error: unknown) => {
         connected = null;
