@@ -325,4 +325,27 @@ describe('writer snapshots in PostgreSQL on a real Kafka partition', () => {
     await expectSameLedger(next);
     await stop(next);
   });
+  it('appends nothing on a changed state value a batch reads: the partition is read again in full, and a retry is recorded', async () => {
+    const entity = product(7);
+    await changeStateValue(entity, 'mallory');
+    const { writer, events } = await start();
+    expect(events).toEqual([{ kind: 'resumed', partition: 0, treeSize: (await audit()).total - 1, tail: 0 }]);
+    const { total } = await audit();
+
+    // The batch loads the entity's entry to draft the step: it does not verify, nothing is sent.
+    const request = step(entity, 'carrier-7');
+    const attempt = writer.append(request);
+    await expect(attempt).rejects.toBeInstanceOf(LedgerUnavailableError);
+    await expect(attempt).rejects.toThrow(/the value of key [0-9a-f]{64} is not the one committed to/);
+    expect((await audit()).total).toBe(total);
+    const deadline = Date.now() + 30_000;
+    while (writer.statuses()[0] !== 'open' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(writer.statuses()).toEqual(['open']);
+    await expectFullRead(events.slice(1), /^the value of key [0-9a-f]{64} is not the one committed to$/);
+
+    // The retry is drafted on the state read from the topic.
+    await append(writer, request);
+    await expectSameLedger(writer);
+    await stop(writer);
+  });
 });
