@@ -19,9 +19,24 @@ const CONCURRENCY = 8;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What the writer logged at a start about its snapshot (ledger-parts.ts, logSnapshot). */
+const RESUMED = /partition \d+: resumed from the snapshot at tree size (\d+), (\d+) records verified after it/g;
+const REFUSED = /partition \d+: snapshot not used, the whole partition is read and verified: (.*)/g;
+
+/**
+ * Each run twice: with the default snapshot interval (10,000 records: a run this short takes no
+ * snapshot, every restart reads the whole partition), and with a snapshot every 200 records, so
+ * that restarts resume from the newest snapshot and verify only the tail after it (issue 16),
+ * with the process killed at any point of taking one.
+ */
+const RUNS = [
+  { reading: 'every restart reading the whole partition', snapshotRecords: null },
+  { reading: 'restarts resuming from writer snapshots taken every 200 records', snapshotRecords: 200 },
+] as const;
+
 // The built application as a real process, killed with SIGKILL under load at random moments:
 // no shutdown hook runs, whatever was in flight is cut off.
-describe(`the application killed with SIGKILL ${KILLS} times under HTTP load`, () => {
+describe.each(RUNS)(`the application killed with SIGKILL ${KILLS} times under HTTP load, $reading`, ({ snapshotRecords }) => {
   let database: TestDatabase;
   let env: Record<string, string>;
   let apiKey: string;
@@ -41,7 +56,9 @@ describe(`the application killed with SIGKILL ${KILLS} times under HTTP load`, (
       CUSTODIAN_DATA_DIR: dataDir,
       API_KEYS_FILE: keys.file,
       PORT: String(await freePort()),
-      LOG_LEVEL: 'error',
+      // With snapshots, the writer's line about the snapshot it started from is logged at 'log'.
+      LOG_LEVEL: snapshotRecords ? 'log' : 'error',
+      ...(snapshotRecords ? { LEDGER_SNAPSHOT_RECORDS: String(snapshotRecords) } : {}),
     };
     app = await startCustodianProcess(env);
   });
@@ -61,7 +78,13 @@ describe(`the application killed with SIGKILL ${KILLS} times under HTTP load`, (
       next: custodyWorkload({ owner: MAKER, site: SITE, to: CARRIER, prefix: 'crash' }),
     });
     load.start();
-    const kills: { afterMs: number; acknowledgedBefore: number; restartMs: number }[] = [];
+    const kills: {
+      afterMs: number;
+      acknowledgedBefore: number;
+      restartMs: number;
+      resumed: { treeSize: number; tail: number }[];
+      refused: string[];
+    }[] = [];
     try {
       for (let kill = 0; kill < KILLS; kill++) {
         // A random moment, once this incarnation has acknowledged something.
@@ -75,7 +98,15 @@ describe(`the application killed with SIGKILL ${KILLS} times under HTTP load`, (
         expect(exit.signal).toBe('SIGKILL');
         const t0 = Date.now();
         app = await startCustodianProcess(env);
-        kills.push({ afterMs, acknowledgedBefore: load.acknowledged.size, restartMs: Date.now() - t0 });
+        // The writer starts before the application is ready: its line is in the output by now.
+        const output = app.output();
+        kills.push({
+          afterMs,
+          acknowledgedBefore: load.acknowledged.size,
+          restartMs: Date.now() - t0,
+          resumed: [...output.matchAll(RESUMED)].map((m) => ({ treeSize: Number(m[1]), tail: Number(m[2]) })),
+          refused: [...output.matchAll(REFUSED)].map((m) => m[1]!),
+        });
       }
       const acknowledged = load.acknowledged.size;
       const deadline = Date.now() + 20_000;
@@ -84,6 +115,14 @@ describe(`the application killed with SIGKILL ${KILLS} times under HTTP load`, (
       await load.stop();
     }
     expect(kills).toHaveLength(KILLS);
+    // A snapshot is committed whole or not at all: a kill never leaves one that a restart refuses.
+    expect(kills.flatMap((kill) => kill.refused)).toEqual([]);
+    if (snapshotRecords) {
+      // Snapshots every 200 records: at least one restart resumed from one (most do).
+      expect(kills.filter((kill) => kill.resumed.length === 1).length).toBeGreaterThanOrEqual(1);
+    } else {
+      expect(kills.flatMap((kill) => kill.resumed)).toEqual([]);
+    }
     expect(load.statuses.get('timeout') ?? 0).toBe(0);
     expect(load.statuses.get(500) ?? 0).toBe(0);
 
@@ -139,7 +178,7 @@ describe(`the application killed with SIGKILL ${KILLS} times under HTTP load`, (
     expect(live).toEqual(rebuilt);
 
     process.stderr.write(
-      `[reliability:crash] ${JSON.stringify({
+      `[reliability:crash${snapshotRecords ? `, snapshots every ${snapshotRecords} records` : ''}] ${JSON.stringify({
         kills,
         requests: load.requests,
         statuses: load.summary(),
