@@ -95,9 +95,15 @@ describe('writer snapshots in PostgreSQL on a real Kafka partition', () => {
     return resumed;
   }
 
+  /** A clean stop: close() writes a last snapshot at the head. */
   async function stop(writer: LedgerWriter): Promise<void> {
     await settled({ kafka, topic, ledgerId, signer, writer });
     await writer.close();
+  }
+
+  /** A process killed: no close, no last snapshot (the next writer fences this one's producer). */
+  async function kill(writer: LedgerWriter): Promise<void> {
+    await settled({ kafka, topic, ledgerId, signer, writer });
   }
 
   async function storedSnapshot(): Promise<{ treeSize: number; body: SnapshotBody; note: string }> {
@@ -177,6 +183,8 @@ describe('writer snapshots in PostgreSQL on a real Kafka partition', () => {
     expect(taken.length).toBeGreaterThanOrEqual(2);
     const stored = await storedSnapshot();
     expect(stored.treeSize).toBe((taken.at(-1) as { treeSize: number }).treeSize);
+    // The last one, by close(), stands at the head: the next start verifies no record.
+    expect(stored.treeSize).toBe(total - 1);
 
     const second = await start();
     // Resumed from the stored snapshot: only the records after its checkpoint record were read.
@@ -208,7 +216,7 @@ describe('writer snapshots in PostgreSQL on a real Kafka partition', () => {
     const atStart = second.events.find((event) => event.kind === 'taken') as { treeSize: number } | undefined;
     const base = atStart?.treeSize ?? stored.treeSize;
     for (const n of [1, 2, 3]) await append(second.writer, step(product(0), `after-restart-${n}`));
-    await stop(second.writer);
+    await kill(second.writer);
 
     const third = await start();
     expect(resumedOf(third.events)).toEqual({ kind: 'resumed', partition: 0, treeSize: base, tail: 6 });
@@ -285,7 +293,7 @@ describe('writer snapshots in PostgreSQL on a real Kafka partition', () => {
     const { writer: before } = await start();
     await append(before, step(product(5), 'in-the-tail'));
     const entity = product(5);
-    await stop(before);
+    await kill(before);
     // The snapshot's value, not the tail's: the holder before the step above.
     holders.set(entity, `holder-5-${STEPS - 1}`);
     await changeStateValue(entity, 'mallory');
@@ -319,9 +327,9 @@ describe('writer snapshots in PostgreSQL on a real Kafka partition', () => {
     await append(writer, step(entity, 'after-changed-value'));
     await stop(writer);
 
-    // The snapshot the full read took is one the next start resumes from.
+    // The snapshots the full read and the clean stop took are ones the next start resumes from.
     const { writer: next, events: nextEvents } = await start();
-    expect(resumedOf(nextEvents)).toMatchObject({ kind: 'resumed', tail: 2 });
+    expect(resumedOf(nextEvents)).toMatchObject({ kind: 'resumed', tail: 0 });
     await expectSameLedger(next);
     await stop(next);
   });
