@@ -6,8 +6,8 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { readPartition } from '../src/ledger/adapters/kafka-partition-reader.js';
 import { decodeRecord } from '../src/ledger/record-codec.js';
-import { gs1CheckDigit } from '../src/gs1/gs1-keys.js';
 import { startAppProcess } from './support/app-process.js';
+import { commission, GTIN, MAKER } from './support/commissioning.js';
 import {
   type BenchContext,
   type Benchmark,
@@ -21,26 +21,7 @@ import {
   whole,
 } from './support/suite.js';
 
-const withCheckDigit = (digits: string) => digits + String(gs1CheckDigit(digits));
-const MAKER = withCheckDigit('401234500001');
-const SITE = withCheckDigit('401234500002');
-const GTIN = withCheckDigit('0950600004711');
 const BATCH_STEPS = 500;
-
-let serials = 0;
-function commission(tag: string): Record<string, unknown> {
-  serials += 1;
-  return {
-    gtin: GTIN,
-    serial: `${tag}-${serials}`,
-    lot: `LOT-${serials % 97}`,
-    name: 'Cold-chain vaccine, 10 doses',
-    owner: MAKER,
-    location: SITE,
-    occurredAt: new Date().toISOString(),
-    attributes: { expiry: '2027-11-30', doses: 10 },
-  };
-}
 
 interface LoadResult {
   readonly steps: number;

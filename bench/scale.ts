@@ -15,34 +15,14 @@
  * follower before its first attestation).
  */
 import pg from 'pg';
-import { gs1CheckDigit } from '../src/gs1/gs1-keys.js';
 import { type AppProcess, startAppProcess } from './support/app-process.js';
+import { commission, GTIN, MAKER, SITE } from './support/commissioning.js';
 import { type BenchContext, type Benchmark, type Measured, ms, percentile, sleep, whole } from './support/suite.js';
 
-const withCheckDigit = (digits: string) => digits + String(gs1CheckDigit(digits));
-const MAKER = withCheckDigit('401234500001');
-const SITE = withCheckDigit('401234500002');
-const GTIN = withCheckDigit('0950600004711');
 const BATCH_STEPS = 500;
 const CONNECTIONS = 4;
 const PRODUCT_STEPS = 100;
 const MiB = 2 ** 20;
-
-let serials = 0;
-/** A commissioning as POST /products takes it (a batch step adds `type: 'commission'`). */
-const commission = (tag: string) => {
-  serials += 1;
-  return {
-    gtin: GTIN,
-    serial: `${tag}-${serials}`,
-    lot: `LOT-${serials % 97}`,
-    name: 'Cold-chain vaccine, 10 doses',
-    owner: MAKER,
-    location: SITE,
-    occurredAt: '2026-12-01T08:00:00Z',
-    attributes: { expiry: '2027-11-30', doses: 10 },
-  };
-};
 
 interface Client {
   readonly app: AppProcess;
@@ -82,7 +62,7 @@ async function productOfHundredSteps(client: Client, serial: string): Promise<st
   await expectStatus(await call(client, 'POST', '/products', { ...commission('hundred'), serial }), 201, 'commission');
   const subject = `/01/${GTIN}/21/${serial}`;
   for (let i = 1; i < PRODUCT_STEPS; i++) {
-    const inspection = { subject, party: MAKER, location: SITE, result: 'passed', occurredAt: '2026-12-01T09:00:00Z' };
+    const inspection = { subject, party: MAKER, location: SITE, result: 'passed', occurredAt: new Date().toISOString() };
     await expectStatus(await call(client, 'POST', '/custody/inspect', inspection), 201, 'inspect');
   }
   return `/products/01/${GTIN}/21/${serial}/attestation`;

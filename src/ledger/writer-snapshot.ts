@@ -141,15 +141,22 @@ export function checkSnapshot(
   if (checkpoint.treeSize !== body.treeSize) return { problem: 'the checkpoint signs another tree size than the snapshot' };
   const noteProblem = context.verifier.problemWithNote(note, snapshotNoteText(checkpoint, body));
   if (noteProblem) return { problem: `the snapshot note: ${noteProblem}` };
+  const tree = frontierTree(body, checkpoint.rootHash);
+  if ('problem' in tree) return tree;
+  tree.append(hash);
+  return { body, tree, checkpoint, nextOffset: (BigInt(body.checkpointOffset) + 1n).toString() };
+}
+
+/** The tree the snapshot's frontier gives, when its root is the checkpoint's. */
+function frontierTree(body: SnapshotBody, rootHash: Hash): MerkleTree | { readonly problem: string } {
   let tree: MerkleTree;
   try {
     tree = MerkleTree.fromCompactRange(body.treeSize, body.frontier);
   } catch (error) {
     return { problem: `the snapshot frontier: ${(error as Error).message}` };
   }
-  if (tree.root() !== checkpoint.rootHash) return { problem: "the snapshot frontier does not give the checkpoint's root" };
-  tree.append(hash);
-  return { body, tree, checkpoint, nextOffset: (BigInt(body.checkpointOffset) + 1n).toString() };
+  if (tree.root() !== rootHash) return { problem: "the snapshot frontier does not give the checkpoint's root" };
+  return tree;
 }
 
 function fromBase64Root(text: string): Hash | null {
@@ -194,12 +201,6 @@ export function checkSnapshotNote(
   if (snapshotNoteText(checkpoint, body) !== text) return { problem: 'the snapshot note is not in canonical form' };
   const noteProblem = context.verifier.problemWithNote(note, text);
   if (noteProblem) return { problem: `the snapshot note: ${noteProblem}` };
-  let tree: MerkleTree;
-  try {
-    tree = MerkleTree.fromCompactRange(body.treeSize, body.frontier);
-  } catch (error) {
-    return { problem: `the snapshot frontier: ${(error as Error).message}` };
-  }
-  if (tree.root() !== rootHash) return { problem: "the snapshot frontier does not give the checkpoint's root" };
-  return { checkpoint, tree };
+  const tree = frontierTree(body, rootHash);
+  return 'problem' in tree ? tree : { checkpoint, tree };
 }
