@@ -31,28 +31,19 @@ export interface EntitySnapshot {
   readonly rows: { readonly [T in ReadModelTableName]?: readonly Row[] };
 }
 
-/** Which product, in which partition, with the sequences of its records in the ledger. */
-interface ProductAt {
-  readonly id: string;
-  readonly partition: number;
-  readonly sequences: readonly number[];
-}
-
 /**
- * How each table's rows that concern one product are found. The custody_events rows are those
+ * How each table's rows that concern one product are found, with $1 the product's id, $2 its
+ * partition and $3 the sequences of its records in the ledger. The custody_events rows are those
  * of the product's records and those its entity_history rows point at, so that a row missing
  * from one table is not taken for a row missing from the other.
  */
-const PRODUCT_ROWS: { readonly [T in ReadModelTableName]?: (at: ProductAt) => [string, unknown[]] } = {
-  custody_events: ({ id, partition, sequences }) => [
-    `partition = $2 AND (sequence = ANY($3::bigint[])
+const PRODUCT_ROWS: { readonly [T in ReadModelTableName]?: string } = {
+  custody_events: `partition = $2 AND (sequence = ANY($3::bigint[])
        OR sequence IN (SELECT sequence FROM entity_history WHERE entity_id = $1 AND partition = $2))`,
-    [id, partition, sequences],
-  ],
-  entity_history: ({ id, partition }) => ['entity_id = $1 AND partition = $2', [id, partition]],
-  products: ({ id }) => ['id = $1', [id]],
-  containment: ({ id }) => ['product_id = $1', [id]],
-  lineage: ({ id }) => ['input_id = $1 OR output_id = $1', [id]],
+  entity_history: 'entity_id = $1 AND partition = $2',
+  products: 'id = $1',
+  containment: 'product_id = $1',
+  lineage: 'input_id = $1 OR output_id = $1',
 };
 
 /** Reads what the read models say, for the verifier to hold against the ledger. Reads only. */
@@ -68,45 +59,24 @@ export class ReadModelSource {
   }
 
   /**
-   * Every row of every read model that concerns the product, with the position, in one snapshot;
+   * Every row of every read model that concerns the product, with the position, in one snapshot:
+   * one statement, which PostgreSQL runs on one snapshot of the database (and one round trip);
    * `sequences` are those of the product's records in the ledger.
    */
   async productSnapshot(id: string, partition: number, sequences: readonly number[]): Promise<EntitySnapshot> {
-    return this.inSnapshot(async (runner) => {
-      const rows: { -readonly [T in ReadModelTableName]?: Row[] } = {};
-      for (const [table, select] of Object.entries(PRODUCT_ROWS) as [
-        ReadModelTableName,
-        (at: ProductAt) => [string, unknown[]],
-      ][]) {
-        const [where, parameters] = select({ id, partition, sequences });
-        const found = (await runner.query(`SELECT to_jsonb(t) AS row FROM ${table} t WHERE ${where}`, parameters)) as {
-          row: Row;
-        }[];
-        rows[table] = found.map(({ row }) => row);
-      }
-      return { position: (await this.position(runner, partition))?.nextSequence ?? 0, rows };
-    });
-  }
-
-  /**
-   * Runs `work` in one REPEATABLE READ transaction that writes nothing: everything it reads is
-   * one moment of the database.
-   */
-  async inSnapshot<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction('REPEATABLE READ');
-      await runner.query('SET TRANSACTION READ ONLY');
-      const result = await work(runner);
-      await runner.commitTransaction();
-      return result;
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction();
-      throw error;
-    } finally {
-      await runner.release();
-    }
+    const tables = Object.entries(PRODUCT_ROWS) as [ReadModelTableName, string][];
+    const columns = tables.map(
+      ([table, where]) => `(SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]'::jsonb) FROM ${table} t WHERE ${where}) AS "${table}"`,
+    );
+    const found = await this.dataSource.query<Record<string, unknown>[]>(
+      `SELECT ${columns.join(',\n')},
+         (SELECT next_sequence FROM projection_position WHERE ledger_id = $4 AND partition = $2) AS position`,
+      [id, partition, sequences, this.ledgerId],
+    );
+    const row = found[0] ?? {};
+    const rows: { -readonly [T in ReadModelTableName]?: Row[] } = {};
+    for (const [table] of tables) rows[table] = row[table] as Row[];
+    return { position: row.position === null || row.position === undefined ? 0 : Number(row.position), rows };
   }
 
   /** The projection's position of a partition as `reader` (the pool, or a snapshot's runner) sees it. */
