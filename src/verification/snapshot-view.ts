@@ -115,9 +115,18 @@ export class SnapshotView {
    * its head, each linked to the one before it and the first to none.
    */
   async history(snapshot: CheckedSnapshot, entityId: string, entry?: EntityEntry | null): Promise<StoredRecord[]> {
-    const found = entry === undefined ? (await this.entries(snapshot, [entityId])).get(entityId) : entry;
-    if (!found) return [];
-    const sequences = await this.snapshots.entityRecords(entityId, snapshot.body.treeSize + 1);
+    // The entry and the record index at once: two round trips in one.
+    const [found, sequences] = await Promise.all([
+      entry === undefined ? this.entries(snapshot, [entityId]).then((entries) => entries.get(entityId)) : entry,
+      this.snapshots.entityRecords(entityId, snapshot.body.treeSize + 1),
+    ]);
+    if (!found) {
+      if (sequences.length > 0)
+        throw new SnapshotViewError(
+          `partition ${this.partition}, entity ${entityId}: the snapshot holds no entry, the store lists ${sequences.length} records`,
+        );
+      return [];
+    }
     const where = `partition ${this.partition}, entity ${entityId}`;
     if (sequences.length !== found.count || sequences.at(-1) !== found.last) {
       throw new SnapshotViewError(
