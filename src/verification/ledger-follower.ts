@@ -90,13 +90,23 @@ export class LedgerFollower {
   private readonly rebasing = new Set<number>();
   private readonly rebaseAt: number[] = [];
   private generation = 0;
+  private starting: Promise<void> | null = null;
   private directory: string | null = null;
   private stopped = false;
   private following: Promise<void> | null = null;
 
   constructor(private readonly options: LedgerFollowerOptions) {}
 
-  async start(): Promise<void> {
+  /**
+   * Starts following: resolves once every partition has its base (the topic is then read in the
+   * background). Readings that come before wait for it, as for the tail.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.begin();
+    return this.starting;
+  }
+
+  private async begin(): Promise<void> {
     const { source, spillDir } = this.options;
     // Spill files of an earlier process of this ledger that was killed before it could delete
     // them. (A process still running keeps reading its own: an open file outlives its name.)
@@ -221,10 +231,19 @@ export class LedgerFollower {
     subject: string,
     wanted: WantedProofs = { inclusion: true, fromSizes: [] },
   ): Promise<LedgerReading | null> {
-    const followed = this.partitions[partition];
-    if (!followed) return null;
     const deadline = Date.now() + this.options.catchUpWaitMs;
     const report = (error: Error) => this.options.onError?.(error);
+    if (
+      !this.starting ||
+      !(await within(
+        this.options.catchUpWaitMs,
+        this.starting.then(() => true),
+        report,
+      ))
+    )
+      return null;
+    const followed = this.partitions[partition];
+    if (!followed) return null;
     // Read before the offsets are asked for: the follower may fetch more while they are.
     const read = followed.fetchedTo;
     const offsets = await within(this.options.catchUpWaitMs, this.options.offsets(partition), report);

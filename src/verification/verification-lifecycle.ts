@@ -64,16 +64,19 @@ export class WitnessPublisher implements OnApplicationBootstrap, OnApplicationSh
 export class FollowerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(@Inject(LEDGER_FOLLOWER) private readonly follower: LedgerFollower | null) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    try {
-      await this.follower?.start();
-    } catch (error) {
-      // Attestations then read their partition in full, as with VERIFIER_FOLLOW=false.
-      new Logger('Verification').warn(`the ledger follower did not start: ${(error as Error).message}`);
-    }
+  private starting: Promise<void> | null = null;
+
+  /** Starts the follower without holding the application's start: readings wait for it. */
+  onApplicationBootstrap(): void {
+    this.starting =
+      this.follower?.start().catch((error: unknown) => {
+        // Attestations then read their partition in full, as with VERIFIER_FOLLOW=false.
+        new Logger('Verification').warn(`the ledger follower did not start: ${(error as Error).message}`);
+      }) ?? null;
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.starting;
     await this.follower?.stop();
   }
 }
