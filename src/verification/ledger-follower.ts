@@ -91,6 +91,8 @@ export class LedgerFollower {
   private readonly rebaseAt: number[] = [];
   private generation = 0;
   private starting: Promise<void> | null = null;
+  /** Partitions replaced by a rebase, closed a minute later or on stop. */
+  private readonly retired = new Set<FollowedPartition>();
   private directory: string | null = null;
   private stopped = false;
   private following: Promise<void> | null = null;
@@ -213,8 +215,9 @@ export class LedgerFollower {
         this.partitions[partition] = next;
         this.rebaseAt[partition] = next.size + (this.options.rebaseAfter ?? 50_000);
         // Readings under way keep the old one a little longer.
+        this.retired.add(current);
         setTimeout(() => {
-          current.close();
+          if (this.retired.delete(current)) current.close();
         }, 60_000).unref();
         return;
       }
@@ -291,7 +294,8 @@ export class LedgerFollower {
       await this.options.feed.stop();
       await this.following;
     } finally {
-      for (const followed of this.partitions) followed.close();
+      for (const followed of [...this.partitions, ...this.retired]) followed.close();
+      this.retired.clear();
       if (this.directory) rmSync(this.directory, { recursive: true, force: true });
       await this.options.onStop?.();
     }
