@@ -6,7 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * records with their entity index, which the verifier reads instead of the topic's prefix. Only
  * a partition's writer writes them; nothing in them is trusted without the writer's signature
  * and the topic's checkpoint (src/ledger/writer-snapshot.ts). In PostgreSQL so that the
- * operator's backup holds them and every instance reads them (docs/scaling.md).
+ * operator's backup holds them and every instance reads them (docs/ledger-format.md §11).
  */
 export class LedgerSnapshots1765000000000 implements MigrationInterface {
   name = 'LedgerSnapshots1765000000000';
