@@ -38,8 +38,9 @@ export interface EntitySnapshot {
  * from one table is not taken for a row missing from the other.
  */
 const PRODUCT_ROWS: { readonly [T in ReadModelTableName]?: string } = {
-  custody_events: `partition = $2 AND (sequence = ANY($3::bigint[])
-       OR sequence IN (SELECT sequence FROM entity_history WHERE entity_id = $1 AND partition = $2))`,
+  // One array of sequences, so that the primary key finds them (an OR with a subquery scans the table).
+  custody_events: `partition = $2 AND sequence = ANY(ARRAY(
+       SELECT unnest($3::bigint[]) UNION SELECT sequence FROM entity_history WHERE entity_id = $1 AND partition = $2))`,
   entity_history: 'entity_id = $1 AND partition = $2',
   products: 'id = $1',
   containment: 'product_id = $1',
