@@ -265,12 +265,12 @@ export const scale: Benchmark = {
               slope((r) => r.rssBeforeMiB, mib),
             ),
             row(
-              '**restart-ready** (spawn to first 201)',
+              '**restart-ready** (spawn to first 201), ms',
               (r) => ms(r.readyMs),
               slope((r) => r.readyMs, ms),
             ),
             row(
-              'first attestation after it',
+              'first attestation after it, ms',
               (r) => `${ms(r.firstAttestationMs)} (${r.firstRead})`,
               slope((r) => r.firstAttestationMs, ms),
             ),
@@ -285,22 +285,22 @@ export const scale: Benchmark = {
               slope((r) => r.rssLoadMiB, mib),
             ),
             row(
-              'attestation of the 100-step product, p50',
+              'attestation of the 100-step product, p50 ms',
               (r) => ms(r.attestationP50Ms),
               slope((r) => r.attestationP50Ms, ms),
             ),
             row(
-              'attestation of the 100-step product, p99',
+              'attestation of the 100-step product, p99 ms',
               (r) => ms(r.attestationP99Ms),
               slope((r) => r.attestationP99Ms, ms),
             ),
             row(
-              'baseline: restart-ready without the snapshot (full read)',
+              'baseline: restart-ready without the snapshot (full read), ms',
               (r) => (Number.isFinite(r.fullReadyMs) ? ms(r.fullReadyMs) : '–'),
               slope((r) => r.fullReadyMs, ms),
             ),
             row(
-              'baseline: first attestation after it',
+              'baseline: first attestation after it, ms',
               (r) => (Number.isFinite(r.fullFirstAttestationMs) ? `${ms(r.fullFirstAttestationMs)} (${r.fullFirstRead})` : '–'),
               slope((r) => r.fullFirstAttestationMs, ms),
             ),
