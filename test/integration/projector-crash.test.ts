@@ -38,7 +38,9 @@ describe('the projector process killed with SIGKILL', () => {
     await recordWorkload(ledger.writer, { events: EVENTS, lanes: 20 });
     await settled(ledger);
     end = BigInt(ledger.writer.partitionStats()[0]!.committedEnd!);
-  });
+    // Writing the workload takes 40-90 s on two cores shared with the rest of the suite since the
+    // writer's state moved to disk (issue 16: its throughput is to be won back).
+  }, 240_000);
 
   afterAll(async () => {
     await ledger.writer.close();
