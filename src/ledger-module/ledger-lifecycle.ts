@@ -1,11 +1,20 @@
-import { Inject, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
 import { type Readiness, ReadinessChecks } from '../infrastructure/health/readiness.js';
 import { LedgerWriter } from '../ledger/ledger-writer.js';
 
 /** Starts the writers once the application is up, closes them on shutdown, and says whether they take appends. */
-export class LedgerWriterLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class LedgerWriterLifecycle
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger('Ledger');
 
   constructor(
@@ -35,6 +44,14 @@ export class LedgerWriterLifecycle implements OnModuleInit, OnApplicationBootstr
     return down.length === 0
       ? { ready: true, partitions: writers.length }
       : { ready: false, partitions: down.map(({ partition, state, reason }) => ({ partition, state, reason })) };
+  }
+
+  /**
+   * Snapshots what was committed, while PostgreSQL is still connected: Nest closes the database
+   * in onApplicationShutdown, before or after this module's own (docs/ledger-format.md §11).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.writer.snapshotNow();
   }
 
   async onApplicationShutdown(): Promise<void> {

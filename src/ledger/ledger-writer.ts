@@ -84,6 +84,11 @@ export class LedgerWriter {
     await Promise.all(this.writers.map((writer) => writer.close()));
   }
 
+  /** Each partition's snapshot of what was committed since its last (PartitionWriter.snapshotNow). */
+  async snapshotNow(): Promise<void> {
+    await Promise.all(this.writers.map((writer) => writer.snapshotNow()));
+  }
+
   /** These entities' states after the last committed record of their partitions, by the state model (undefined: none). */
   async statesOf(entityIds: readonly string[]): Promise<Map<string, unknown>> {
     const byWriter = new Map<PartitionWriter, string[]>();

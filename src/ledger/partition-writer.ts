@@ -220,9 +220,24 @@ export class PartitionWriter {
   }
 
   /**
+   * Writes a snapshot of what was committed since the last one, now, and waits for it (at most
+   * 10 s: a store that does not answer must not hold a shutdown). Appends go on meanwhile. The
+   * application calls it as it begins to shut down, while PostgreSQL is still there, so that the
+   * next start verifies no tail.
+   */
+  async snapshotNow(): Promise<void> {
+    const state = this.state;
+    if (!state || this.machine.state === 'failed' || this.needsRecovery) return;
+    await Promise.race([state.settled(), delay(CLOSING_SNAPSHOT_WAIT_MS)]);
+    if (!state.busy && state.unsnapshotted > 0 && state.close()) {
+      await Promise.race([this.snapshot(state), delay(CLOSING_SNAPSHOT_WAIT_MS)]);
+    }
+  }
+
+  /**
    * Takes no more appends, lets the batch in flight finish, rejects what still waits, and writes
-   * a last snapshot of what was committed since the one before, so that the next start reads
-   * only what is written after it.
+   * a last snapshot of what was committed since the one before (snapshotNow), so that the next
+   * start reads only what is written after it.
    */
   async close(): Promise<void> {
     const failed = this.machine.state === 'failed';
@@ -230,13 +245,8 @@ export class PartitionWriter {
     await this.queue.idle();
     await this.readingBack;
     this.queue.rejectAll(() => this.machine.refusal());
-    const state = this.state;
-    if (state && !failed && !this.needsRecovery) {
-      await state.settled();
-      // Bounded: a store that does not answer (PostgreSQL down) must not hold the shutdown.
-      if (state.unsnapshotted > 0 && state.close()) await Promise.race([this.snapshot(state), delay(CLOSING_SNAPSHOT_WAIT_MS)]);
-    }
-    await this.state?.settled();
+    if (!failed) await this.snapshotNow();
+    await Promise.race([this.state?.settled(), delay(CLOSING_SNAPSHOT_WAIT_MS)]);
     await this.options.log.close();
   }
 

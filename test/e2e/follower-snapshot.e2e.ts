@@ -85,7 +85,8 @@ describe('the application restarted with writer snapshots', () => {
     app = await startCustodianProcess(env);
     const output = app.output();
     expect(output).not.toMatch(/writer snapshot refused|snapshot not used/);
-    expect(output).toMatch(/partition 0: resumed from the snapshot at tree size \d+/);
+    // The clean shutdown wrote a last snapshot while the database was still there: no tail to verify.
+    expect(output).toMatch(/partition 0: resumed from the snapshot at tree size \d+, 0 records verified after it/);
     const following = FOLLOWING.exec(output);
     expect(following).not.toBeNull();
     // The snapshot followed from covers the product's whole history: its records come from the snapshot's store.
