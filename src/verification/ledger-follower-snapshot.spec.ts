@@ -14,6 +14,7 @@ import { CheckpointSigner, CheckpointVerifier } from '../ledger/checkpoint-note.
 import { MemoryPartitionSnapshots } from '../ledger/memory-snapshots.js';
 import { tileKey } from '../ledger/merkle-tiles.js';
 import { PartitionWriter } from '../ledger/partition-writer.js';
+import { decodeRecord } from '../ledger/record-codec.js';
 import { signSnapshot } from '../ledger/writer-snapshot.js';
 import { checkEvidenceBundle } from './evidence-bundle.js';
 import { type FollowerSnapshotEvent, LedgerFollower } from './ledger-follower.js';
@@ -232,5 +233,32 @@ describe('LedgerFollower from a writer snapshot', () => {
     expect(Math.max(...froms)).toBeGreaterThan(started);
     expect(s.events.filter((event) => event.kind === 'resumed').length).toBeGreaterThan(1);
     expect(s.errors).toEqual([]);
+  });
+
+  it('says tampered, and where, for a record injected after the snapshot, exactly as a full read', async () => {
+    const s = await setUp();
+    expect(await sameAsFullRead(s, PRODUCT, 3)).toBe('followed');
+    // A record of the product appended again behind the writer's back: a duplicate no checkpoint covers.
+    const sequence = s.snapshots.entityRows.get(PRODUCT)!.at(-1)!;
+    const stray = s.log.entries.find((entry) => decodeRecord(entry.entry.value).record.sequence === sequence)!.entry;
+    s.log.entries.push({ offset: String(s.log.entries.length), entry: stray });
+    const followed = await s.followed.verify(PRODUCT, { evidence: false });
+    expect(followed.ledgerRead).toBe('followed');
+    expect(followed.attestation.attestation.verdict).toBe('tampered');
+    expect(followed.attestation.attestation.findings[0]).toMatchObject({ offset: String(s.log.entries.length - 1) });
+    // The same verdict at the same place as a full read. What it calls the record differs: a
+    // full read knows the hash of sequence 300 and says `duplicate`; a verifier resumed from a
+    // snapshot holds no hashes before it and says `injected` (a known gap, in the closing note).
+    const full = (await s.full.verify(PRODUCT, { evidence: false })).attestation.attestation;
+    expect(followed.attestation.attestation.verdict).toBe(full.verdict);
+    const place = ({ source, partition, offset, sequence }: (typeof full.findings)[number]) => ({
+      source,
+      partition,
+      offset,
+      sequence,
+    });
+    expect(followed.attestation.attestation.findings.map(place)).toEqual(full.findings.map(place));
+    expect(followed.attestation.attestation.findings[0]).toMatchObject({ kind: 'injected', sequence });
+    expect(full.findings[0]).toMatchObject({ kind: 'duplicate', sequence });
   });
 });
