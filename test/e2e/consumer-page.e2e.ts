@@ -311,6 +311,8 @@ describe('the consumer page in a browser', () => {
       await page.keyboard.press('Tab');
       expect(await page.locator(':focus').textContent()).toBe('Skip to the journey');
       await page.keyboard.press('Enter');
+      // The fragment navigation commits after the key press returns: wait for it (it fails after 5 s if the link goes nowhere).
+      await page.waitForURL((url) => url.hash === '#journey', { timeout: 5_000 });
       expect(new URL(page.url()).hash).toBe('#journey');
       const headings = await page.locator('h1, h2').allTextContents();
       expect(headings).toEqual(['Influenza vaccine, 10 doses', 'Is this history genuine?', 'Journey: 10 steps', 'Made from']);
