@@ -28,14 +28,12 @@ export function createProjector(
       logger.error(
         `partition ${problem.partition} does not verify at offset ${problem.offset} (${problem.kind}: ${problem.message}); ` +
           'the record is in quarantine and the partition is no longer projected',
-        undefined,
         'Projection',
       );
     },
     onFailure: (error) => {
       logger.error(
         `the projection lost the ledger feed, starting it again shortly: ${error instanceof Error ? error.message : String(error)}`,
-        undefined,
         'Projection',
       );
     },
