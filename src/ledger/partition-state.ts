@@ -25,8 +25,23 @@ export interface EntityEntry {
 type Entry = EntityEntry | IndexedEvent;
 
 /** A key of the state tree, hex: an entity's or an event id's (docs/ledger-format.md §11.2). */
-export const entityKey = (entityId: string): string => bytesToHex(stateKey('entity', entityId));
-export const eventKey = (eventId: string): string => bytesToHex(stateKey('event', eventId));
+export const entityKey = (entityId: string): string => keyOf('entity', entityId);
+export const eventKey = (eventId: string): string => keyOf('event', eventId);
+
+/** Keys hashed lately, by kind and name: a batch asks for each of its entities' keys several times (load, draft, apply). */
+const recentKeys = { entity: new Map<string, string>(), event: new Map<string, string>() };
+const RECENT_KEYS = 20_000;
+
+function keyOf(kind: 'entity' | 'event', name: string): string {
+  const recent = recentKeys[kind];
+  let key = recent.get(name);
+  if (key === undefined) {
+    key = bytesToHex(stateKey(kind, name));
+    if (recent.size >= RECENT_KEYS) recent.clear();
+    recent.set(name, key);
+  }
+  return key;
+}
 
 /** Records and changes since the last snapshot, up to a checkpoint record (then closed) or still open. */
 interface Layer {
@@ -129,12 +144,9 @@ export class PartitionState implements EntityHeads {
       if (missing.length === 0) break;
       const root = this.root;
       try {
-        const tree = await this.loader.load(
-          root,
-          missing.map((key) => hexToBytes(key)),
-          true,
-        );
-        read = new Map(missing.map((key) => [key, decode(tree.get(hexToBytes(key)))]));
+        const asked = missing.map((key) => hexToBytes(key));
+        const tree = await this.loader.load(root, asked, true);
+        read = new Map(missing.map((key, i) => [key, decode(tree.get(asked[i] as Uint8Array))]));
       } catch (error) {
         // A snapshot written meanwhile changed nodes under the read: read again from its root.
         if (root === this.root) throw error;

@@ -58,7 +58,12 @@ const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length &
 const nibble = (key: Uint8Array, depth: number): number => ((key[depth >> 1] ?? 0) >> (depth % 2 === 0 ? 4 : 0)) & 0x0f;
 
 export function encodeNode(node: TreeNode): Uint8Array {
-  if (node.kind === 'leaf') return Uint8Array.of(0x00, ...node.key, ...node.valueHash);
+  if (node.kind === 'leaf') {
+    const out = new Uint8Array(65);
+    out.set(node.key, 1);
+    out.set(node.valueHash, 33);
+    return out;
+  }
   let bitmap = 0;
   const present: Uint8Array[] = [];
   node.children.forEach((child, i) => {
@@ -98,6 +103,22 @@ export function nodeHash(node: TreeNode): Uint8Array {
   return sha256(encodeNode(node));
 }
 
+/**
+ * Nodes already decoded and hashed, by the bytes they were read from or written as: the same
+ * bytes object (held by a cache) is decoded and hashed once, not at every lookup through it. A
+ * node is still held against the hash its parent expects at every read; only the hashing is saved.
+ */
+const readNodes = new WeakMap<Uint8Array, { readonly node: TreeNode; readonly hash: Uint8Array }>();
+
+function readNode(bytes: Uint8Array): { readonly node: TreeNode; readonly hash: Uint8Array } {
+  let read = readNodes.get(bytes);
+  if (!read) {
+    read = { node: decodeNode(bytes), hash: sha256(bytes) };
+    readNodes.set(bytes, read);
+  }
+  return read;
+}
+
 /** A key's 32 bytes from the domain-separated name of what it stands for ("entity", "/01/…"). */
 export function stateKey(kind: string, name: string): Uint8Array {
   return sha256(Buffer.from(`custodian.state.${kind}\0${name}`, 'utf8'));
@@ -117,8 +138,8 @@ export class StateTree {
   private nodeAt(path: string, expected: Uint8Array): TreeNode {
     const bytes = this.store.node(path);
     if (!bytes) throw new StateTreeIntegrityError(`the node at path "${path}" is missing`);
-    const node = decodeNode(bytes);
-    if (!equal(nodeHash(node), expected))
+    const { node, hash } = readNode(bytes);
+    if (!equal(hash, expected))
       throw new StateTreeIntegrityError(`the node at path "${path}" is not the one committed to`);
     return node;
   }
@@ -209,8 +230,11 @@ export class StateTree {
   }
 
   private put(path: string, node: TreeNode, writes: StateTreeWrites): Uint8Array {
-    writes.nodes.set(path, encodeNode(node));
-    return nodeHash(node);
+    const bytes = encodeNode(node);
+    const hash = sha256(bytes);
+    readNodes.set(bytes, { node, hash });
+    writes.nodes.set(path, bytes);
+    return hash;
   }
 }
 
@@ -233,8 +257,6 @@ export interface StateTreeSource {
 
 /** Prefixes of a key's nibble path asked for at once, beyond the one needed: a lookup takes one or two round trips. */
 const LOOKAHEAD = 6;
-
-const nibblePath = (key: Uint8Array, length: number): string => hex(key).slice(0, length);
 
 /**
  * Reads what a lookup or an update of some keys needs from a source that takes round trips:
@@ -285,8 +307,9 @@ export class StateTreeLoader {
   ): Promise<void> {
     const wanted: string[] = [];
     for (const { key, path } of walks) {
+      const keyPath = hex(key);
       for (let length = path.length; length <= Math.min(64, path.length + LOOKAHEAD); length++) {
-        const prefix = nibblePath(key, length);
+        const prefix = keyPath.slice(0, length);
         if (asked.has(prefix)) continue;
         asked.add(prefix);
         const cached = this.cache.get(prefix);
@@ -315,7 +338,7 @@ function walkDown(
   for (;;) {
     const bytes = nodes.get(path);
     if (!bytes) return asked.has(path) ? 'done' : { key: walk.key, path };
-    const node = decodeNode(bytes);
+    const { node } = readNode(bytes);
     if (node.kind === 'leaf') return equal(node.key, walk.key) ? 'found' : 'done';
     const next = nibble(walk.key, path.length);
     if (!node.children[next] || path.length >= 64) return 'done';
