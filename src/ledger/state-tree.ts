@@ -139,8 +139,7 @@ export class StateTree {
     const bytes = this.store.node(path);
     if (!bytes) throw new StateTreeIntegrityError(`the node at path "${path}" is missing`);
     const { node, hash } = readNode(bytes);
-    if (!equal(hash, expected))
-      throw new StateTreeIntegrityError(`the node at path "${path}" is not the one committed to`);
+    if (!equal(hash, expected)) throw new StateTreeIntegrityError(`the node at path "${path}" is not the one committed to`);
     return node;
   }
 
