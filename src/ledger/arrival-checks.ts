@@ -54,7 +54,10 @@ export function foreignFinding({ offset, record }: WaitingRecord, ledgerId: stri
  * Step 3: a record for a sequence the verified chain holds already (below the tip): a copy of
  * the verified record, whose hash is `verifiedHash`, or another one.
  */
-export function behindTipFinding({ offset, record, hash }: WaitingRecord, verifiedHash: Hash | undefined): Finding {
+export function behindTipFinding(
+  { offset, record, hash }: Pick<WaitingRecord, 'offset' | 'hash'> & { readonly record: Pick<LedgerRecord, 'sequence'> },
+  verifiedHash: Hash | undefined,
+): Finding {
   return {
     kind: verifiedHash === hash ? 'duplicate' : 'injected',
     offset,

@@ -1,4 +1,5 @@
-import { type ChainHead, ChainVerifier, type EntityHeads } from '../ledger/chain-verifier.js';
+import { behindTipFinding } from '../ledger/arrival-checks.js';
+import { type ChainBreak, type ChainHead, ChainVerifier, type EntityHeads } from '../ledger/chain-verifier.js';
 import type { SignedCheckpoint } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import type { StoredRecord } from '../ledger/ledger-record.js';
@@ -281,9 +282,11 @@ export class FollowedPartition {
   async reading(subject: string, wanted: WantedProofs): Promise<LedgerReading> {
     const checkpoint = this.verifier.head().lastCheckpoint;
     const followed = (this.byEntity.get(subject) ?? []).map((sequence) => this.stored(sequence));
+    let problem = this.verifier.peekEnd();
+    if (problem && this.base && checkpoint) problem = await this.behindBase(this.base, checkpoint, problem);
     const reading = (history: readonly StoredRecord[]): LedgerReading => ({
       partition: this.partition,
-      problem: this.verifier.peekEnd(),
+      problem,
       size: this.size,
       proofs: this.proofs,
       checkpoint,
@@ -316,6 +319,31 @@ export class FollowedPartition {
         );
       }
       return { ...reading(history), proofs };
+    });
+  }
+
+  /**
+   * A record found again for a sequence before the base: the verifier, which holds no hashes
+   * before it, can only call it `injected`. A full read calls it `duplicate` when it is a copy
+   * of the verified record (docs/ledger-format.md §7, step 3): that record is read from the
+   * base's store and proved included in the signed tree, then the finding is made as a full read
+   * makes it. Any other problem is returned as it is.
+   */
+  private async behindBase(base: Base, checkpoint: SignedCheckpoint, problem: ChainBreak): Promise<ChainBreak> {
+    const { kind, sequence, found, offset } = problem;
+    if (kind !== 'injected' || sequence === null || sequence >= this.first || found === undefined || problem.expected)
+      return problem;
+    return this.withSnapshot(base, async (snapshot) => {
+      const [verified] = await base.view.records([sequence]);
+      const proofs = this.proofsWith(await base.view.tiles(snapshot, [sequence], checkpoint.treeSize, []), this.size);
+      try {
+        proveAgainst(proofs, checkpoint, verified ? [verified] : [], []);
+      } catch (error) {
+        throw new SnapshotViewError(
+          `partition ${this.partition}: the snapshot's store does not prove record ${sequence}: ${(error as Error).message}`,
+        );
+      }
+      return { partition: this.partition, ...behindTipFinding({ offset, record: { sequence }, hash: found }, verified?.hash) };
     });
   }
 
