@@ -14,12 +14,15 @@
  * every start did before snapshots (a full read of the partition by the writer, and by the
  * follower before its first attestation).
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type AppProcess, startAppProcess } from './support/app-process.js';
 import { commission, GTIN, MAKER, SITE } from './support/commissioning.js';
 import { type BenchContext, type Benchmark, type Measured, ms, percentile, sleep, whole } from './support/suite.js';
 
 const BATCH_STEPS = 500;
+const BUILD_LEDGER = fileURLToPath(new URL('./build-ledger.js', import.meta.url));
 const CONNECTIONS = 4;
 const PRODUCT_STEPS = 100;
 const MiB = 2 ** 20;
@@ -79,6 +82,40 @@ async function attest(client: Client, path: string): Promise<{ ms: number; read:
   return { ms: elapsed, read: response.headers.get('custodian-ledger-read') ?? '?' };
 }
 
+/**
+ * How the ledger is built: `direct` (the default) by the ledger builder (bench/build-ledger.ts,
+ * the real writer without HTTP, the application stopped; its projector then reads the whole
+ * ledger at its start), `http` through the running application as users build it.
+ */
+const BUILDER = process.env.BENCH_SCALE_BUILDER === 'http' ? 'http' : 'direct';
+
+/** Runs the ledger builder in a process of its own on the application's ledger; the steps it recorded. */
+function buildLedger(env: Readonly<Record<string, string>>, steps: number, progress: (line: string) => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BUILD_LEDGER, '--steps', String(steps)], {
+      env: { ...process.env, ...env, LOG_LEVEL: 'log' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      for (const line of chunk.toString().split('\n'))
+        if (line.includes('LedgerBuild')) progress(`  ${line.replace(/^.*LedgerBuild\W*/, '')}`);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-4000)));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const result = out
+        .split('\n')
+        .reverse()
+        .find((line) => line.startsWith('{"steps"'));
+      if (code !== 0 || !result) reject(new Error(`ledger:build exited with ${code}: ${err}`));
+      else resolve((JSON.parse(result) as { steps: number }).steps);
+    });
+  });
+}
+
 /** Restarts the app and times it: spawn to first 201, then the first attestation. */
 async function timedRestart(client: Client, attestation: string): Promise<{ readyMs: number; attestMs: number; read: string }> {
   const { spawnedAt } = await client.app.restart();
@@ -125,16 +162,22 @@ async function measureSize(context: BenchContext, steps: number, loadSeconds: nu
   const scalar = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
   try {
     const attestation = await productOfHundredSteps(client, `H-${steps}`);
-    progress(`${whole(steps)} steps: building the ledger over HTTP (batches of ${BATCH_STEPS}, ${CONNECTIONS} connections)`);
     const t0 = performance.now();
-    let last = t0;
-    const built = await load(client, 'build', steps, () => {
-      if (performance.now() - last > 30_000) {
-        last = performance.now();
-        progress(`  ${Math.round((last - t0) / 1000)} s`);
-      }
-      return false;
-    });
+    let built: number;
+    if (BUILDER === 'http') {
+      progress(`${whole(steps)} steps: building the ledger over HTTP (batches of ${BATCH_STEPS}, ${CONNECTIONS} connections)`);
+      let last = t0;
+      built = await load(client, 'build', steps, () => {
+        if (performance.now() - last > 30_000) {
+          last = performance.now();
+          progress(`  ${Math.round((last - t0) / 1000)} s`);
+        }
+        return false;
+      });
+    } else {
+      progress(`${whole(steps)} steps: building the ledger with npm run ledger:build, the application stopped`);
+      built = await app.whileStopped((env) => buildLedger(env, steps, progress));
+    }
     const buildSeconds = (performance.now() - t0) / 1000;
     progress(`${whole(built)} steps in ${buildSeconds.toFixed(0)} s; waiting for the projection`);
     while ((await scalar('SELECT count(*) AS n FROM products')) < built + 1) await sleep(1000);
@@ -243,21 +286,30 @@ export const scale: Benchmark = {
     return {
       about:
         'Whether start-up time and memory stay flat as the ledger grows (issue 16). For each size a fresh application ' +
-        'process builds its ledger over HTTP (`POST /custody/batch` of 500 commissionings, 4 connections, projected as it ' +
-        'goes; one product of 100 steps among the first records), then: `restart-ready` is SIGTERM and the time from the ' +
+        'process records one product of 100 steps over HTTP, then the ledger is built ' +
+        (BUILDER === 'http'
+          ? 'through it over HTTP (`POST /custody/batch` of 500 commissionings, 4 connections, projected as it goes)'
+          : 'by `npm run ledger:build` (the same commissionings through the real writer without HTTP, 8 batches of 500 in ' +
+            'flight, the application stopped; its projector reads the whole ledger when it starts again; ' +
+            '`BENCH_SCALE_BUILDER=http` builds over HTTP instead)') +
+        '; then: `restart-ready` is SIGTERM and the time from the ' +
         'spawn of the new process to its first `201`; the first attestation of the 100-step product follows at once ' +
         '(`followed` when the verifier resumed from the writer snapshot, `full` when it read the partition); `rss-idle` is ' +
         'the resident memory 5 s later, `rss-load` its peak under 15 s of batches; attestation p99 is of 200 attestations ' +
         'at rest. The baseline, in the same run, is the same restart with the snapshot deleted (`DELETE FROM ' +
         'ledger_snapshot`): the full read every start did before, measured up to 200,000 steps (`BENCH_SCALE_BASELINE_MAX`: it takes minutes at a million). The slope is per million records between the two sizes. ' +
-        'Other sizes: `BENCH_SCALE_SIZES=1000000,10000000` (steps; building 10M over HTTP takes about an hour here).',
+        'Other sizes: `BENCH_SCALE_SIZES=1000000,10000000` (in steps).',
       setting: `ledgers of ${results.map(({ result }) => whole(result.records)).join(' and ')} records, one partition, snapshots every 10,000 records (the default)`,
       tables: [
         {
           head: ['figure', ...results.map(({ result }) => `${whole(result.records)} records`), 'slope per million records'],
           align: ['l', ...results.map(() => 'r' as const), 'r'],
           rows: [
-            row('built over HTTP', (r) => `${whole(r.records / r.buildSeconds)} records/s`, ''),
+            row(
+              BUILDER === 'http' ? 'built over HTTP' : 'built by npm run ledger:build',
+              (r) => `${whole(r.records / r.buildSeconds)} records/s`,
+              '',
+            ),
             row('newest snapshot before the restart, at tree size', (r) => whole(r.snapshotTreeSize), ''),
             row(
               'RSS before the restart',

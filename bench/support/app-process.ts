@@ -28,6 +28,8 @@ export interface AppProcess {
    * data directory; resolves once it is ready, with the moment (performance.now()) it was spawned.
    */
   restart(env?: Record<string, string>): Promise<{ readonly spawnedAt: number }>;
+  /** SIGTERM, wait for the exit, run `work` with the process's environment, and start it again as it was. */
+  whileStopped<T>(work: (env: Readonly<Record<string, string>>) => Promise<T>): Promise<T>;
   /** SIGTERM, wait for the exit, drop the database and the data directory. */
   stop(): Promise<void>;
 }
@@ -104,6 +106,14 @@ export async function startAppProcess(options: {
       const spawnedAt = performance.now();
       app = await startCustodianProcess({ ...env, ...more }, 600_000, nodeArgs);
       return { spawnedAt };
+    },
+    async whileStopped(work) {
+      await app.stop('SIGTERM');
+      try {
+        return await work(env);
+      } finally {
+        app = await startCustodianProcess(env, 600_000, nodeArgs);
+      }
     },
     async stop() {
       await app.stop('SIGTERM');
