@@ -4,6 +4,7 @@ import { isProductId, isShipmentId } from '../gs1/digital-link.js';
 import type { ChainBreak, ChainHead } from '../ledger/chain-verifier.js';
 import type { SignedCheckpoint } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
+import { TableStatistics } from '../ledger/adapters/postgres-statistics.js';
 import { MerkleTree } from '../ledger/merkle-tree.js';
 import type { ReadModelChanges } from './read-model-changes.js';
 import { columnList, READ_MODEL, type ReadModelTable, recordType, selectList } from './read-model-schema.js';
@@ -137,10 +138,15 @@ interface PositionRow {
  * it is still where this projector left it.
  */
 export class PostgresReadModels {
+  /** The planner's statistics of the read models, refreshed as batches fill them (TableStatistics). */
+  readonly statistics: TableStatistics;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly ledgerId: string,
-  ) {}
+  ) {
+    this.statistics = new TableStatistics(dataSource, READ_MODEL_TABLES);
+  }
 
   async position(partition: number): Promise<StoredPosition | null> {
     const rows: PositionRow[] = await this.dataSource.query(
@@ -190,6 +196,7 @@ export class PostgresReadModels {
       await this.movePosition(runner, partition, from, to);
       await writeRows(runner, READ_MODEL_NAMES, partition, changes);
     });
+    this.statistics.written();
   }
 
   /** A record that did not verify: kept with the reason; the position does not move past it. */

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { type Tile, tileKey } from '../merkle-tiles.js';
 import type { PartitionSnapshots, SnapshotStore, SnapshotWrites } from '../ports.js';
 import type { SignedSnapshot, SnapshotBody } from '../writer-snapshot.js';
+import { TableStatistics } from './postgres-statistics.js';
 
 /** Rows a statement writes at most: a query's parameters stay well under PostgreSQL's limits. */
 const CHUNK = 5_000;
@@ -17,21 +18,36 @@ const buffer = (value: Uint8Array): Buffer => Buffer.from(value.buffer, value.by
 
 /** Writer snapshots in the tables of migration LedgerSnapshots1765000000000, one ledger's. */
 export class PostgresSnapshotStore implements SnapshotStore {
+  /** The planner's statistics of the tables a snapshot grows (TableStatistics), refreshed after commits. */
+  readonly statistics: TableStatistics;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly ledgerId: string,
-  ) {}
+  ) {
+    this.statistics = new TableStatistics(dataSource, SNAPSHOT_TABLES);
+  }
 
   partition(partition: number): PartitionSnapshots {
-    return new PostgresPartitionSnapshots(this.dataSource, this.ledgerId, partition);
+    return new PostgresPartitionSnapshots(this.dataSource, this.ledgerId, partition, this.statistics);
   }
 }
+
+const SNAPSHOT_TABLES = [
+  'ledger_snapshot',
+  'ledger_state_node',
+  'ledger_state_value',
+  'ledger_tile',
+  'ledger_record',
+  'ledger_entity_record',
+] as const;
 
 class PostgresPartitionSnapshots implements PartitionSnapshots {
   constructor(
     private readonly dataSource: DataSource,
     private readonly ledgerId: string,
     readonly partition: number,
+    private readonly statistics: TableStatistics,
   ) {}
 
   private get key(): [string, number] {
@@ -118,7 +134,7 @@ class PostgresPartitionSnapshots implements PartitionSnapshots {
   }
 
   async commit(expected: number | 'fresh', writes: SnapshotWrites, snapshot: SignedSnapshot): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
+    const committed = await this.dataSource.transaction(async (manager) => {
       const stored: { tree_size: string }[] = await manager.query(
         'SELECT tree_size FROM ledger_snapshot WHERE ledger_id = $1 AND partition = $2 FOR UPDATE',
         this.key,
@@ -135,17 +151,12 @@ class PostgresPartitionSnapshots implements PartitionSnapshots {
       );
       return true;
     });
+    if (committed) this.statistics.written();
+    return committed;
   }
 
   private async clear(manager: EntityManager): Promise<void> {
-    for (const table of [
-      'ledger_snapshot',
-      'ledger_state_node',
-      'ledger_state_value',
-      'ledger_tile',
-      'ledger_record',
-      'ledger_entity_record',
-    ]) {
+    for (const table of SNAPSHOT_TABLES) {
       await manager.query(`DELETE FROM ${table} WHERE ledger_id = $1 AND partition = $2`, this.key);
     }
   }
