@@ -89,6 +89,15 @@ async function attest(client: Client, path: string): Promise<{ ms: number; read:
  */
 const BUILDER = process.env.BENCH_SCALE_BUILDER === 'http' ? 'http' : 'direct';
 
+/** The message of a log line of the builder's (JSON, or Nest's text format). */
+function buildMessage(line: string): string {
+  try {
+    return String((JSON.parse(line) as { message?: unknown }).message);
+  } catch {
+    return line.replace(/^.*LedgerBuild\W*/, '');
+  }
+}
+
 /** Runs the ledger builder in a process of its own on the application's ledger; the steps it recorded. */
 function buildLedger(env: Readonly<Record<string, string>>, steps: number, progress: (line: string) => void): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -100,8 +109,7 @@ function buildLedger(env: Readonly<Record<string, string>>, steps: number, progr
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      for (const line of chunk.toString().split('\n'))
-        if (line.includes('LedgerBuild')) progress(`  ${line.replace(/^.*LedgerBuild\W*/, '')}`);
+      for (const line of chunk.toString().split('\n')) if (line.includes('LedgerBuild')) progress(`  ${buildMessage(line)}`);
     });
     child.stderr.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-4000)));
     child.once('error', reject);
