@@ -94,7 +94,9 @@ export class LedgerWriter {
     const byWriter = new Map<PartitionWriter, string[]>();
     for (const id of new Set(entityIds)) {
       const writer = this.writers[partitionOf(id, this.options.partitions)] as PartitionWriter;
-      byWriter.set(writer, [...(byWriter.get(writer) ?? []), id]);
+      const ids = byWriter.get(writer);
+      if (ids) ids.push(id);
+      else byWriter.set(writer, [id]);
     }
     const states = new Map<string, unknown>();
     for (const [writer, ids] of byWriter) for (const [id, state] of await writer.committedStates(ids)) states.set(id, state);
@@ -195,14 +197,16 @@ export class LedgerWriter {
       actor: request.actor,
       payload: request.payload,
     };
+    let size = 0;
     try {
       assertLedgerRecord(provisional);
-      canonicalBytes(provisional);
+      // Every member in canonical JSON (the payload, the bulk of a record, serialised once).
+      size = canonicalBytes(request.payload).length;
+      canonicalBytes({ ...provisional, payload: null });
     } catch (error) {
       if (error instanceof RecordFormatError || error instanceof CanonicalJsonError) reject(error.message);
       throw error;
     }
-    const size = canonicalBytes(request.payload).length;
     if (size > this.options.maxPayloadBytes)
       reject(`the payload is ${size} bytes; at most ${this.options.maxPayloadBytes} are allowed`);
     const partitions = new Set(request.entityIds.map((id) => partitionOf(id, this.options.partitions)));
