@@ -333,17 +333,31 @@ export class FollowedPartition {
     const { kind, sequence, found, offset } = problem;
     if (kind !== 'injected' || sequence === null || sequence >= this.first || found === undefined || problem.expected)
       return problem;
+    const named = (verifiedHash: Hash) => ({
+      partition: this.partition,
+      ...behindTipFinding({ offset, record: { sequence }, hash: found }, verifiedHash),
+    });
+    // The base's last record is its checkpoint, no leaf of the tree it signs: its hash is the
+    // one the snapshot names, held against the topic's record at its offset when the base was taken.
+    if (sequence === this.first - 1) return named(base.snapshot.body.checkpointHash);
+    if (sequence >= checkpoint.treeSize) {
+      throw new SnapshotViewError(
+        `partition ${this.partition}: record ${sequence} is not in the signed tree of ${checkpoint.treeSize}`,
+      );
+    }
     return this.withSnapshot(base, async (snapshot) => {
+      // A record the store lacks is a SnapshotViewError: the attestation then reads in full.
       const [verified] = await base.view.records([sequence]);
+      if (!verified) throw new SnapshotViewError(`partition ${this.partition}: the store lost record ${sequence}`);
       const proofs = this.proofsWith(await base.view.tiles(snapshot, [sequence], checkpoint.treeSize, []), this.size);
       try {
-        proveAgainst(proofs, checkpoint, verified ? [verified] : [], []);
+        proveAgainst(proofs, checkpoint, [verified], []);
       } catch (error) {
         throw new SnapshotViewError(
           `partition ${this.partition}: the snapshot's store does not prove record ${sequence}: ${(error as Error).message}`,
         );
       }
-      return { partition: this.partition, ...behindTipFinding({ offset, record: { sequence }, hash: found }, verified?.hash) };
+      return named(verified.hash);
     });
   }
 

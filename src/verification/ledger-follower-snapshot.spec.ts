@@ -270,4 +270,44 @@ describe('LedgerFollower from a writer snapshot', () => {
     expect(full.findings[0]).toMatchObject({ kind: 'injected', sequence, offset: String(s.log.entries.length - 1) });
     expect(followed.attestation.attestation.findings).toEqual(full.findings);
   });
+
+  it("names the snapshot's own checkpoint record found again as a full read does, whatever the store holds as it", async () => {
+    for (const forge of [false, true]) {
+      const s = await setUp();
+      const sequence = s.snapshots.snapshot!.body.treeSize;
+      const entry = s.log.entries.find((e) => decodeRecord(e.entry.value).record.sequence === sequence)!.entry;
+      let value = entry.value;
+      if (forge) {
+        // Another record at the checkpoint's sequence (one character of its event id changed),
+        // and the store's row for that sequence replaced by it, as one who holds the database would.
+        const text = new TextDecoder().decode(entry.value);
+        const id = /"eventId":"([0-9a-f])/.exec(text)!;
+        value = new TextEncoder().encode(text.replace(id[0], `"eventId":"${id[1] === 'a' ? 'b' : 'a'}`));
+        s.snapshots.recordRows.set(sequence, { ...s.snapshots.recordRows.get(sequence)!, bytes: value });
+      }
+      s.log.entries.push({ offset: String(s.log.entries.length), entry: { ...entry, value } });
+      const followed = await s.followed.verify(PRODUCT, { evidence: false });
+      const full = (await s.full.verify(PRODUCT, { evidence: false })).attestation.attestation;
+      expect(full.findings[0]).toMatchObject({ kind: forge ? 'injected' : 'duplicate', sequence });
+      expect(followed.ledgerRead).toBe('followed');
+      expect(followed.attestation.attestation.findings).toEqual(full.findings);
+    }
+  });
+
+  it("does not take the store's word for a record before the snapshot: a row that is not the signed one sends the reading to a full read", async () => {
+    const s = await setUp();
+    // A record of another product before the snapshot, forged and appended, and its row in the store replaced by the forgery.
+    const sequence = s.snapshots.entityRows.get(OTHERS[1]!)!.at(-1)!;
+    const entry = s.log.entries.find((e) => decodeRecord(e.entry.value).record.sequence === sequence)!.entry;
+    const forged = new TextEncoder().encode(new TextDecoder().decode(entry.value).replace('"actor":"op"', '"actor":"oq"'));
+    expect(forged).not.toEqual(entry.value);
+    s.snapshots.recordRows.set(sequence, { ...s.snapshots.recordRows.get(sequence)!, bytes: forged });
+    s.log.entries.push({ offset: String(s.log.entries.length), entry: { ...entry, value: forged } });
+    const followed = await s.followed.verify(PRODUCT, { evidence: false });
+    const full = (await s.full.verify(PRODUCT, { evidence: false })).attestation.attestation;
+    expect(full.findings[0]).toMatchObject({ kind: 'injected', sequence });
+    expect(followed.ledgerRead).toBe('full');
+    expect(followed.attestation.attestation.findings).toEqual(full.findings);
+    expect(s.errors.map((error) => error.message).join('\n')).toContain(`does not prove record ${sequence}`);
+  });
 });
