@@ -14,7 +14,13 @@ import { Projector } from './projector.js';
  */
 export function createProjector(
   config: CustodianConfig,
-  dependencies: { dataSource: DataSource; kafka: Kafka; signer: CheckpointSigner; logger: LoggerService },
+  dependencies: {
+    dataSource: DataSource;
+    kafka: Kafka;
+    signer: CheckpointSigner;
+    /** The projection's logger, its context set (a Nest Logger of context 'Projection'). */
+    logger: LoggerService;
+  },
 ): Projector {
   const { dataSource, kafka, signer, logger } = dependencies;
   return new Projector({
@@ -28,19 +34,16 @@ export function createProjector(
       logger.error(
         `partition ${problem.partition} does not verify at offset ${problem.offset} (${problem.kind}: ${problem.message}); ` +
           'the record is in quarantine and the partition is no longer projected',
-        'Projection',
       );
     },
     onFailure: (error) => {
       logger.error(
         `the projection lost the ledger feed, starting it again shortly: ${error instanceof Error ? error.message : String(error)}`,
-        'Projection',
       );
     },
     onRetry: (partition, error) => {
       logger.warn(
         `partition ${partition}: a batch could not be written, retrying (${error instanceof Error ? error.message : String(error)})`,
-        'Projection',
       );
     },
   });

@@ -44,7 +44,9 @@ async function main(): Promise<void> {
     logger.log('read models emptied; replaying the ledger', 'Projection');
   }
   const end = values.rebuild ? await topicEnd(kafka, config.ledger.topic, config.ledger.partitions) : null;
-  const projector = createProjector(config, { dataSource, kafka, signer, logger });
+  const projectionLogger = createLogger(config.log);
+  projectionLogger.setContext('Projection');
+  const projector = createProjector(config, { dataSource, kafka, signer, logger: projectionLogger });
   const started = Date.now();
   await projector.start();
   let stopping = false;
