@@ -99,3 +99,11 @@ const encoder = new TextEncoder();
 export function canonicalBytes(value: unknown): Uint8Array {
   return encoder.encode(canonicalize(value));
 }
+
+/**
+ * The canonical JSON of a member found at `path` in a larger value: its depth and the pointers
+ * in errors count from the top of that value, as canonicalBytes of the whole would.
+ */
+export function canonicalBytesAt(value: unknown, path: readonly (string | number)[]): Uint8Array {
+  return encoder.encode(serialize(value, [...path]));
+}

@@ -1,4 +1,4 @@
-import { canonicalBytes, CanonicalJsonError } from './canonical-json.js';
+import { canonicalBytes, canonicalBytesAt, CanonicalJsonError } from './canonical-json.js';
 import type { ChainHead } from './chain-verifier.js';
 import type { CheckpointSigner } from './checkpoint-note.js';
 import type { Hash } from './hashing.js';
@@ -201,7 +201,7 @@ export class LedgerWriter {
     try {
       assertLedgerRecord(provisional);
       // Every member in canonical JSON (the payload, the bulk of a record, serialised once).
-      size = canonicalBytes(request.payload).length;
+      size = canonicalBytesAt(request.payload, ['payload']).length;
       canonicalBytes({ ...provisional, payload: null });
     } catch (error) {
       if (error instanceof RecordFormatError || error instanceof CanonicalJsonError) reject(error.message);
