@@ -13,8 +13,8 @@ const TABLE_NAME = /^[a-z_][a-z0-9_]*$/;
  * After writes, at most once an interval and in the background, the tables that changed by more
  * rows than they held at their last analysis (and by 1,000 at least) are analysed. Autovacuum,
  * where it runs, analyses far sooner (after 10%): then this finds nothing to do. ANALYZE takes
- * no lock that blocks reads or writes; a table this role does not own is skipped by PostgreSQL
- * with a warning.
+ * no lock that blocks reads or writes. Tables this role may not analyse (it neither owns them
+ * nor is a superuser) are left to autovacuum.
  */
 export class TableStatistics {
   private running: Promise<unknown> | null = null;
@@ -35,7 +35,13 @@ export class TableStatistics {
     if (this.running || now - this.checkedAt < (this.options.intervalMs ?? 10_000)) return;
     this.checkedAt = now;
     this.running = this.refresh()
-      .catch((error: unknown) => this.options.onError?.(error))
+      .catch((error: unknown) => {
+        try {
+          this.options.onError?.(error);
+        } catch {
+          // A report that fails is not the statistics' failure.
+        }
+      })
       .finally(() => {
         this.running = null;
       });
@@ -52,7 +58,9 @@ export class TableStatistics {
     const due: { relname: string }[] = await this.dataSource.query(
       `SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
         WHERE s.schemaname = current_schema() AND s.relname = ANY($1::text[])
-          AND s.n_mod_since_analyze > greatest(1000, c.reltuples)`,
+          AND s.n_mod_since_analyze > greatest(1000, c.reltuples)
+          -- Only what this role may analyse: PostgreSQL would skip the others with a warning, every time.
+          AND (pg_has_role(c.relowner, 'USAGE') OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user))`,
       [this.tables],
     );
     const names = due.map(({ relname }) => relname).filter((name) => this.tables.includes(name));
