@@ -3,7 +3,7 @@
  * (bench/support/ledger-builder.ts): for the scale benchmark, and for anyone who wants a long
  * ledger to try Custodian against. The application must not run on that ledger meanwhile.
  *
- *   npm run ledger:build -- --steps 1000000 [--batch 500] [--in-flight 8] [--tag built]
+ *   npm run ledger:build -- --steps 1000000 [--batch 500] [--in-flight 8] [--tag T]
  *
  * Configuration as the application's (DATABASE_URL, KAFKA_BROKERS, LEDGER_TOPIC, LEDGER_ID,
  * CUSTODIAN_DATA_DIR for the checkpoint key): it builds the ledger the application would serve.
@@ -20,12 +20,12 @@ const { values } = parseArgs({
     steps: { type: 'string' },
     batch: { type: 'string', default: '500' },
     'in-flight': { type: 'string', default: '8' },
-    tag: { type: 'string', default: 'built' },
+    tag: { type: 'string' },
   },
 });
 const [steps, batch, inFlight] = [values.steps, values.batch, values['in-flight']].map(Number) as [number, number, number];
 if (![steps, batch, inFlight].every((n) => Number.isSafeInteger(n) && n >= 1)) {
-  process.stderr.write('usage: npm run ledger:build -- --steps N [--batch 500] [--in-flight 8] [--tag built]\n');
+  process.stderr.write('usage: npm run ledger:build -- --steps N [--batch 500] [--in-flight 8] [--tag T]\n');
   process.exit(2);
 }
 const config = loadConfig(process.env);
@@ -34,7 +34,7 @@ const result = await buildLedger(config, logger, {
   steps,
   batch,
   inFlight,
-  tag: values.tag,
+  ...(values.tag === undefined ? {} : { tag: values.tag }),
   onProgress: (recorded, seconds) => {
     logger.log(`${recorded} steps in ${seconds.toFixed(0)} s (${Math.round(recorded / seconds)}/s)`, 'LedgerBuild');
   },

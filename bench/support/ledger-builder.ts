@@ -18,6 +18,7 @@ import { prepareDatabase } from '../../src/infrastructure/database/database-prov
 import { createKafkaClient } from '../../src/infrastructure/kafka/kafka-client.js';
 import { ensureLedgerTopic } from '../../src/infrastructure/kafka/ledger-topic.js';
 import { createLedgerWriter, ledgerSigner } from '../../src/ledger-module/ledger-parts.js';
+import { PostgresSnapshotStore } from '../../src/ledger/adapters/postgres-snapshots.js';
 import { systemClock } from '../../src/ledger/ports.js';
 import { commission } from './commissioning.js';
 
@@ -27,7 +28,7 @@ export interface LedgerBuildOptions {
   readonly batch?: number;
   /** Batches in flight at once: the writer commits what waits together (group commit). */
   readonly inFlight?: number;
-  /** Serials are `<tag>-<n>`. */
+  /** Serials are `<tag>-<n>`; by default a tag of its own for each build, so that builds on one ledger never repeat a serial. */
   readonly tag?: string;
   /** Called about every 10 s with the steps recorded so far. */
   readonly onProgress?: (recorded: number, seconds: number) => void;
@@ -35,6 +36,8 @@ export interface LedgerBuildOptions {
 
 export interface LedgerBuild {
   readonly steps: number;
+  /** Whether every partition's last snapshot stands at its head (else the next start verifies a tail, and says so). */
+  readonly snapshotAtHead: boolean;
   readonly seconds: number;
   readonly stepsPerSecond: number;
 }
@@ -45,7 +48,7 @@ export async function buildLedger(
   logger: LoggerService,
   options: LedgerBuildOptions,
 ): Promise<LedgerBuild> {
-  const { steps, batch = 500, inFlight = 8, tag = 'built', onProgress } = options;
+  const { steps, batch = 500, inFlight = 8, tag = `built-${Date.now().toString(36)}`, onProgress } = options;
   const definition = STEPS.get('commission');
   if (!definition) throw new Error('the step registry has no commission step');
   await prepareDatabase(config.database.url);
@@ -91,14 +94,22 @@ export async function buildLedger(
         }
       }
     };
+    let heads: ReturnType<typeof writer.heads> = [];
     try {
       await Promise.all(Array.from({ length: inFlight }, worker));
     } finally {
+      heads = writer.heads();
       // A clean close takes a last snapshot at the head: the application's next start verifies no tail.
       await writer.close();
     }
     const seconds = (performance.now() - started) / 1000;
-    return { steps: recorded, seconds, stepsPerSecond: recorded / seconds };
+    const snapshots = new PostgresSnapshotStore(dataSource, config.ledger.id);
+    let snapshotAtHead = true;
+    for (const [partition, head] of heads.entries()) {
+      const latest = await snapshots.partition(partition).latest();
+      if (!head || latest?.body.treeSize !== head.nextSequence - 1) snapshotAtHead = false;
+    }
+    return { steps: recorded, snapshotAtHead, seconds, stepsPerSecond: recorded / seconds };
   } finally {
     await dataSource.destroy();
   }
