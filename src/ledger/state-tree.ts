@@ -84,7 +84,8 @@ export function encodeNode(node: TreeNode): Uint8Array {
 
 /** A node read from its bytes; its members are views of them (bytes are never written after they are read or made). */
 export function decodeNode(bytes: Uint8Array): TreeNode {
-  if (bytes[0] === 0x00 && bytes.length === 65) return { kind: 'leaf', key: bytes.subarray(1, 33), valueHash: bytes.subarray(33, 65) };
+  if (bytes[0] === 0x00 && bytes.length === 65)
+    return { kind: 'leaf', key: bytes.subarray(1, 33), valueHash: bytes.subarray(33, 65) };
   if (bytes[0] === 0x01 && bytes.length >= 3) {
     const bitmap = ((bytes[1] ?? 0) << 8) | (bytes[2] ?? 0);
     const children: (Uint8Array | null)[] = [];
