@@ -4,7 +4,7 @@ import { ChainVerifier } from './chain-verifier.js';
 import { CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
 import { AppendRejectedError } from './ledger-errors.js';
 import type { AppendRequest } from './ledger-record.js';
-import { LedgerWriter } from './ledger-writer.js';
+import { LedgerWriter, NotTheWriterError } from './ledger-writer.js';
 import { partitionOf } from './partitioning.js';
 
 const signer = new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(3));
@@ -121,5 +121,89 @@ describe('LedgerWriter refuses, before queueing, what could not become a verifia
     });
     for (const entry of log.values()) expect('break' in verifier.push(entry.offset, entry.value)).toBe(false);
     expect(verifier.end()).toBeNull();
+  });
+});
+
+describe('LedgerWriter placed by partition (several instances: src/cluster/writer-placement.ts)', () => {
+  /** A writer over two in-memory partitions, none started. */
+  function unstarted(logs: MemoryPartitionLog[]) {
+    return new LedgerWriter({
+      ledgerId: 'unit',
+      partitions: logs.length,
+      signer,
+      pins: new MemoryGenesisPins(),
+      clock: steppingClock(),
+      maxBatch: 100,
+      maxPayloadBytes: 1024,
+      openPartition: (p) => logs[p]!,
+      reclaimWhenFenced: false,
+    });
+  }
+  const ids = ['product-1', 'product-2', 'product-3', 'product-4', 'product-5', 'product-6'];
+  const inPartition = (p: number) => ids.find((id) => partitionOf(id, 2) === p)!;
+  let n = 0;
+  const request = (entity: string): AppendRequest => ({
+    ...good,
+    eventId: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    entityIds: [entity],
+  });
+
+  it('writes only the partitions it took, and says where the others are written', async () => {
+    const logs = [0, 1].map((p) => new MemoryPartitionLog(p));
+    const writer = unstarted(logs);
+    await expect(writer.append(request(inPartition(1)))).rejects.toBeInstanceOf(NotTheWriterError);
+    await writer.take(1);
+    expect(writer.held()).toEqual([1]);
+    expect(writer.describe().map((status) => status.state)).toEqual(['elsewhere', 'open']);
+    expect(writer.heads()[0]).toBeNull();
+    expect((await writer.append(request(inPartition(1)))).partition).toBe(1);
+    const refused = await writer.append(request(inPartition(0))).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(NotTheWriterError);
+    expect((refused as NotTheWriterError).partition).toBe(0);
+    // Nothing went to the partition it does not write.
+    expect(logs[0]!.values()).toHaveLength(0);
+    await writer.close();
+  });
+
+  it('hands a released partition over: the next writer continues the same chain', async () => {
+    const logs = [0, 1].map((p) => new MemoryPartitionLog(p));
+    const first = unstarted(logs);
+    await first.take(0);
+    const before = await first.append(request(inPartition(0)));
+    await first.release(0);
+    expect(first.held()).toEqual([]);
+    await expect(first.append(request(inPartition(0)))).rejects.toBeInstanceOf(NotTheWriterError);
+    const next = unstarted(logs);
+    const head = await next.take(0);
+    expect(head?.nextSequence).toBeGreaterThan(before.sequence);
+    const after = await next.append(request(inPartition(0)));
+    expect(after.sequence).toBeGreaterThan(before.sequence);
+    const verifier = new ChainVerifier({
+      ledgerId: 'unit',
+      partition: 0,
+      verifier: new CheckpointVerifier(signer.keyName, signer.publicKey),
+    });
+    for (const entry of logs[0]!.values()) expect('break' in verifier.push(entry.offset, entry.value)).toBe(false);
+    expect(verifier.head().nextSequence).toBe(after.sequence + 2);
+    await next.close();
+  });
+
+  it('does not hold a partition whose writer did not start, and takes it when asked again', async () => {
+    class FailingOnce extends MemoryPartitionLog {
+      private failed = false;
+      override open(): Promise<void> {
+        if (this.failed) return super.open();
+        this.failed = true;
+        return Promise.reject(new Error('broker unreachable'));
+      }
+    }
+    const logs = [new FailingOnce(0), new MemoryPartitionLog(1)];
+    const writer = unstarted(logs);
+    await expect(writer.take(0)).rejects.toThrow('broker unreachable');
+    expect(writer.held()).toEqual([]);
+    await writer.take(0);
+    expect(writer.held()).toEqual([0]);
+    expect((await writer.append(request(inPartition(0)))).partition).toBe(0);
+    await writer.close();
   });
 });

@@ -4,7 +4,8 @@ import type { CheckpointSigner } from './checkpoint-note.js';
 import type { Hash } from './hashing.js';
 import { AppendRejectedError } from './ledger-errors.js';
 import { type AppendReceipt, type AppendRequest, type EntityStateModel, FORMAT_VERSION } from './ledger-record.js';
-import { PartitionWriter, type WriterStats, type WriterStatus } from './partition-writer.js';
+import { LedgerUnavailableError } from './ledger-errors.js';
+import { PartitionWriter, type WriterState, type WriterStats, type WriterStatus } from './partition-writer.js';
 import { partitionOf } from './partitioning.js';
 import type { PartitionRecoveryOptions } from './partition-recovery.js';
 import type { Clock, GenesisPins, PartitionLog, SnapshotStore } from './ports.js';
@@ -40,60 +41,146 @@ export interface LedgerWriterOptions {
   readonly stateCacheEntries?: number;
   /** Told what became of each snapshot (PartitionRecoveryOptions.onSnapshot). */
   readonly onSnapshot?: PartitionRecoveryOptions['onSnapshot'];
+  /**
+   * Whether a fenced writer takes its partition back once the other writer is idle (true, one
+   * instance), or leaves it to whoever Kafka's group placed it with (false, several instances:
+   * docs/scaling.md).
+   */
+  readonly reclaimWhenFenced?: boolean;
 }
 
-/** Writers for every partition of one ledger; routes each append by its first entity. */
+/** A partition's writer as this process sees it: its state, or `elsewhere` when another instance writes it. */
+export interface PartitionPlacement {
+  readonly partition: number;
+  readonly state: WriterState | 'elsewhere';
+  readonly reason: string | null;
+}
+
+/** Appends to a partition whose writer runs in another instance (or in none right now). */
+export class NotTheWriterError extends LedgerUnavailableError {
+  override name = 'NotTheWriterError';
+
+  constructor(readonly partition: number) {
+    super(`partition ${partition} is written by another instance`);
+  }
+}
+
+/**
+ * Writers for the partitions of one ledger this process writes; routes each append by its
+ * first entity. One instance writes every partition (start); with several, Kafka's group
+ * places each partition's writer in one of them (take, release: src/cluster/writer-placement.ts).
+ */
 export class LedgerWriter {
-  private readonly writers: PartitionWriter[];
+  private readonly writers: (PartitionWriter | null)[];
+  /** The writers being started or closed, by partition: take and release wait for the one before. */
+  private readonly changing = new Map<number, Promise<unknown>>();
 
   constructor(private readonly options: LedgerWriterOptions) {
-    this.writers = Array.from(
-      { length: options.partitions },
-      (_, partition) =>
-        new PartitionWriter({
-          ledgerId: options.ledgerId,
-          partition,
-          partitions: options.partitions,
-          signer: options.signer,
-          log: options.openPartition(partition),
-          pins: options.pins,
-          clock: options.clock,
-          maxBatch: options.maxBatch,
-          maxBatchBytes: options.maxBatchBytes,
-          configuredGenesis: options.configuredGenesis?.get(partition),
-          newEventId: options.newEventId,
-          stateModel: options.stateModel,
-          readBackDelayMs: options.readBackDelayMs,
-          reclaimDelayMs: options.reclaimDelayMs,
-          onStatus: options.onStatus,
-          snapshots: options.snapshots?.partition(partition),
-          snapshotRecords: options.snapshotRecords,
-          snapshotIntervalMs: options.snapshotIntervalMs,
-          stateCacheEntries: options.stateCacheEntries,
-          onSnapshot: options.onSnapshot,
-        }),
-    );
+    this.writers = Array.from({ length: options.partitions }, () => null);
+  }
+
+  private create(partition: number): PartitionWriter {
+    const { options } = this;
+    return new PartitionWriter({
+      ledgerId: options.ledgerId,
+      partition,
+      partitions: options.partitions,
+      signer: options.signer,
+      log: options.openPartition(partition),
+      pins: options.pins,
+      clock: options.clock,
+      maxBatch: options.maxBatch,
+      maxBatchBytes: options.maxBatchBytes,
+      configuredGenesis: options.configuredGenesis?.get(partition),
+      newEventId: options.newEventId,
+      stateModel: options.stateModel,
+      readBackDelayMs: options.readBackDelayMs,
+      reclaimDelayMs: options.reclaimDelayMs,
+      reclaimWhenFenced: options.reclaimWhenFenced,
+      onStatus: options.onStatus,
+      snapshots: options.snapshots?.partition(partition),
+      snapshotRecords: options.snapshotRecords,
+      snapshotIntervalMs: options.snapshotIntervalMs,
+      stateCacheEntries: options.stateCacheEntries,
+      onSnapshot: options.onSnapshot,
+    });
   }
 
   /** Starts every partition's writer; a partition that does not verify is null (its writer failed). */
   async start(): Promise<(ChainHead | null)[]> {
-    return Promise.all(this.writers.map((writer) => writer.start()));
+    return Promise.all(this.writers.map((_, partition) => this.take(partition)));
+  }
+
+  /**
+   * Starts the partition's writer in this process (fencing any other: Kafka's transactional
+   * id), from its newest snapshot; resolves with its head (null: the partition does not verify).
+   */
+  take(partition: number): Promise<ChainHead | null> {
+    return this.change(partition, async () => {
+      const present = this.writers[partition];
+      if (present) return present.headOrNull();
+      const writer = this.create(partition);
+      this.writers[partition] = writer;
+      try {
+        return await writer.start();
+      } catch (error) {
+        // Not started (Kafka or PostgreSQL did not answer, another writer fenced this one): not held.
+        this.writers[partition] = null;
+        await writer.close().catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  /** Stops the partition's writer here: its batch in flight ends, what waits is refused, a last snapshot is taken. */
+  release(partition: number): Promise<void> {
+    return this.change(partition, async () => {
+      const writer = this.writers[partition];
+      if (!writer) return;
+      this.writers[partition] = null;
+      await writer.close();
+    });
+  }
+
+  /** The partitions this process writes (their writers may still be starting). */
+  held(): number[] {
+    return this.writers.flatMap((writer, partition) => (writer ? [partition] : []));
+  }
+
+  private change<T>(partition: number, work: () => Promise<T>): Promise<T> {
+    const before = this.changing.get(partition) ?? Promise.resolve();
+    const next = before.then(work, work);
+    this.changing.set(
+      partition,
+      next.catch(() => undefined),
+    );
+    return next;
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.writers.map((writer) => writer.close()));
+    await Promise.all(this.writers.map((_, partition) => this.release(partition)));
   }
 
   /** Each partition's snapshot of what was committed since its last (PartitionWriter.snapshotNow). */
   async snapshotNow(): Promise<void> {
-    await Promise.all(this.writers.map((writer) => writer.snapshotNow()));
+    await Promise.all(this.present().map((writer) => writer.snapshotNow()));
+  }
+
+  private present(): PartitionWriter[] {
+    return this.writers.filter((writer): writer is PartitionWriter => writer !== null);
+  }
+
+  private writerOf(partition: number): PartitionWriter {
+    const writer = this.writers[partition];
+    if (!writer) throw new NotTheWriterError(partition);
+    return writer;
   }
 
   /** These entities' states after the last committed record of their partitions, by the state model (undefined: none). */
   async statesOf(entityIds: readonly string[]): Promise<Map<string, unknown>> {
     const byWriter = new Map<PartitionWriter, string[]>();
     for (const id of new Set(entityIds)) {
-      const writer = this.writers[partitionOf(id, this.options.partitions)] as PartitionWriter;
+      const writer = this.writerOf(partitionOf(id, this.options.partitions));
       const ids = byWriter.get(writer);
       if (ids) ids.push(id);
       else byWriter.set(writer, [id]);
@@ -103,30 +190,34 @@ export class LedgerWriter {
     return states;
   }
 
-  /** Each partition's head, or null where the writer holds none (it failed to verify the partition). */
+  /** Each partition's head, or null where this process holds none (it failed to verify the partition, or another instance writes it). */
   heads(): (ChainHead | null)[] {
-    return this.writers.map((writer) => writer.headOrNull());
+    return this.writers.map((writer) => writer?.headOrNull() ?? null);
   }
 
   statuses(): string[] {
-    return this.writers.map((writer) => writer.status);
+    return this.describe().map((placement) => placement.state);
   }
 
-  /** Each partition writer's state, and why it takes no appends where it does not. */
-  describe(): WriterStatus[] {
-    return this.writers.map((writer) => writer.describe());
+  /** Each partition writer's state, and why it takes no appends where it does not; `elsewhere` where another instance writes it. */
+  describe(): (WriterStatus | PartitionPlacement)[] {
+    return this.writers.map(
+      (writer, partition) =>
+        writer?.describe() ?? { partition, state: 'elsewhere', reason: 'another instance writes this partition' },
+    );
   }
 
-  /** Batches and appends over all partitions. */
+  /** Batches and appends over the partitions this process writes. */
   stats(): { batches: number; appends: number } {
-    return this.writers.reduce((sum, w) => ({ batches: sum.batches + w.stats.batches, appends: sum.appends + w.stats.appends }), {
-      batches: 0,
-      appends: 0,
-    });
+    return this.present().reduce(
+      (sum, w) => ({ batches: sum.batches + w.stats.batches, appends: sum.appends + w.stats.appends }),
+      { batches: 0, appends: 0 },
+    );
   }
 
+  /** Each partition's stats, by partition (none yet where this process does not write it). */
   partitionStats(): WriterStats[] {
-    return this.writers.map((writer) => writer.stats);
+    return this.writers.map((writer) => writer?.stats ?? { batches: 0, appends: 0, committedEnd: null });
   }
 
   /** Checks the request, then resolves with its receipt once Kafka committed it. */
@@ -152,16 +243,18 @@ export class LedgerWriter {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new AppendRejectedError(String(error)));
     }
-    return (this.writers[partition] as PartitionWriter).appendAll(requests);
+    const writer = this.writers[partition];
+    return writer ? writer.appendAll(requests) : Promise.reject(new NotTheWriterError(partition));
   }
 
   /**
    * The receipts of a request recorded already, found by its event ids and request digest;
    * undefined when it is not recorded. Every partition is asked, so that a key reused for a
-   * request about an entity of another partition is refused too (PartitionWriter.recorded).
+   * request about an entity of another partition is refused too (PartitionWriter.recorded);
+   * with several instances, every partition this one writes (docs/scaling.md).
    */
   async recorded(eventIds: readonly string[], requestDigest: string): Promise<AppendReceipt[] | undefined> {
-    for (const writer of this.writers) {
+    for (const writer of this.present()) {
       const receipts = await writer.recorded(eventIds, requestDigest);
       if (receipts) return receipts;
     }

@@ -227,6 +227,34 @@ describe('PartitionWriter', () => {
     await w.close();
   });
 
+  it('stays fenced, without taking the partition back, when Kafka’s group places the writers (reclaimWhenFenced false)', async () => {
+    const log = new MemoryPartitionLog();
+    const w = new PartitionWriter({
+      ledgerId: 'unit',
+      partition: 0,
+      partitions: 1,
+      signer,
+      log,
+      pins: new MemoryGenesisPins(),
+      clock: steppingClock(),
+      maxBatch: 100,
+      newEventId: sequentialIds(1),
+      readBackDelayMs: 5,
+      reclaimDelayMs: { initial: 5, max: 20 },
+      reclaimWhenFenced: false,
+    });
+    await w.start();
+    log.failNext = new WriterFencedError('another writer took over partition 0');
+    await expect(w.append(request('product-a', 1))).rejects.toThrow(WriterFencedError);
+    // The other writer is idle: a writer that reclaims would have opened the log again by now (5-20 ms).
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(w.status).toBe('fenced');
+    expect(log.opens).toBe(1);
+    await expect(w.append(request('product-a', 2))).rejects.toThrow(/another writer took over/);
+    await w.close();
+    expect(w.status).toBe('closed');
+  });
+
   it('does not take the partition back while the other writer keeps appending', async () => {
     const log = new MemoryPartitionLog();
     const w = writer(log);

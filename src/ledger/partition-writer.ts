@@ -50,6 +50,8 @@ export interface PartitionWriterOptions
   readonly newEventId?: () => string;
   /** Told every change of the writer's state, with the reason for an unhealthy one. */
   readonly onStatus?: (status: WriterStatus) => void;
+  /** Whether a fenced writer takes its partition back once the other is idle (true by default; LedgerWriterOptions). */
+  readonly reclaimWhenFenced?: boolean;
 }
 
 export interface WriterStats {
@@ -471,12 +473,13 @@ export class PartitionWriter {
   /**
    * Another writer took the partition over (a second instance started against the same
    * ledger). Kafka's fencing keeps this one from appending, so there is no fork; it refuses
-   * appends, and takes the partition back once the other writer is idle (reclaimWhenIdle).
+   * appends, and takes the partition back once the other writer is idle (reclaimWhenIdle), unless
+   * Kafka's group places the writers (several instances): then it waits to be released.
    */
   private fenced(failure: LedgerError): void {
     this.machine.transition('fenced', failure);
     this.needsRecovery = true;
-    this.readingBack = this.reclaim();
+    if (this.options.reclaimWhenFenced !== false) this.readingBack = this.reclaim();
   }
 
   private async reclaim(): Promise<void> {

@@ -22,6 +22,7 @@ export interface KafkaLedgerWriterOptions {
   readonly clock?: Clock;
   readonly stateModel?: EntityStateModel;
   readonly reclaimDelayMs?: { readonly initial: number; readonly max: number };
+  readonly reclaimWhenFenced?: boolean;
   readonly onStatus?: (status: WriterStatus) => void;
   readonly snapshots?: SnapshotStore;
   readonly snapshotRecords?: number;
@@ -45,6 +46,7 @@ export function createKafkaLedgerWriter(options: KafkaLedgerWriterOptions): Ledg
     configuredGenesis: options.configuredGenesis,
     stateModel: options.stateModel,
     reclaimDelayMs: options.reclaimDelayMs,
+    reclaimWhenFenced: options.reclaimWhenFenced,
     onStatus: options.onStatus,
     snapshots: options.snapshots,
     snapshotRecords: options.snapshotRecords,
