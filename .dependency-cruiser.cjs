@@ -4,7 +4,7 @@
  *   edge          src/main.ts, src/application.ts, src/app.module.ts, src/problems.ts, src/tools/
  *                 — start-up and CLIs: build the parts and wire them; may import anything.
  *   capabilities  src/custody/, src/projection/, src/provenance/, src/verification/, src/ledger-module/,
- *                 src/epcis/, src/consumer/
+ *                 src/epcis/, src/consumer/, src/cluster/ (several instances: writer placement, forwarding)
  *                 — each a folder with its Nest module; data flows one way between them:
  *                   custody → (ledger) → projection → provenance, verification → consumer (the page).
  *   shared        src/infrastructure/ (config, auth, database, kafka, health, http, logging)
@@ -13,7 +13,7 @@
  *                 adapters/ for Kafka, PostgreSQL and the key file) and src/gs1/
  *                 — plain TypeScript, no framework, nothing from outside its own folder.
  */
-const CAPABILITIES = '^src/(custody|projection|provenance|verification|ledger-module|epcis|consumer)/';
+const CAPABILITIES = '^src/(custody|projection|provenance|verification|ledger-module|epcis|consumer|cluster)/';
 /**
  * What a capability offers the others; everything else in its folder is its own. (The edge may
  * import anything: it builds and wires the parts.)
@@ -27,6 +27,8 @@ const PUBLIC_APIS = [
   '^src/provenance/provenance\\.module\\.ts$', // the Nest module that provides them
   '^src/verification/product-evidence\\.ts$', // a product's evidence bundle and its keys, for the consumer page
   '^src/verification/verification\\.module\\.ts$', // the Nest module that provides them
+  '^src/cluster/cluster\\.(module|tokens)\\.ts$', // the placement and forwarding parts, their tokens
+  '^src/cluster/(forwarding|writer-placement)\\.ts$', // forwarded writes: the transport, where a partition's writer runs
 ];
 /**
  * The consumer page's browser script (src/consumer/browser/) is a build input of
@@ -73,7 +75,9 @@ module.exports = {
       comment: 'Capabilities are wired by the edge (app module, main, CLIs), never import it.',
       severity: 'error',
       from: {
-        path: ['^src/(custody|projection|provenance|verification|ledger-module|epcis|consumer|infrastructure|ledger|gs1)/'],
+        path: [
+          '^src/(custody|projection|provenance|verification|ledger-module|epcis|consumer|cluster|infrastructure|ledger|gs1)/',
+        ],
         pathNot: SPECS,
       },
       to: { path: ['^src/tools/', '^src/(main|application|app\\.module|problems)\\.ts$'] },
@@ -83,7 +87,7 @@ module.exports = {
       comment:
         'Steps are recorded (custody), appended (ledger), projected (projection), then read (provenance) and verified (verification): no capability imports one downstream of it.',
       severity: 'error',
-      from: { path: '^src/(custody|ledger-module)/', pathNot: SPECS },
+      from: { path: '^src/(custody|ledger-module|cluster)/', pathNot: SPECS },
       to: { path: '^src/(projection|provenance|verification|consumer)/' },
     },
     {
@@ -138,7 +142,7 @@ module.exports = {
       comment: "A capability imports another's public API (PUBLIC_APIS), never its internals.",
       severity: 'error',
       from: {
-        path: '^src/(custody|projection|provenance|verification|ledger-module|epcis|consumer)/',
+        path: '^src/(custody|projection|provenance|verification|ledger-module|epcis|consumer|cluster)/',
         pathNot: [SPECS, BROWSER_SCRIPT],
       },
       to: { path: CAPABILITIES, pathNot: ['^src/$1/', ...PUBLIC_APIS] },

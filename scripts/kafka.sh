@@ -70,6 +70,9 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=1
 group.initial.rebalance.delay.ms=0
+# Several instances (docs/scaling.md): a killed instance's writers move after its session
+# timeout (CLUSTER_SESSION_TIMEOUT_MS, 3 s); Kafka's default floor is 6 s.
+group.min.session.timeout.ms=1000
 default.replication.factor=1
 min.insync.replicas=1
 num.partitions=1

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { CustodianConfig } from './infrastructure/config/config.js';
+import { ClusterModule } from './cluster/cluster.module.js';
 import { ConsumerModule } from './consumer/consumer.module.js';
 import { CustodyModule } from './custody/custody.module.js';
 import { custodyStateModel } from './custody/custody-state.js';
@@ -12,6 +13,7 @@ import { ShutdownLogger } from './infrastructure/logging/shutdown-logger.js';
 import { LedgerModule } from './ledger-module/ledger.module.js';
 import { ProjectionModule } from './projection/projection.module.js';
 import { ProvenanceModule } from './provenance/provenance.module.js';
+import { custodianProblems } from './problems.js';
 import { VerificationModule } from './verification/verification.module.js';
 
 @Module({})
@@ -26,6 +28,7 @@ export class AppModule {
         KafkaModule,
         HealthModule,
         LedgerModule.forRoot({ stateModel: custodyStateModel }),
+        ClusterModule.forRoot({ problems: custodianProblems }),
         CustodyModule,
         ProjectionModule,
         ProvenanceModule,

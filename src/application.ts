@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { AppModule } from './app.module.js';
 import type { CustodianConfig } from './infrastructure/config/config.js';
 import { publishApiDocument } from './infrastructure/http/api-document.js';
@@ -23,6 +24,13 @@ export async function createApplication(config: CustodianConfig, logger: LoggerS
     bodyParser: false,
   });
   app.useGlobalFilters(new ProblemDetailsFilter(logger, custodianProblems));
+  if (config.cluster.enabled) {
+    // Writes forwarded by the other instances (docs/scaling.md); started with startAllMicroservices.
+    app.connectMicroservice<MicroserviceOptions>({
+      transport: Transport.TCP,
+      options: { host: config.cluster.host, port: config.cluster.port },
+    });
+  }
   publishApiDocument(app);
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return app;

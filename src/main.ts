@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     'Bootstrap',
   );
   const app = await createApplication(config, logger);
+  if (config.cluster.enabled) await app.startAllMicroservices();
   await app.listen({ host: config.http.host, port: config.http.port });
   const url = await app.getUrl();
   logger.log(`Custodian is serving on ${url} (readiness: ${url}/health/ready)`, 'Bootstrap');

@@ -6,6 +6,7 @@ import {
   AppendRejectedError,
   LedgerIntegrityError,
   LedgerUnavailableError,
+  WriterFencedAfterCommitError,
   WriterFencedError,
 } from './ledger/ledger-errors.js';
 import { custodianProblems } from './problems.js';
@@ -39,11 +40,14 @@ describe("the capabilities' errors as problems", () => {
       expect(problem).toMatchObject({ status: 503, type: '/problems/ledger-unavailable', retryable: true });
       expect(problem.detail).not.toContain('10.0.0.3');
     }
-    expect(problemOf(new AppendOutcomeUnknownError('EndTxn lost'))).toMatchObject({
-      status: 503,
-      type: '/problems/outcome-unknown',
-      detail: expect.stringMatching(/same Idempotency-Key/),
-    });
+    // Fenced after the commit was sent: it may have landed, so not "nothing was recorded".
+    for (const error of [new AppendOutcomeUnknownError('EndTxn lost'), new WriterFencedAfterCommitError('taken over')]) {
+      expect(problemOf(error)).toMatchObject({
+        status: 503,
+        type: '/problems/outcome-unknown',
+        detail: expect.stringMatching(/same Idempotency-Key/),
+      });
+    }
   });
 
   it('answers a ledger that no longer verifies with 503 ledger-broken, naming the break, not an incident', () => {

@@ -6,6 +6,7 @@ import {
   LedgerIntegrityError,
   LedgerUnavailableError,
   WriterClosedError,
+  WriterFencedAfterCommitError,
   WriterFencedError,
 } from './ledger/ledger-errors.js';
 
@@ -34,7 +35,7 @@ export const custodianProblems: DomainProblems = (exception) => {
       detail: exception.message,
     };
   }
-  if (exception instanceof AppendOutcomeUnknownError) {
+  if (exception instanceof AppendOutcomeUnknownError || exception instanceof WriterFencedAfterCommitError) {
     return {
       type: '/problems/outcome-unknown',
       title: 'It is not known whether the step was recorded',

@@ -9,7 +9,8 @@ import { ProblemException } from '../infrastructure/http/problem-details.js';
 import { checkSchema, type FieldError, invalidRequest } from '../infrastructure/http/request-validation.js';
 import { CanonicalJsonError, type JsonValue } from '../ledger/canonical-json.js';
 import { EventIdConflictError, EventInFlightError } from '../ledger/ledger-errors.js';
-import { type Idempotency, type RecordedStep, requestDigest, StepRecorder, type StepToRecord } from './step-recorder.js';
+import { type Idempotency, type RecordedStep, requestDigest, type StepToRecord } from './step-recorder.js';
+import { STEP_RECORDING, type StepRecording } from './step-routing.js';
 import type { StepDefinition } from './step-definition.js';
 
 export const IDEMPOTENCY_KEY = 'idempotency-key';
@@ -54,7 +55,7 @@ export const Exchange = createParamDecorator((_: unknown, context: ExecutionCont
 @Injectable()
 export class StepCapture {
   constructor(
-    private readonly recorder: StepRecorder,
+    @Inject(STEP_RECORDING) private readonly recorder: StepRecording,
     @Inject(CONFIG) private readonly config: CustodianConfig,
   ) {}
 
@@ -145,7 +146,7 @@ function prefixed(error: ProblemException, pointer: string): ProblemException {
   return invalidRequest((error.problem.errors ?? []).map((e) => ({ pointer: pointer + e.pointer, detail: e.detail })));
 }
 
-function idempotencyProblem(error: unknown): ProblemException | undefined {
+export function idempotencyProblem(error: unknown): ProblemException | undefined {
   if (error instanceof EventIdConflictError) {
     return new ProblemException({
       type: '/problems/idempotency-key-reused',

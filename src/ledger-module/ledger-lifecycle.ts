@@ -28,6 +28,8 @@ export class LedgerWriterLifecycle
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // With several instances, Kafka's group says which writers run here (src/cluster/writer-placement.ts).
+    if (this.config.cluster.enabled) return;
     const heads = await this.writer.start();
     for (const [partition, head] of heads.entries()) {
       if (!head) continue;
@@ -37,10 +39,14 @@ export class LedgerWriterLifecycle
     }
   }
 
-  /** Ready when every partition's writer takes appends; else each one that does not, and why. */
+  /** Ready when every partition's writer here takes appends; else each one that does not, and why. */
   private check(): Readiness {
     const writers = this.writer.describe();
-    const down = writers.filter((writer) => writer.state !== 'open');
+    // One instance writes every partition. With several, only those Kafka placed here, and a
+    // writer starting or fenced while its partition moves is no reason to take this instance out
+    // of a load balancer: its steps wait for the partition's writer (docs/scaling.md §3).
+    const passing = this.config.cluster.enabled ? ['open', 'elsewhere', 'new', 'fenced'] : ['open'];
+    const down = writers.filter((writer) => !passing.includes(writer.state));
     return down.length === 0
       ? { ready: true, partitions: writers.length }
       : { ready: false, partitions: down.map(({ partition, state, reason }) => ({ partition, state, reason })) };

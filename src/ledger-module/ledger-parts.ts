@@ -81,6 +81,8 @@ export function createLedgerWriter(
     configuredGenesis: config.ledger.genesis,
     stateModel: dependencies.stateModel,
     reclaimDelayMs: config.ledger.reclaimDelayMs,
+    // With several instances Kafka's group says who writes a partition; a fenced writer waits to be released.
+    reclaimWhenFenced: !config.cluster.enabled,
     onStatus: logWriterStatus,
     snapshots: new PostgresSnapshotStore(dependencies.dataSource, config.ledger.id),
     snapshotRecords: config.ledger.snapshotRecords,

@@ -34,6 +34,16 @@ export class WriterFencedError extends LedgerError {
   readonly retriable = false;
 }
 
+/**
+ * Another writer fenced this one after its commit was sent: the commit may have landed before
+ * the fence (kafkajs resends a commit whose answer was lost). Nothing is read back to settle it
+ * (that would fence the new writer in turn); retry with the same eventId, as for
+ * AppendOutcomeUnknownError.
+ */
+export class WriterFencedAfterCommitError extends WriterFencedError {
+  override name = 'WriterFencedAfterCommitError';
+}
+
 /** The partition read back does not verify; the writer refuses to extend a broken chain. */
 export class LedgerIntegrityError extends LedgerError {
   override name = 'LedgerIntegrityError';

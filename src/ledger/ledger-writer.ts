@@ -132,13 +132,17 @@ export class LedgerWriter {
     });
   }
 
-  /** Stops the partition's writer here: its batch in flight ends, what waits is refused, a last snapshot is taken. */
-  release(partition: number): Promise<void> {
+  /**
+   * Stops the partition's writer here: its batch in flight ends, what waits is refused, and a
+   * last snapshot is taken unless `snapshot` is false (the partition moves to a writer that runs
+   * already, which may have loaded the last snapshot: docs/scaling.md §2).
+   */
+  release(partition: number, options: { readonly snapshot?: boolean } = {}): Promise<void> {
     return this.change(partition, async () => {
       const writer = this.writers[partition];
       if (!writer) return;
       this.writers[partition] = null;
-      await writer.close();
+      await writer.close(options);
     });
   }
 

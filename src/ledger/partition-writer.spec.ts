@@ -8,7 +8,13 @@ import {
 } from '../../test/support/memory-ledger.js';
 import { ChainVerifier } from './chain-verifier.js';
 import { CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
-import { AppendOutcomeUnknownError, LedgerIntegrityError, LedgerUnavailableError, WriterFencedError } from './ledger-errors.js';
+import {
+  AppendOutcomeUnknownError,
+  LedgerIntegrityError,
+  LedgerUnavailableError,
+  WriterFencedAfterCommitError,
+  WriterFencedError,
+} from './ledger-errors.js';
 import type { AppendRequest } from './ledger-record.js';
 import { PartitionWriter, type WriterStatus } from './partition-writer.js';
 import { decodeRecord } from './record-codec.js';
@@ -253,6 +259,33 @@ describe('PartitionWriter', () => {
     await expect(w.append(request('product-a', 2))).rejects.toThrow(/another writer took over/);
     await w.close();
     expect(w.status).toBe('closed');
+  });
+
+  it('answers a fence that came after its commit was sent as outcome unknown, and does not read back (that would fence the new writer)', async () => {
+    const log = new MemoryPartitionLog();
+    const w = new PartitionWriter({
+      ledgerId: 'unit',
+      partition: 0,
+      partitions: 1,
+      signer,
+      log,
+      pins: new MemoryGenesisPins(),
+      clock: steppingClock(),
+      maxBatch: 100,
+      newEventId: sequentialIds(1),
+      readBackDelayMs: 5,
+      reclaimWhenFenced: false,
+    });
+    await w.start();
+    const entries = log.entries.length;
+    log.loseAnswerNext = { committed: true, error: new WriterFencedAfterCommitError('taken over after the commit was sent') };
+    await expect(w.append(request('product-a', 1))).rejects.toBeInstanceOf(WriterFencedAfterCommitError);
+    // The batch landed (the commit went through before the fence); the writer says fenced and opens nothing again.
+    expect(log.entries.length).toBeGreaterThan(entries);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(w.status).toBe('fenced');
+    expect(log.opens).toBe(1);
+    await w.close();
   });
 
   it('does not take the partition back while the other writer keeps appending', async () => {

@@ -241,13 +241,13 @@ export class PartitionWriter {
    * a last snapshot of what was committed since the one before (snapshotNow), so that the next
    * start reads only what is written after it.
    */
-  async close(): Promise<void> {
+  async close(options: { readonly snapshot?: boolean } = {}): Promise<void> {
     const failed = this.machine.state === 'failed';
     if (!failed) this.machine.transition('closed');
     await this.queue.idle();
     await this.readingBack;
     this.queue.rejectAll(() => this.machine.refusal());
-    if (!failed) await this.snapshotNow();
+    if (!failed && options.snapshot !== false) await this.snapshotNow();
     await Promise.race([this.state?.settled(), delay(CLOSING_SNAPSHOT_WAIT_MS)]);
     await this.options.log.close();
   }

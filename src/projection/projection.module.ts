@@ -22,21 +22,44 @@ import { CheckpointSigner } from '../ledger/checkpoint-note.js';
 import { LedgerWriter } from '../ledger/ledger-writer.js';
 import { createProjector } from './projection-parts.js';
 import { Projector } from './projector.js';
+import { ProjectorLease } from './projector-lease.js';
 
-/** Runs the projector in this process, unless PROJECTOR_ENABLED=false. */
+/**
+ * Runs the projector in this process, unless PROJECTOR_ENABLED=false; with several instances,
+ * in the one that holds the projection's lease (ProjectorLease).
+ */
 @Injectable()
 class ProjectorLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly lease: ProjectorLease | null;
+
   constructor(
     private readonly projector: Projector,
     @Inject(CONFIG) private readonly config: CustodianConfig,
-  ) {}
+  ) {
+    const logger = new Logger('Projection');
+    this.lease =
+      config.projection.enabled && config.cluster.enabled
+        ? new ProjectorLease(config.database.url, config.ledger.id, {
+            acquired: async () => {
+              logger.log('this instance projects the ledger (it holds the projection lease)');
+              await projector.start();
+            },
+            lost: async () => {
+              logger.warn('the projection lease is lost; another instance takes the projection over');
+              await projector.stop();
+            },
+          })
+        : null;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.projection.enabled) await this.projector.start();
+    if (this.lease) this.lease.start();
+    else if (this.config.projection.enabled) await this.projector.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.config.projection.enabled) await this.projector.stop();
+    if (this.lease) await this.lease.stop();
+    else if (this.config.projection.enabled) await this.projector.stop();
   }
 }
 

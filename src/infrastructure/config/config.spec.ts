@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { hostname } from 'node:os';
 import { ConfigError, loadApiKeysFile, loadConfig, redactUrl } from './config.js';
 
 const minimal = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/custodian' };
@@ -120,6 +121,34 @@ describe('loadConfig', () => {
       'RESOLVER_BASE_URL: must be an http(s) URL without query',
     ]);
     expect(problemsOf({ ...minimal, CONSUMER_RATE_LIMIT_PER_MINUTE: '0' })).toHaveLength(1);
+  });
+
+  it('reads the cluster settings: off by default, forwarded writes on PORT + 1000, advertised where the others reach it', () => {
+    expect(loadConfig(minimal).cluster).toEqual({
+      enabled: false,
+      host: '127.0.0.1',
+      port: 4000,
+      advertisedHost: '127.0.0.1',
+      sessionTimeoutMs: 3000,
+      forwardTimeoutMs: 10_000,
+    });
+    const config = loadConfig({
+      ...minimal,
+      PORT: '3001',
+      CLUSTER_ENABLED: 'true',
+      CLUSTER_HOST: '0.0.0.0',
+      CLUSTER_SESSION_TIMEOUT_MS: '6000',
+    });
+    expect(config.cluster).toMatchObject({ enabled: true, host: '0.0.0.0', port: 4001, sessionTimeoutMs: 6000 });
+    // Listening on every interface: the others reach it by its host name (a container's), unless told.
+    expect(config.cluster.advertisedHost).toBe(hostname());
+    expect(loadConfig({ ...minimal, CLUSTER_HOST: '0.0.0.0', CLUSTER_ADVERTISED_HOST: 'app-2' }).cluster.advertisedHost).toBe(
+      'app-2',
+    );
+    expect(problemsOf({ ...minimal, PORT: '0', CLUSTER_ENABLED: 'true' })).toEqual([
+      'CLUSTER_PORT: set a port for forwarded writes (PORT is 0)',
+    ]);
+    expect(problemsOf({ ...minimal, CLUSTER_SESSION_TIMEOUT_MS: '10' })).toHaveLength(1);
   });
 
   it('names the allowed values for an enumeration', () => {

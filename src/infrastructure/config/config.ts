@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -84,6 +85,19 @@ export interface CustodianConfig {
     readonly apiKeysFile: string;
     /** Whether read-only lookups are open to callers without a key. */
     readonly anonymousReads: boolean;
+  };
+  /** Several instances of one ledger (docs/scaling.md): Kafka's group places the writers, writes are forwarded to them. */
+  readonly cluster: {
+    readonly enabled: boolean;
+    /** Where this instance listens for writes forwarded by the others (@nestjs/microservices, TCP). */
+    readonly host: string;
+    readonly port: number;
+    /** The host the other instances reach this one at. */
+    readonly advertisedHost: string;
+    /** How long Kafka waits for a silent instance before its partitions go to the others (ms). */
+    readonly sessionTimeoutMs: number;
+    /** How long a forwarded write may take before its outcome is unknown (ms). */
+    readonly forwardTimeoutMs: number;
   };
   /** Where Custodian keeps local state, such as a generated writer key. */
   readonly dataDir: string;
@@ -232,12 +246,13 @@ export function loadConfig(env: Environment): CustodianConfig {
   const read = new EnvironmentReader(env);
   const partitions = read.integer('LEDGER_PARTITIONS', 1, 1, 1024);
   const dataDir = readDataDir(read);
+  const http = {
+    host: read.matching('HOST', '127.0.0.1', /^[A-Za-z0-9.:-]+$/, 'a host name or IP address'),
+    port: read.integer('PORT', 3000, 0, 65535),
+    bodyLimitBytes: read.integer('HTTP_BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
+  };
   const config: CustodianConfig = {
-    http: {
-      host: read.matching('HOST', '127.0.0.1', /^[A-Za-z0-9.:-]+$/, 'a host name or IP address'),
-      port: read.integer('PORT', 3000, 0, 65535),
-      bodyLimitBytes: read.integer('HTTP_BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
-    },
+    http,
     log: {
       level: read.oneOf('LOG_LEVEL', 'log', LOG_LEVELS),
       format: read.oneOf('LOG_FORMAT', 'json', LOG_FORMATS),
@@ -300,11 +315,34 @@ export function loadConfig(env: Environment): CustodianConfig {
       apiKeysFile: readApiKeysFile(read, dataDir),
       anonymousReads: read.oneOf('AUTH_ANONYMOUS_READS', 'false', ['true', 'false']) === 'true',
     },
+    cluster: readCluster(read, http),
     dataDir,
     health: { timeoutMs: read.integer('HEALTH_TIMEOUT_MS', 2000, 100, 60_000) },
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+/** CLUSTER_*: off by default; the forwarding port is PORT + 1000 unless set. */
+function readCluster(read: EnvironmentReader, { host, port }: { host: string; port: number }): CustodianConfig['cluster'] {
+  const enabled = read.oneOf('CLUSTER_ENABLED', 'false', ['true', 'false']) === 'true';
+  const clusterPort = read.integer('CLUSTER_PORT', port === 0 ? 0 : Math.min(port + 1000, 65535), 0, 65535);
+  if (enabled && clusterPort === 0) read.problems.push('CLUSTER_PORT: set a port for forwarded writes (PORT is 0)');
+  const clusterHost = read.matching('CLUSTER_HOST', host, /^[A-Za-z0-9.:-]+$/, 'a host name or IP address');
+  return {
+    enabled,
+    host: clusterHost,
+    port: clusterPort,
+    // Listening on every interface (a container): the others reach it by its host name.
+    advertisedHost: read.matching(
+      'CLUSTER_ADVERTISED_HOST',
+      clusterHost === '0.0.0.0' || clusterHost === '::' ? hostname() : clusterHost,
+      /^[A-Za-z0-9.:-]+$/,
+      'a host name or IP address',
+    ),
+    sessionTimeoutMs: read.integer('CLUSTER_SESSION_TIMEOUT_MS', 3000, 1000, 300_000),
+    forwardTimeoutMs: read.integer('CLUSTER_FORWARD_TIMEOUT_MS', 10_000, 1000, 600_000),
+  };
 }
 
 /** The database URL with its password masked, for logs and start-up messages. */

@@ -4,6 +4,7 @@ import {
   LedgerError,
   LedgerIntegrityError,
   LedgerUnavailableError,
+  WriterFencedAfterCommitError,
   WriterFencedError,
 } from '../ledger-errors.js';
 import type { LogEntry, PartitionLog, StoredEntry } from '../ports.js';
@@ -170,6 +171,11 @@ export class KafkaPartitionLog implements PartitionLog {
     } catch (error) {
       this.unsettled = true;
       this.expectedNext = null;
+      if (isFencingError(error)) {
+        throw new WriterFencedAfterCommitError(
+          `another writer took over ${this.topic}/${this.partition} (transactional id ${this.transactionalId}) after this writer's commit was sent; it may have landed`,
+        );
+      }
       throw this.failure(
         error,
         (message) =>
