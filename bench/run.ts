@@ -19,6 +19,7 @@ import * as prettier from 'prettier';
 import { maintenanceUrl } from '../src/infrastructure/database/database-provisioning.js';
 import { attestation } from './attestation.js';
 import { bundleSize } from './bundle-size.js';
+import { cluster } from './cluster.js';
 import { cpu } from './cpu.js';
 import { httpLoad } from './http-load.js';
 import { ledgerAppends } from './ledger-appends.js';
@@ -30,7 +31,17 @@ import type { Benchmark, Section, Table } from './support/suite.js';
 import { TARGETS, type TargetResult } from './targets.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const BENCHMARKS: readonly Benchmark[] = [cpu, ledgerAppends, httpLoad, attestation, bundleSize, projection, page, scale];
+const BENCHMARKS: readonly Benchmark[] = [
+  cpu,
+  ledgerAppends,
+  httpLoad,
+  attestation,
+  bundleSize,
+  projection,
+  page,
+  scale,
+  cluster,
+];
 
 interface Environment {
   readonly date: string;
