@@ -142,6 +142,9 @@ describe('loadConfig', () => {
     expect(config.cluster).toMatchObject({ enabled: true, host: '0.0.0.0', port: 4001, sessionTimeoutMs: 6000 });
     // Listening on every interface: the others reach it by its host name (a container's), unless told.
     expect(config.cluster.advertisedHost).toBe(hostname());
+    // A writer that moves verifies the tail after its last snapshot: snapshots come more often.
+    expect(config.ledger).toMatchObject({ snapshotRecords: 2000, snapshotIntervalMs: 10_000 });
+    expect(loadConfig(minimal).ledger).toMatchObject({ snapshotRecords: 10_000, snapshotIntervalMs: 60_000 });
     expect(loadConfig({ ...minimal, CLUSTER_HOST: '0.0.0.0', CLUSTER_ADVERTISED_HOST: 'app-2' }).cluster.advertisedHost).toBe(
       'app-2',
     );
