@@ -1,9 +1,10 @@
 /**
  * Which @nestjs/microservices transport should forward steps between instances
  * (docs/scaling.md §3)? The same message handler (it opens a sealed forwarded step and answers
- * sealed) behind TCP and behind Kafka request-reply, both against the broker Custodian already
- * runs: one request at a time (latency) and 16 in flight (rate). Runs alternate between the
- * transports so that drift of the machine hits both; medians are reported.
+ * sealed) behind TCP, behind Kafka request-reply (against the broker Custodian already runs) and,
+ * when a NATS server answers at NATS_URL (default nats://127.0.0.1:4222), behind NATS: one
+ * request at a time (latency) and 16 in flight (rate). Runs alternate between the transports so
+ * that drift of the machine hits all; medians are reported.
  *
  *   npm run bench:forwarding-transport [-- --runs 3 --requests 300 --seconds 5]
  */
@@ -21,6 +22,7 @@ import {
 } from '@nestjs/microservices';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
+import { connect as tcpConnect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { firstValueFrom } from 'rxjs';
 import { forwardingKey, seal, unseal } from '../src/cluster/forwarding.js';
@@ -30,6 +32,27 @@ import { machine, median, spread } from './support/report.js';
 const KEY = forwardingKey(new Uint8Array(32).fill(9), 'bench');
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const PATTERN = `custodian.bench.forward.${randomBytes(3).toString('hex')}`;
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** Whether something listens where NATS_URL points. */
+function natsAnswers(): Promise<boolean> {
+  const url = new URL(NATS_URL);
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: url.hostname, port: Number(url.port || 4222) });
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      resolve(false);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
 
 /** A forwarded step as StepRouter sends it: partition, the step as checked, the caller and its key. */
 const REQUEST = {
@@ -64,7 +87,7 @@ class ForwardedController {
 @Module({ controllers: [ForwardedController] })
 class ForwardedModule {}
 
-type TransportName = 'tcp' | 'kafka';
+type TransportName = 'tcp' | 'kafka' | 'nats';
 
 /** What the benchmark uses of a client: TCP's ClientProxy and ClientKafka differ in their status types. */
 type Client = Pick<ClientProxy, 'send' | 'close'>;
@@ -79,6 +102,17 @@ async function start(transport: TransportName): Promise<{ server: INestMicroserv
     });
     await server.listen();
     const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+    await client.connect();
+    return { server, client };
+  }
+  if (transport === 'nats') {
+    const server = await NestFactory.createMicroservice<MicroserviceOptions>(ForwardedModule, {
+      transport: Transport.NATS,
+      options: { servers: [NATS_URL] },
+      logger: false,
+    });
+    await server.listen();
+    const client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [NATS_URL] } });
     await client.connect();
     return { server, client };
   }
@@ -125,12 +159,14 @@ async function main(): Promise<void> {
   const runs = Number(values.runs);
   const requests = Number(values.requests);
   const seconds = Number(values.seconds);
+  const transports: TransportName[] = ['tcp', 'kafka', ...((await natsAnswers()) ? (['nats'] as const) : [])];
   const results: Record<TransportName, { p50: number[]; p99: number[]; rate: number[] }> = {
     tcp: { p50: [], p99: [], rate: [] },
     kafka: { p50: [], p99: [], rate: [] },
+    nats: { p50: [], p99: [], rate: [] },
   };
   for (let run = 1; run <= runs; run++) {
-    for (const transport of ['tcp', 'kafka'] as const) {
+    for (const transport of transports) {
       const { server, client } = await start(transport);
       for (let i = 0; i < 20; i++) await forward(client); // warm up
       const latencies: number[] = [];
@@ -175,6 +211,7 @@ async function main(): Promise<void> {
     '| --- | ---: | ---: | ---: | --- |',
     row('tcp', '@nestjs/microservices TCP'),
     row('kafka', '@nestjs/microservices Kafka (request-reply)'),
+    ...(transports.includes('nats') ? [row('nats', `@nestjs/microservices NATS (${NATS_URL})`)] : []),
   ].join('\n');
   process.stdout.write(`${report}\n`);
 }

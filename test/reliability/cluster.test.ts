@@ -80,6 +80,8 @@ describe(`${INSTANCES} instances of one ledger, the writing one killed with SIGK
       CLUSTER_ENABLED: 'true',
       LOG_LEVEL: 'warn',
       LEDGER_SNAPSHOT_RECORDS: '200',
+      // A step forwarded to the frozen instance is answered outcome-unknown after this (10 s by default).
+      CLUSTER_FORWARD_TIMEOUT_MS: '3000',
     };
     for (let i = 0; i < INSTANCES; i++) {
       envs.push({ ...shared, PORT: String(await freePort()), CLUSTER_PORT: String(await freePort()) });
@@ -163,7 +165,7 @@ describe(`${INSTANCES} instances of one ledger, the writing one killed with SIGK
     try {
       for (const [kill, signal] of signals.entries()) {
         const acknowledged = load.acknowledged.size;
-        await sleep(1000 + Math.floor(Math.random() * 2000));
+        await sleep(500 + Math.floor(Math.random() * 1500));
         const deadline = Date.now() + 20_000;
         while (load.acknowledged.size <= acknowledged && Date.now() < deadline) await sleep(50);
         expect(load.acknowledged.size).toBeGreaterThan(acknowledged);
