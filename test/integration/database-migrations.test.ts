@@ -43,6 +43,22 @@ describe('preparing the database', () => {
     }
   });
 
+  it('migrates once when three instances start at the same moment on a fresh database', async () => {
+    database = reserveTestDatabase();
+    const runs = await Promise.all([0, 1, 2].map(() => prepareDatabase(database!.url)));
+    // Exactly one created the database and applied the migrations; the others found it done.
+    expect(runs.filter((run) => run.created)).toHaveLength(1);
+    expect(runs.map((run) => run.migrations.length).sort((a, b) => a - b)).toEqual([0, 0, MIGRATIONS.length]);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const applied = await client.query('SELECT name FROM schema_migrations ORDER BY id');
+      expect(applied.rows).toEqual(MIGRATIONS.map((migration) => ({ name: migration.name })));
+    } finally {
+      await client.end();
+    }
+  });
+
   it('reverts every migration, newest first, and applies them all again', async () => {
     database = reserveTestDatabase();
     await prepareDatabase(database.url);
