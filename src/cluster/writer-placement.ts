@@ -45,6 +45,8 @@ export class WriterPlacement {
   private directory: { at: number; owners: Map<number, string> } | null = null;
   private refreshing: Promise<Map<number, string>> | null = null;
   private watchdog: NodeJS.Timeout | null = null;
+  /** Since when each writer here has been fenced. */
+  private readonly fencedSince = new Map<number, number>();
 
   constructor(private readonly options: WriterPlacementOptions) {}
 
@@ -78,7 +80,7 @@ export class WriterPlacement {
     // heartbeat or two, so that a rebalance that moved it is heard of first).
     const every = Math.max(500, Math.floor(this.options.sessionTimeoutMs / 2));
     this.watchdog = setInterval(() => {
-      if (this.joined && this.fencedHere().length > 0) this.apply(new Set(this.assigned));
+      void this.restartFenced(every);
     }, every);
     this.watchdog.unref();
   }
@@ -134,6 +136,12 @@ export class WriterPlacement {
         const { error, restart } = event.payload;
         if (this.stopping || this.consumer !== consumer) return;
         this.options.log?.('warn', `the writers' group membership failed: ${error.message}${restart ? '; joining again' : ''}`);
+        if (!first) {
+          // Out of the group (kafkajs left it before saying so): the others may take these
+          // partitions now, so nothing is written here until the group places writers here again.
+          this.joined = false;
+          this.apply(new Set());
+        }
         if (restart) return;
         if (first) {
           first = false;
@@ -144,9 +152,7 @@ export class WriterPlacement {
           );
           return;
         }
-        // kafkajs gave up: out of the group, this instance must not write; it joins again.
-        this.joined = false;
-        this.apply(new Set());
+        // kafkajs gave up: this instance joins again by itself.
         void this.rejoinLater(consumer);
       });
       consumer
@@ -190,6 +196,30 @@ export class WriterPlacement {
     });
   }
 
+  /**
+   * A writer fenced here for a whole interval, whose partition the group (asked again, stable)
+   * still places with this instance, is started anew; one fenced by a rightful owner is left for
+   * the rebalance that moves it to be heard of.
+   */
+  private async restartFenced(interval: number): Promise<void> {
+    const fenced = new Set(this.fencedHere());
+    for (const partition of this.fencedSince.keys()) if (!fenced.has(partition)) this.fencedSince.delete(partition);
+    if (!this.joined || this.stopping || fenced.size === 0) return;
+    const now = Date.now();
+    for (const partition of fenced) if (!this.fencedSince.has(partition)) this.fencedSince.set(partition, now);
+    const due = [...fenced].filter((partition) => now - (this.fencedSince.get(partition) ?? now) >= interval);
+    if (due.length === 0) return;
+    try {
+      const owners = await this.owners(true);
+      if (due.some((partition) => owners.addressOf(partition) === this.options.address && this.assigned.has(partition))) {
+        for (const partition of due) this.fencedSince.delete(partition);
+        this.apply(new Set(this.assigned));
+      }
+    } catch {
+      // The coordinator did not answer: asked again at the next tick.
+    }
+  }
+
   private fencedHere(): number[] {
     const states = this.options.writer.describe();
     return this.options.writer.held().filter((partition) => {
@@ -204,10 +234,10 @@ export class WriterPlacement {
    * after a rejoin (`restart`), is started anew: it fences the other and reads the chain again.
    */
   private apply(assignment: Set<number>, restart = false): void {
-    const leaving = this.stopping;
     this.assigned = assignment;
     this.applying = this.applying
       .then(async () => {
+        const leaving = this.stopping;
         const { writer } = this.options;
         const wanted = this.assigned;
         const states = writer.describe();

@@ -4,11 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { FORWARDED_STEPS, ForwardRefusedError, seal, type SealedMessage, unseal } from '../cluster/forwarding.js';
 import { DOMAIN_PROBLEMS, FORWARDING_KEY } from '../cluster/cluster.tokens.js';
 import { type DomainProblems, expectedProblem, type ProblemDetails } from '../infrastructure/http/problem-details.js';
-import { WriterClosedError } from '../ledger/ledger-errors.js';
-import { LedgerWriter, NotTheWriterError } from '../ledger/ledger-writer.js';
+import { LedgerWriter } from '../ledger/ledger-writer.js';
 import { idempotencyProblem } from './step-capture.js';
 import { StepRecorder } from './step-recorder.js';
-import type { ForwardAnswer, ForwardedSteps } from './step-routing.js';
+import { type ForwardAnswer, type ForwardedSteps, notSentHere } from './step-routing.js';
 
 /**
  * The receiving end of forwarded writes (docs/scaling.md, "Forwarding"): a step another instance
@@ -46,7 +45,7 @@ export class ForwardedStepsController {
     try {
       return { recorded: await this.recorder.record(request.steps, request.actor, request.idempotency) };
     } catch (error) {
-      if (error instanceof NotTheWriterError || error instanceof WriterClosedError) return { notWriter: true };
+      if (notSentHere(error)) return { notWriter: true };
       const problem = idempotencyProblem(error)?.problem ?? expectedProblem(error, this.problems);
       if (problem) return { problem };
       const incident = randomUUID();

@@ -6,6 +6,8 @@ import {
   AppendRejectedError,
   LedgerUnavailableError,
   WriterClosedError,
+  WriterFencedAfterCommitError,
+  WriterFencedError,
 } from '../ledger/ledger-errors.js';
 import { NotTheWriterError } from '../ledger/ledger-writer.js';
 import type { RecordedStep, StepToRecord } from './step-recorder.js';
@@ -134,6 +136,27 @@ describe('StepRouter', () => {
     const answer = released.routed.record([step], 'maker');
     here = false;
     expect(await answer).toEqual(recorded('next:1'));
+  });
+
+  it('sends a write refused here by a fence before its commit to the next writer, but not one fenced after its commit', async () => {
+    let here = true;
+    const fencedBefore = router({
+      here: () => here,
+      owners: ['next:1'],
+      local: () => {
+        here = false;
+        return Promise.reject(new WriterFencedError('taken over'));
+      },
+    });
+    expect(await fencedBefore.routed.record([step], 'maker')).toEqual(recorded('next:1'));
+    here = true;
+    const fencedAfter = router({
+      here: () => here,
+      owners: ['next:1'],
+      local: () => Promise.reject(new WriterFencedAfterCommitError('taken over after the commit was sent')),
+    });
+    await expect(fencedAfter.routed.record([step], 'maker')).rejects.toBeInstanceOf(WriterFencedAfterCommitError);
+    expect(fencedAfter.sent).toEqual([]);
   });
 
   it('answers outcome-unknown when a forwarded write got no answer: it is not sent twice', async () => {

@@ -6,6 +6,8 @@ import {
   AppendRejectedError,
   LedgerUnavailableError,
   WriterClosedError,
+  WriterFencedAfterCommitError,
+  WriterFencedError,
 } from '../ledger/ledger-errors.js';
 import { NotTheWriterError } from '../ledger/ledger-writer.js';
 import { partitionOf } from '../ledger/partitioning.js';
@@ -86,8 +88,7 @@ export class StepRouter implements StepRecording {
         try {
           return await this.local.record(steps, actor, idempotency);
         } catch (error) {
-          // Released here before it was sent to Kafka: the next writer takes it.
-          if (!(error instanceof NotTheWriterError || error instanceof WriterClosedError)) throw error;
+          if (!notSentHere(error)) throw error;
         }
       } else {
         const address = await this.location.addressOf(partition, refresh);
@@ -129,4 +130,15 @@ function entitiesOf(command: CustodyCommand): string[] {
     default:
       return [subjectOf(command)];
   }
+}
+
+/**
+ * Whether a refusal here means the partition moved and the request was never sent to Kafka, so
+ * that the next writer may take it: this instance does not (or no longer) write the partition,
+ * its writer was being released, or was fenced before its commit. A fence after the commit was
+ * sent is not one of them: that batch may have landed.
+ */
+export function notSentHere(error: unknown): boolean {
+  if (error instanceof WriterFencedAfterCommitError) return false;
+  return error instanceof NotTheWriterError || error instanceof WriterClosedError || error instanceof WriterFencedError;
 }

@@ -188,6 +188,27 @@ describe('LedgerWriter placed by partition (several instances: src/cluster/write
     await next.close();
   });
 
+  it('answers a retried request from the partitions it writes while another of its writers is still starting', async () => {
+    let opened: () => void = () => undefined;
+    class SlowToOpen extends MemoryPartitionLog {
+      override open(): Promise<void> {
+        return new Promise<void>((resolve) => (opened = resolve)).then(() => super.open());
+      }
+    }
+    const logs = [new MemoryPartitionLog(0), new SlowToOpen(1)];
+    const writer = unstarted(logs);
+    await writer.take(0);
+    const digested = { ...request(inPartition(0)), payload: { ok: true, requestDigest: 'd'.repeat(64) } };
+    const receipt = await writer.append(digested);
+    const starting = writer.take(1);
+    // Partition 1's writer has no state yet: it is passed over, not an error for every retry.
+    expect(await writer.recorded([digested.eventId], 'd'.repeat(64))).toEqual([receipt]);
+    expect(await writer.recorded(['00000000-0000-4000-8000-999999999999'], 'd'.repeat(64))).toBeUndefined();
+    opened();
+    await starting;
+    await writer.close();
+  });
+
   it('does not hold a partition whose writer did not start, and takes it when asked again', async () => {
     class FailingOnce extends MemoryPartitionLog {
       private failed = false;

@@ -4,7 +4,7 @@ import type { CheckpointSigner } from './checkpoint-note.js';
 import type { Hash } from './hashing.js';
 import { AppendRejectedError } from './ledger-errors.js';
 import { type AppendReceipt, type AppendRequest, type EntityStateModel, FORMAT_VERSION } from './ledger-record.js';
-import { LedgerUnavailableError } from './ledger-errors.js';
+import { LedgerUnavailableError, WriterClosedError } from './ledger-errors.js';
 import { PartitionWriter, type WriterState, type WriterStats, type WriterStatus } from './partition-writer.js';
 import { partitionOf } from './partitioning.js';
 import type { PartitionRecoveryOptions } from './partition-recovery.js';
@@ -259,7 +259,15 @@ export class LedgerWriter {
    */
   async recorded(eventIds: readonly string[], requestDigest: string): Promise<AppendReceipt[] | undefined> {
     for (const writer of this.present()) {
-      const receipts = await writer.recorded(eventIds, requestDigest);
+      let receipts: AppendReceipt[] | undefined;
+      try {
+        receipts = await writer.recorded(eventIds, requestDigest);
+      } catch (error) {
+        // A writer still starting here (a takeover) holds no state yet: its own batch checks the
+        // event ids against its index when the request reaches it.
+        if (error instanceof WriterClosedError) continue;
+        throw error;
+      }
       if (receipts) return receipts;
     }
     return undefined;

@@ -420,6 +420,12 @@ export class PartitionWriter {
    */
   private async reconcile(batch: BatchDraft, checkpoint: DraftedRecord, unknown: AppendOutcomeUnknownError): Promise<void> {
     const { accepted } = batch;
+    // Closing because Kafka's group moved the partition: reading back would fence its new writer.
+    if (this.machine.state === 'closed' && this.options.reclaimWhenFenced === false) {
+      this.needsRecovery = true;
+      for (const { group } of accepted) group.reject(unknown);
+      return;
+    }
     const records = accepted.flatMap((group) => group.records);
     try {
       const recovered = await this.recover(new Set([...records.map((drafted) => drafted.hash), checkpoint.hash]));

@@ -73,7 +73,14 @@ export class ProjectorLease {
       }
       return;
     }
-    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'custodian-projector-lease' });
+    // Timeouts and keepalive: a half-open connection must fail the next round's query, not hang it.
+    const client = new pg.Client({
+      connectionString: this.databaseUrl,
+      application_name: 'custodian-projector-lease',
+      connectionTimeoutMillis: 5000,
+      query_timeout: 5000,
+      keepAlive: true,
+    });
     // A connection that breaks later is noticed by the next round's query.
     client.on('error', () => undefined);
     try {

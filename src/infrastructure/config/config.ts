@@ -329,7 +329,7 @@ export function loadConfig(env: Environment): CustodianConfig {
 /** CLUSTER_*: off by default; the forwarding port is PORT + 1000 unless set. */
 function readCluster(read: EnvironmentReader, { host, port }: { host: string; port: number }): CustodianConfig['cluster'] {
   const enabled = read.oneOf('CLUSTER_ENABLED', 'false', ['true', 'false']) === 'true';
-  const clusterPort = read.integer('CLUSTER_PORT', port === 0 ? 0 : Math.min(port + 1000, 65535), 0, 65535);
+  const clusterPort = read.integer('CLUSTER_PORT', port === 0 ? 0 : port + 1000 <= 65535 ? port + 1000 : port - 1000, 0, 65535);
   if (enabled && clusterPort === 0) read.problems.push('CLUSTER_PORT: set a port for forwarded writes (PORT is 0)');
   const clusterHost = read.matching('CLUSTER_HOST', host, /^[A-Za-z0-9.:-]+$/, 'a host name or IP address');
   return {
