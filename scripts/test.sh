@@ -18,6 +18,15 @@ say "lint"
 npm run -s lint
 say "format"
 npm run -s format:check
-say "tests (unit, integration, e2e, reliability)"
-KAFKAJS_NO_PARTITIONER_WARNING=1 npm run -s jest -- "$@"
+if [ "$#" -eq 0 ]; then
+  # Most tests wait on Kafka and PostgreSQL more than they compute: two workers for unit,
+  # integration and e2e; the reliability tests (load, faults, kills) one at a time after them.
+  say "tests: unit, integration and e2e (two workers)"
+  KAFKAJS_NO_PARTITIONER_WARNING=1 npm run -s jest -- --selectProjects unit integration e2e --maxWorkers=2
+  say "tests: reliability (one at a time)"
+  KAFKAJS_NO_PARTITIONER_WARNING=1 npm run -s jest -- --selectProjects reliability --maxWorkers=1
+else
+  say "tests (jest $*)"
+  KAFKAJS_NO_PARTITIONER_WARNING=1 npm run -s jest -- "$@"
+fi
 say "all checks and tests passed in $((SECONDS - started))s"

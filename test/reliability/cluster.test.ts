@@ -14,7 +14,7 @@ const MAKER = gln(81);
 const SITE = gln(82);
 const CARRIER = gln(83, '405432');
 /** SIGKILLs of the writing instance; RELIABILITY_CLUSTER_KILLS runs more. */
-const KILLS = Number(process.env.RELIABILITY_CLUSTER_KILLS ?? '3');
+const KILLS = Number(process.env.RELIABILITY_CLUSTER_KILLS ?? '2');
 const INSTANCES = 3;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -14,7 +14,7 @@ const MAKER = gln(71);
 const SITE = gln(72);
 const CARRIER = gln(73, '405432');
 /** SIGKILLs of the application; RELIABILITY_KILLS runs more. */
-const KILLS = Number(process.env.RELIABILITY_KILLS ?? '5');
+const KILLS = Number(process.env.RELIABILITY_KILLS ?? '3');
 const CONCURRENCY = 8;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
