@@ -1,4 +1,5 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CheckpointSigner } from '../checkpoint-note.js';
 
@@ -31,13 +32,18 @@ export async function loadSigningKey(options: {
   }
   await mkdir(dirname(options.file), { recursive: true, mode: 0o700 });
   const seed = CheckpointSigner.generateSecretKey();
+  // Written whole to a file of its own, then linked into place: the key file appears complete or
+  // not at all, so a process (or another part of this one) that loads it at the same moment never
+  // reads it half written; link() fails if the file exists, and then the key already there wins.
+  const written = `${options.file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(written, `${Buffer.from(seed).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   try {
-    // 'wx': if another process created the key meanwhile, keep theirs.
-    await writeFile(options.file, `${Buffer.from(seed).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    await link(written, options.file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return { seed: decodeSeed(await readFile(options.file, 'utf8'), options.file), source: options.file };
+  } finally {
+    await unlink(written);
   }
-  await chmod(options.file, 0o600);
   return { seed, source: `${options.file} (generated)` };
 }
