@@ -25,6 +25,7 @@ export const custodianProblems: DomainProblems = (exception) => {
       status: 409,
       detail: exception.message,
       rule: exception.rule,
+      ...(exception.pointer !== undefined ? { errors: [{ pointer: exception.pointer, detail: exception.message }] } : {}),
     };
   }
   if (exception instanceof AppendRejectedError) {

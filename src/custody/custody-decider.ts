@@ -4,6 +4,7 @@ import {
   custodyHandover,
   custodyInspected,
   custodyTransformed,
+  epcisObserved,
   productCommissioned,
   productDecommissioned,
   shipmentCreated,
@@ -44,6 +45,8 @@ export class RuleViolation extends Error {
   constructor(
     readonly rule: RuleName,
     message: string,
+    /** Where in the request body the step that broke it is (a batch's step, an EPCIS event); undefined for a single step. */
+    readonly pointer?: string,
   ) {
     super(message);
   }
@@ -66,7 +69,12 @@ export type CustodyCommand =
       outputs: readonly string[];
       /** Quantities of lots consumed and produced (EPCIS quantity lists), where known. */
       quantities?: readonly { product: string; quantity: number; uom?: string }[];
-    };
+    }
+  /**
+   * An EPCIS event that is no custody step (docs/epcis.md), on the chains of the entities it
+   * names: no rule refuses it and it changes no custody state.
+   */
+  | { type: 'observe'; party: string; entities: readonly string[] };
 
 /**
  * Most outputs of one transformation: a roast of a lot makes thousands of bags. The record names
@@ -92,6 +100,7 @@ export const EVENT_TYPE_OF: { readonly [T in CustodyCommand['type']]: string } =
   handover: custodyHandover.type,
   inspect: custodyInspected.type,
   transform: custodyTransformed.type,
+  observe: epcisObserved.type,
 };
 
 /** The entity a command is about: the first entity of its record, which routes it. */
@@ -111,6 +120,8 @@ export function subjectOf(command: CustodyCommand): string {
       return command.subject;
     case 'transform':
       return command.inputs[0] ?? '';
+    case 'observe':
+      return command.entities[0] ?? '';
   }
 }
 
@@ -303,6 +314,8 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
         },
       };
     }
+    case 'observe':
+      return { eventType: epcisObserved.type, entityIds: [...command.entities], payload: { party: command.party } };
   }
 }
 

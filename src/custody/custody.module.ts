@@ -62,5 +62,6 @@ import { type ForwardAnswer, STEP_RECORDING, type StepRecording, StepRouter } fr
     },
     StepCapture,
   ],
+  exports: [STEP_RECORDING],
 })
 export class CustodyModule {}

@@ -153,6 +153,7 @@ export function idempotencyProblem(error: unknown): ProblemException | undefined
       title: 'This Idempotency-Key was used for another request',
       status: 422,
       detail: 'A request with this Idempotency-Key was recorded with a different body or route; use a new key for a new request.',
+      recordedEvents: [...error.recorded],
     });
   }
   if (error instanceof EventInFlightError) {

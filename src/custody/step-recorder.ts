@@ -82,6 +82,10 @@ export interface StepToRecord {
   readonly command: CustodyCommand;
   readonly occurredAt: string;
   readonly evidence?: { readonly [key: string]: JsonValue };
+  /** Further payload members the step's record carries (an EPCIS event as captured: src/epcis/epcis-record.ts). */
+  readonly members?: { readonly [key: string]: JsonValue };
+  /** The record's event id, when the caller derives it (EPCIS capture: from the event's hash ID); else one is made. */
+  readonly eventId?: string;
   /** JSON pointer of the step in the request body ("" for a single step, "/steps/3" in a batch). */
   readonly pointer: string;
 }
@@ -120,7 +124,7 @@ export function idempotentEventId(scope: string, key: string, index: number): st
 /** A rule broken by one step of a batch names that step. */
 function at(pointer: string, error: unknown): unknown {
   if (!(error instanceof RuleViolation) || pointer === '') return error;
-  return new RuleViolation(error.rule, `${pointer.slice(1).replace('/', ' ')}: ${error.message}`);
+  return new RuleViolation(error.rule, `${pointer.slice(1).replace('/', ' ')}: ${error.message}`, pointer);
 }
 
 /**
@@ -138,8 +142,9 @@ export class StepRecorder {
   async record(steps: readonly StepToRecord[], actor: string, idempotency?: Idempotency): Promise<RecordedStep[]> {
     const first = steps[0];
     if (!first) return [];
-    const eventIds = steps.map((_, i) =>
-      idempotency ? idempotentEventId(idempotency.scope, idempotency.key, i) : this.options.newEventId(),
+    const eventIds = steps.map(
+      (step, i) =>
+        step.eventId ?? (idempotency ? idempotentEventId(idempotency.scope, idempotency.key, i) : this.options.newEventId()),
     );
     const result = (receipts: readonly AppendReceipt[]): RecordedStep[] =>
       steps.map((step, i) => ({
@@ -194,6 +199,7 @@ export class StepRecorder {
       const payload = {
         ...request.payload,
         ...(step.evidence ? { evidence: step.evidence } : {}),
+        ...step.members,
         ...(idempotency ? { [REQUEST_DIGEST]: idempotency.requestDigest } : {}),
       };
       const draft = {

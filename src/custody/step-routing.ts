@@ -127,6 +127,8 @@ function entitiesOf(command: CustodyCommand): string[] {
       return [command.shipment, ...command.products];
     case 'transform':
       return [...command.inputs, ...command.outputs];
+    case 'observe':
+      return [...command.entities];
     default:
       return [subjectOf(command)];
   }

@@ -62,12 +62,15 @@ export class IdempotencyIndex {
   recorded(eventIds: readonly string[], requestDigest: string): AppendReceipt[] | undefined {
     const found = eventIds.map((id) => this.events.get(id));
     if (found.every((event) => event === undefined)) return undefined;
+    const recordedIds = eventIds.filter((_, i) => found[i] !== undefined);
     const receipts: AppendReceipt[] = [];
     for (const [i, event] of found.entries()) {
       const eventId = eventIds[i] as string;
-      if (!event) throw new EventIdConflictError(eventId, `event ${eventId} is not recorded, but others of its request are`);
+      if (!event) {
+        throw new EventIdConflictError(eventId, `event ${eventId} is not recorded, but others of its request are`, recordedIds);
+      }
       if (event.requestDigest !== requestDigest) {
-        throw new EventIdConflictError(eventId, `event ${eventId} was recorded for a different request`);
+        throw new EventIdConflictError(eventId, `event ${eventId} was recorded for a different request`, recordedIds);
       }
       receipts.push(event.receipt);
     }
@@ -88,10 +91,10 @@ export class IdempotencyIndex {
         digest,
       );
     }
-    for (const request of requests) {
-      if (this.events.get(request.eventId) !== undefined) {
-        throw new EventIdConflictError(request.eventId, `event ${request.eventId} was recorded for a different request`);
-      }
+    const recordedIds = requests.map((request) => request.eventId).filter((id) => this.events.get(id) !== undefined);
+    const [first] = recordedIds;
+    if (first !== undefined) {
+      throw new EventIdConflictError(first, `event ${first} was recorded for a different request`, recordedIds);
     }
     return undefined;
   }

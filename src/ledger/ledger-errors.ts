@@ -67,6 +67,8 @@ export class EventIdConflictError extends LedgerError {
   constructor(
     readonly eventId: string,
     message: string,
+    /** The event ids of the request that are recorded already (EPCIS capture names their events). */
+    readonly recorded: readonly string[] = [eventId],
   ) {
     super(message);
   }

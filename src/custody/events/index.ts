@@ -12,6 +12,7 @@ import type { CustodyEventDefinition } from './custody-event.js';
 import { custodyHandover } from './custody-handover.js';
 import { custodyInspected } from './custody-inspected.js';
 import { custodyTransformed } from './custody-transformed.js';
+import { EPCIS_OBSERVED, epcisObserved } from './epcis-observed.js';
 import { productCommissioned } from './product-commissioned.js';
 import { productDecommissioned } from './product-decommissioned.js';
 import { projectStep } from './row-writes.js';
@@ -24,9 +25,11 @@ import { shipmentUnpacked } from './shipment-unpacked.js';
 export type { ContainmentRow, LineageRow, ProductRow, ReadModelRows, ShipmentRow, Unpacking } from './read-model-rows.js';
 
 export {
+  EPCIS_OBSERVED,
   custodyHandover,
   custodyInspected,
   custodyTransformed,
+  epcisObserved,
   productCommissioned,
   productDecommissioned,
   shipmentCreated,
@@ -47,6 +50,7 @@ export const CUSTODY_EVENT_TYPES: readonly CustodyEventDefinition[] = [
   custodyHandover,
   custodyInspected,
   custodyTransformed,
+  epcisObserved,
 ];
 
 const BY_TYPE = new Map(CUSTODY_EVENT_TYPES.map((definition) => [definition.type, definition]));
