@@ -21,8 +21,10 @@ const CAPABILITIES = '^src/(custody|projection|provenance|verification|ledger-mo
 const PUBLIC_APIS = [
   '^src/custody/events/index\\.ts$', // what each custody event type means: state and read-model rows
   '^src/custody/custody-state\\.ts$', // the writer's fold of custody state
+  '^src/custody/custody-api\\.ts$', // commands, rules and the recording of steps, for EPCIS capture
   '^src/projection/index\\.ts$', // the projector's fold and row writes, the read-model schema
   '^src/ledger-module/ledger-parts\\.ts$', // the ledger's parts built from the configuration
+  '^src/epcis/epcis-event-rows\\.ts$', // every step as the EPCIS event it is, and its query rows, for the projector
   '^src/provenance/provenance-queries\\.ts$', // the provenance questions, which the consumer page asks too
   '^src/provenance/provenance\\.module\\.ts$', // the Nest module that provides them
   '^src/verification/product-evidence\\.ts$', // a product's evidence bundle and its keys, for the consumer page

@@ -3,6 +3,8 @@ import type { CustodianConfig } from './infrastructure/config/config.js';
 import { ClusterModule } from './cluster/cluster.module.js';
 import { ConsumerModule } from './consumer/consumer.module.js';
 import { CustodyModule } from './custody/custody.module.js';
+import { EpcisCaptureModule } from './epcis/epcis-capture.module.js';
+import { EpcisQueryModule } from './epcis/epcis-query.module.js';
 import { custodyStateModel } from './custody/custody-state.js';
 import { AuthModule } from './infrastructure/auth/auth.module.js';
 import { ConfigModule } from './infrastructure/config/config.module.js';
@@ -30,6 +32,8 @@ export class AppModule {
         LedgerModule.forRoot({ stateModel: custodyStateModel }),
         ClusterModule.forRoot({ problems: custodianProblems }),
         CustodyModule,
+        EpcisCaptureModule,
+        EpcisQueryModule,
         ProjectionModule,
         ProvenanceModule,
         VerificationModule,

@@ -18,6 +18,8 @@ export const READ_MODEL_TABLES = [
   'containment',
   'lineage',
   'checkpoints',
+  'epcis_events',
+  'epcis_event_ids',
   'quarantine',
   'projection_entity_heads',
   'projection_position',
@@ -102,6 +104,10 @@ export async function writeRows(
   if (changes.packings.length) await queries.query(insert(READ_MODEL.containment), [json(changes.packings)]);
   if (changes.lineage.length) await queries.query(insert(READ_MODEL.lineage), [json(changes.lineage)]);
   if (changes.checkpoints.length) await queries.query(insert(READ_MODEL.checkpoints), [json(changes.checkpoints)]);
+  if (changes.epcisEvents.length) await queries.query(insert(READ_MODEL.epcis_events), [json(changes.epcisEvents)]);
+  if (changes.epcisIdentifiers.length) {
+    await queries.query(insert(READ_MODEL.epcis_event_ids), [json(changes.epcisIdentifiers)]);
+  }
   if (changes.entityHeads.size) {
     await queries.query(
       `INSERT INTO ${names('projection_entity_heads')}

@@ -1,5 +1,6 @@
 import { eventTypeOf, UNKNOWN_EVENT_TYPE } from '../custody/events/index.js';
 import type { ContainmentRow, LineageRow, ProductRow, ReadModelRows, ShipmentRow, Unpacking } from '../custody/events/index.js';
+import { epcisRowsOf, type EpcisEventRow, type EpcisIdentifierRow } from '../epcis/epcis-event-rows.js';
 import { isProductId, isShipmentId } from '../gs1/digital-link.js';
 import type { Hash } from '../ledger/hashing.js';
 import { CHECKPOINT_EVENT, type CheckpointPayload, type StoredRecord } from '../ledger/ledger-record.js';
@@ -22,6 +23,9 @@ export interface ReadModelChanges {
   readonly closings: Unpacking[];
   readonly lineage: LineageRow[];
   readonly checkpoints: CheckpointRow[];
+  /** The EPCIS events the records are (src/epcis/epcis-event-rows.ts), and the identifiers they name. */
+  readonly epcisEvents: EpcisEventRow[];
+  readonly epcisIdentifiers: EpcisIdentifierRow[];
   readonly entityHeads: Map<string, Hash>;
 }
 
@@ -99,6 +103,8 @@ export function foldBatch(
     closings: [],
     lineage: [],
     checkpoints: [],
+    epcisEvents: [],
+    epcisIdentifiers: [],
     entityHeads: new Map(),
   };
   const rowsAt = batchRows(changes, current);
@@ -113,6 +119,11 @@ export function foldBatch(
     changes.events.push(custodyEventRow(stored));
     changes.history.push(...historyRowsOf(record));
     (eventTypeOf(record.eventType) ?? UNKNOWN_EVENT_TYPE).project(record, rowsAt(record.sequence));
+    const epcis = epcisRowsOf(stored);
+    if (epcis) {
+      changes.epcisEvents.push(epcis.event);
+      changes.epcisIdentifiers.push(...epcis.identifiers);
+    }
   }
   return changes;
 }

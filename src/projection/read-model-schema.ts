@@ -1,4 +1,5 @@
 import type { ContainmentRow, LineageRow, ProductRow, ShipmentRow } from '../custody/events/index.js';
+import type { EpcisEventRow, EpcisIdentifierRow } from '../epcis/epcis-event-rows.js';
 import type { CheckpointRow, CustodyEventRow, HistoryRow } from './read-model-changes.js';
 
 /**
@@ -37,6 +38,8 @@ export type ReadModelTableName =
   | 'containment'
   | 'lineage'
   | 'checkpoints'
+  | 'epcis_events'
+  | 'epcis_event_ids'
   | 'projection_entity_heads';
 
 /** A column of a given name, by its SQL type. */
@@ -50,6 +53,7 @@ const numeric: ColumnOf = (name) => ({ name, sql: 'numeric', kind: 'number' });
 const time: ColumnOf = (name) => ({ name, sql: 'timestamptz', kind: 'time' });
 const json: ColumnOf = (name) => ({ name, sql: 'jsonb', kind: 'json' });
 const texts: ColumnOf = (name) => ({ name, sql: 'text[]', kind: 'texts' });
+const bool: ColumnOf = (name) => ({ name, sql: 'boolean', kind: 'json' });
 
 /**
  * A table whose rows are `Row`s: one column for each member of the row type, in this order, so
@@ -183,6 +187,34 @@ export const READ_MODEL: { readonly [T in ReadModelTableName]: ReadModelTable } 
     ['partition', 'tree_size'],
     // A checkpoint's sequence is its tree size.
     'tree_size',
+  ),
+  // The EPCIS query's rows (src/epcis/epcis-event-rows.ts), at the position of the record that carries the event.
+  epcis_events: table<EpcisEventRow>(
+    'epcis_events',
+    {
+      partition: int,
+      sequence: bigint,
+      event_id: text,
+      record_event_id: uuid,
+      event_type: text,
+      event_time: time,
+      record_time: time,
+      action: text,
+      biz_step: text,
+      disposition: text,
+      read_point: text,
+      biz_location: text,
+      error_declaration: bool,
+      event: json,
+    },
+    ['partition', 'sequence'],
+    'sequence',
+  ),
+  epcis_event_ids: table<EpcisIdentifierRow>(
+    'epcis_event_ids',
+    { partition: int, sequence: bigint, role: text, identifier: text },
+    ['partition', 'sequence', 'role', 'identifier'],
+    'sequence',
   ),
   // The projector's own bookkeeping: each entity's last record hash, which it resumes verifying with.
   projection_entity_heads: table<{ partition: number; entity_id: string; record_hash: string }>(

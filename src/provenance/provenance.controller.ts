@@ -5,7 +5,6 @@ import { parseGtin } from '../gs1/gs1-keys.js';
 import { AccessFor } from '../infrastructure/auth/access.js';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
-import { ProblemException } from '../infrastructure/http/problem-details.js';
 import { ApiAnswer, ApiProblem, ApiQueryOf } from '../infrastructure/http/api-schemas.js';
 import {
   ApiGtin,
@@ -17,7 +16,8 @@ import {
   sgtinPath,
   ssccPath,
 } from '../infrastructure/http/digital-link-params.js';
-import { invalidRequest, SchemaPipe } from '../infrastructure/http/request-validation.js';
+import { caughtUp, POSITION, positionOf, WaitForParameter } from '../infrastructure/http/read-wait.js';
+import { SchemaPipe } from '../infrastructure/http/request-validation.js';
 import { ProvenanceQueries } from './provenance-queries.js';
 import {
   BackwardAnswerSchema,
@@ -28,7 +28,6 @@ import {
   ShipmentAnswerSchema,
 } from './provenance-responses.js';
 
-const POSITION = '^\\d{1,6}:\\d{1,15}$';
 const HistoryQuery = Type.Object(
   {
     limit: Type.Optional(
@@ -39,14 +38,11 @@ const HistoryQuery = Type.Object(
     to: Type.Optional(Type.String({ format: 'date-time', description: 'steps that occurred before' })),
     type: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9]*(\\.[a-z][a-z0-9_-]*)+$', description: 'an event type' })),
     party: Type.Optional(Type.String({ format: 'gln', description: 'steps in which this party took part' })),
-    waitFor: Type.Optional(Type.String({ pattern: POSITION, description: 'partition:sequence of a receipt to wait for' })),
+    waitFor: WaitForParameter(),
   },
   { additionalProperties: false },
 );
-const WaitQuery = Type.Object(
-  { waitFor: Type.Optional(Type.String({ pattern: POSITION, description: 'partition:sequence of a receipt to wait for' })) },
-  { additionalProperties: false },
-);
+const WaitQuery = Type.Object({ waitFor: WaitForParameter() }, { additionalProperties: false });
 const ContentsQuery = Type.Object(
   {
     at: Type.Optional(Type.String({ format: 'date-time', description: 'the moment (default: now)' })),
@@ -66,11 +62,6 @@ const ForwardQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const position = (value: string) => {
-  const [partition, sequence] = value.split(':').map(Number) as [number, number];
-  return { partition, sequence };
-};
 
 /** The errors every provenance read may answer. */
 const ApiReadProblems = () =>
@@ -251,7 +242,7 @@ export class ProvenanceController {
       ...(query.to ? { to: query.to } : {}),
       ...(query.type ? { eventType: query.type } : {}),
       ...(query.party ? { party: query.party } : {}),
-      ...(query.cursor ? { after: position(query.cursor) } : {}),
+      ...(query.cursor ? { after: positionOf(query.cursor) } : {}),
     });
     const last = steps.at(-1);
     const next = steps.length === limit && last ? `${last.ledger.partition}:${last.ledger.sequence}` : null;
@@ -265,31 +256,11 @@ export class ProvenanceController {
     return { product, inputs: await this.queries.backward(id), projection };
   }
 
-  /**
-   * The projection's position; with waitFor, first waits (bounded by READ_WAIT_TIMEOUT_MS)
-   * until the record at that partition and sequence is projected, else answers 503.
-   */
-  private async caughtUp(waitFor: string | undefined) {
-    const deadline = Date.now() + this.config.projection.readWaitMs;
-    for (;;) {
-      const current = await this.queries.position(this.config.ledger.id);
-      if (!waitFor) return current;
-      const wanted = position(waitFor);
-      if (wanted.partition >= this.config.ledger.partitions) {
-        throw invalidRequest([{ pointer: '/waitFor', detail: `the ledger has ${this.config.ledger.partitions} partition(s)` }]);
-      }
-      const at = current.find((p) => p.partition === wanted.partition);
-      if (at && at.nextSequence > wanted.sequence) return current;
-      if (Date.now() >= deadline) {
-        throw new ProblemException({
-          type: '/problems/projection-behind',
-          title: 'The read models have not caught up with that record yet',
-          status: 503,
-          detail: `partition ${wanted.partition} is projected up to sequence ${(at?.nextSequence ?? 0) - 1}; retry shortly`,
-          retryable: true,
-        });
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+  /** The projection's position; with waitFor, once the record it names is projected (read-wait.ts). */
+  private caughtUp(waitFor: string | undefined) {
+    return caughtUp(() => this.queries.position(this.config.ledger.id), waitFor, {
+      partitions: this.config.ledger.partitions,
+      timeoutMs: this.config.projection.readWaitMs,
+    });
   }
 }

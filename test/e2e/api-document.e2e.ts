@@ -197,6 +197,28 @@ describe('the OpenAPI document', () => {
     await call('GET', '/products/01/{gtin}/21/{serial}/attestation', { key: reader });
     await call('GET', '/products/01/{gtin}/21/{serial}/attestation', { key: reader, query: { evidence: 'true', since: '1' } });
     await call('GET', '/products/01/{gtin}/10/{lot}/attestation', { key: reader });
+    // The EPCIS query: the steps above, projected by now (the reads above waited for the last).
+    await call('GET', '/events', { key: reader, query: { EQ_bizStep: 'receiving', perPage: '1' } });
+    await call('GET', '/events/{eventID}', { key: reader, params: { eventID: `urn:uuid:${received.eventId}` } });
+    await call('GET', '/events/{eventID}', { key: reader });
+    // EPCIS capture: the documented example document (another item, as the steps above hold its own), then its job.
+    const captureExample = (
+      document.paths['/capture']?.post as unknown as {
+        requestBody: {
+          content: Record<string, { examples: { commissioning: { value: { epcisBody: { eventList: object[] } } } } }>;
+        };
+      }
+    ).requestBody.content['application/ld+json']!.examples.commissioning.value;
+    const [commissioning] = captureExample.epcisBody.eventList;
+    const captured = await call<{ captureID: string; success: boolean }>('POST', '/capture', {
+      key: keys.maker!,
+      body: {
+        ...captureExample,
+        epcisBody: { eventList: [{ ...commissioning, epcList: ['urn:epc:id:sgtin:9506000.013435.SN-EPCIS'] }] },
+      },
+    });
+    expect(captured.body.success).toBe(true);
+    await call('GET', '/capture/{id}', { key: keys.maker!, params: { id: captured.body.captureID } });
 
     // The consumer page: the Digital Link routes answer HTML, the evidence bundle and SVG; the page's files; the registry.
     const productPage = await call<string>('GET', '/01/{gtin}/21/{serial}');

@@ -52,6 +52,10 @@ export interface CustodianConfig {
     /** Most steps one batch capture may hold. */
     readonly maxBatchSteps: number;
   };
+  readonly epcis: {
+    /** How long POST /capture waits for its job before it answers 202 with the job still running, in milliseconds. */
+    readonly captureAnswerWithinMs: number;
+  };
   readonly projection: {
     /** Whether this process runs the projector (off when it runs as a process of its own). */
     readonly enabled: boolean;
@@ -290,6 +294,9 @@ export function loadConfig(env: Environment): CustodianConfig {
     custody: {
       occurredAtSkewMs: read.integer('CUSTODY_OCCURRED_AT_SKEW_SECONDS', 300, 0, 86_400) * 1000,
       maxBatchSteps: read.integer('CUSTODY_MAX_BATCH_STEPS', 1000, 1, 10_000),
+    },
+    epcis: {
+      captureAnswerWithinMs: read.integer('EPCIS_CAPTURE_ANSWER_WITHIN_MS', 10_000, 0, 600_000),
     },
     projection: {
       enabled: read.oneOf('PROJECTOR_ENABLED', 'true', ['true', 'false']) === 'true',

@@ -3,6 +3,8 @@ import { ProblemException } from './problem-details.js';
 
 /** The media type every request body of the API is in (docs/api.md). */
 export const JSON_MEDIA_TYPE = 'application/json';
+/** JSON-LD, which EPCIS 2.0 documents are sent as. */
+export const JSON_LD_MEDIA_TYPE = 'application/ld+json';
 
 function unsupportedMediaType(contentType: string | undefined): ProblemException {
   const sent = contentType === undefined ? 'no content type' : JSON.stringify(contentType);
@@ -10,7 +12,7 @@ function unsupportedMediaType(contentType: string | undefined): ProblemException
     type: 'about:blank',
     title: 'Unsupported Media Type',
     status: 415,
-    detail: `a request body is ${JSON_MEDIA_TYPE} (UTF-8); this one has ${sent}`,
+    detail: `a request body is ${JSON_MEDIA_TYPE} (UTF-8), or ${JSON_LD_MEDIA_TYPE} for EPCIS capture; this one has ${sent}`,
   });
 }
 
@@ -29,7 +31,8 @@ function charsetOf(contentType: string): string | undefined {
 export function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string' }, (request, body, done) => {
+  // JSON-LD (EPCIS 2.0 capture, docs/epcis.md) is JSON too.
+  fastify.addContentTypeParser([JSON_MEDIA_TYPE, JSON_LD_MEDIA_TYPE], { parseAs: 'string' }, (request, body, done) => {
     const contentType = request.headers['content-type'] ?? '';
     const charset = charsetOf(contentType);
     if (charset !== undefined && charset !== 'utf-8') {
