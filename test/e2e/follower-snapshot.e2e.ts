@@ -83,6 +83,11 @@ describe('the application restarted with writer snapshots', () => {
     expect(app.output()).toContain('Custodian stopped gracefully on SIGTERM');
 
     app = await startCustodianProcess(env);
+    // The follower resumes beside the start, not before readiness: wait for it to say how (at most 15 s).
+    const deadline = Date.now() + 15_000;
+    while (!FOLLOWING.test(app.output()) && !/writer snapshot refused/.test(app.output()) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const output = app.output();
     expect(output).not.toMatch(/writer snapshot refused|snapshot not used/);
     // The clean shutdown wrote a last snapshot while the database was still there: no tail to verify.
