@@ -127,7 +127,7 @@ describe('EPCIS capture mapping', () => {
     expect(mappingError({ ...aggregation, action: 'DELETE', childEPCs: [] }).pointer).toBe('/epcisBody/eventList/2/childEPCs');
   });
 
-  it('makes shipping and receiving of SSCCs a dispatch and a receive, and of items an observation', () => {
+  it('makes shipping and receiving of SSCCs (with their contents or not) a dispatch and a receive, and of items alone an observation', () => {
     const observe = { type: 'ObjectEvent', action: 'OBSERVE', readPoint, epcList: ['urn:epc:id:sscc:4012345.0111111111'] };
     expect(commands({ ...observe, bizStep: 'shipping' })).toEqual([
       { type: 'dispatch', shipment: '/00/040123451111111110', party: PARTY, location: '4012345000016' },
@@ -137,6 +137,15 @@ describe('EPCIS capture mapping', () => {
     ]);
     const items = commands({ ...observe, bizStep: 'shipping', epcList: ['urn:epc:id:sgtin:4012345.011111.A1'] });
     expect(items).toEqual([{ type: 'observe', party: PARTY, entities: ['/01/04012345111118/21/A1'] }]);
+    // An SSCC listed with its contents (as Custodian renders a dispatch) is a dispatch of the SSCC.
+    const withContents = commands({
+      ...observe,
+      bizStep: 'shipping',
+      epcList: [...observe.epcList, 'urn:epc:id:sgtin:4012345.011111.A1'],
+    });
+    expect(withContents).toEqual([
+      { type: 'dispatch', shipment: '/00/040123451111111110', party: PARTY, location: '4012345000016' },
+    ]);
   });
 
   it('makes inspecting an inspection, failed when non-conformant, and decommissioning or destroying a decommission', () => {

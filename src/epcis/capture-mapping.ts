@@ -151,7 +151,6 @@ function commandsOf(event: Json, pointer: string, party: string): CustodyCommand
       const subjects = unique([...named(event, pointer, 'epcList'), ...named(event, pointer, 'quantityList')]);
       if (subjects.length === 0) return undefined;
       const shipments = subjects.filter((s) => s.identity.kind === 'sscc');
-      const onlyShipments = shipments.length === subjects.length;
       if (action === 'ADD' && bizStep === 'commissioning') {
         const location = needLocation();
         return subjects.map((s) => commissioning(event, pointer, s, party, location));
@@ -162,7 +161,10 @@ function commandsOf(event: Json, pointer: string, party: string): CustodyCommand
         const reason = bizStep === 'destroying' ? 'destroyed' : disposition === 'recalled' ? 'recalled' : 'consumed';
         return subjects.map((s) => ({ type: 'decommission', product: s.subject, party, location, reason }));
       }
-      if (action === 'OBSERVE' && onlyShipments && (bizStep === 'shipping' || bizStep === 'receiving')) {
+      // A shipping or receiving of SSCCs: the items listed beside them are taken as their contents
+      // (as Custodian's own rendering lists them, docs/epcis-query.md); the record names the
+      // contents the ledger holds for each shipment.
+      if (action === 'OBSERVE' && shipments.length > 0 && (bizStep === 'shipping' || bizStep === 'receiving')) {
         const location = needLocation();
         return shipments.map((s) =>
           bizStep === 'shipping'

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SignedAttestation } from '../../src/verification/attestation.js';
 import { openDatabase } from '../support/projection-harness.js';
 import type { AuditJob } from '../../src/verification/audit-jobs.js';
+import { cbvTerm } from '../../src/epcis/capture-mapping.js';
+import { checkEpcisJson } from '../../src/epcis/epcis-schema.js';
 import { epcUrn } from '../../src/gs1/epc-urn.js';
 import { type CustodyApp, gln, gtin, sscc, startCustodyApp } from '../support/custody-api.js';
 
@@ -79,15 +81,20 @@ describe('a supply chain captured as EPCIS documents only', () => {
     }
   };
 
+  /** The same chain recorded through the REST routes, on a ledger of its own. */
+  let rest: CustodyApp;
+  let restWaitFor = '';
+
   beforeAll(async () => {
-    app = await startCustodyApp([
-      { name: 'maker', role: 'operator', party: MAKER },
-      { name: 'distributor', role: 'operator', party: DISTRIBUTOR },
-      { name: 'auditor', role: 'auditor' },
-    ]);
+    const keys = [
+      { name: 'maker', role: 'operator' as const, party: MAKER },
+      { name: 'distributor', role: 'operator' as const, party: DISTRIBUTOR },
+      { name: 'auditor', role: 'auditor' as const },
+    ];
+    [app, rest] = await Promise.all([startCustodyApp(keys), startCustodyApp(keys)]);
   });
 
-  afterAll(() => app.close());
+  afterAll(() => Promise.all([app.close(), rest.close()]));
 
   it('captures the whole chain, each event as the custody step or the observation it is', async () => {
     const maker = app.keys.maker!;
@@ -261,5 +268,107 @@ describe('a supply chain captured as EPCIS documents only', () => {
     } finally {
       await db.destroy();
     }
+  });
+
+  it('records the same chain through the REST routes, whose EPCIS export tells the same custody story', async () => {
+    const step = async (path: string, key: string, body: Record<string, unknown>) => {
+      const response = await rest.client.post<{ receipt: { partition: number; sequence: number } }>(path, key, body);
+      expect(response.status === 201 ? 201 : response.body).toBe(201);
+      restWaitFor = `${response.body.receipt.partition}:${response.body.receipt.sequence}`;
+    };
+    const [maker, distributor] = [rest.keys.maker!, rest.keys.distributor!];
+    const items = [1, 2, 3].map((n) => ({ product: item(n) }));
+    await step('/products', maker, {
+      gtin: FLOUR,
+      lot: 'F-17',
+      name: 'Flour',
+      owner: MAKER,
+      location: MAKER_SITE,
+      quantity: 100,
+      uom: 'KGM',
+      occurredAt: at(6),
+    });
+    await step('/shipments', maker, {
+      sscc: shipment.slice(4),
+      owner: MAKER,
+      origin: MAKER_SITE,
+      destination: DISTRIBUTOR_SITE,
+      consignee: DISTRIBUTOR,
+      occurredAt: at(6),
+    });
+    await step('/custody/transform', maker, {
+      party: MAKER,
+      location: MAKER_SITE,
+      inputs: [{ product: lot, quantity: 40, uom: 'KGM' }],
+      outputs: items,
+      occurredAt: at(7),
+    });
+    const onShipment = (party: string, site: string, hour: number) => ({ shipment, party, location: site, occurredAt: at(hour) });
+    await step('/shipments/pack', maker, { ...onShipment(MAKER, MAKER_SITE, 8), products: items.map((i) => i.product) });
+    await step('/shipments/dispatch', maker, onShipment(MAKER, MAKER_SITE, 9));
+    await step('/shipments/receive', distributor, onShipment(DISTRIBUTOR, DISTRIBUTOR_SITE, 12));
+    await step('/shipments/unpack', distributor, {
+      ...onShipment(DISTRIBUTOR, DISTRIBUTOR_SITE, 13),
+      products: items.map((i) => i.product),
+    });
+    await step('/custody/inspect', distributor, {
+      subject: item(1),
+      party: DISTRIBUTOR,
+      location: DISTRIBUTOR_SITE,
+      result: 'passed',
+      occurredAt: at(14),
+    });
+    await step('/products/decommission', distributor, {
+      product: item(3),
+      party: DISTRIBUTOR,
+      location: DISTRIBUTOR_SITE,
+      reason: 'destroyed',
+      occurredAt: at(16),
+    });
+
+    // Both ledgers leave every product in the same custody state.
+    const stateIn = async (of: CustodyApp, wait: string, path: string) => {
+      const response = await of.client.request<{ product: Record<string, unknown> }>('GET', `/products${path}?waitFor=${wait}`, {
+        key: of.keys.auditor,
+      });
+      expect(response.status).toBe(200);
+      const { holder, location, status, reason, shipment: packedIn, quantity, uom } = response.body.product;
+      return { holder, location, status, reason, packedIn, quantity, uom };
+    };
+    for (const path of [lot, item(1), item(2), item(3)]) {
+      expect({ path, state: await stateIn(rest, restWaitFor, path) }).toEqual({ path, state: await stateIn(app, waitFor, path) });
+    }
+
+    // The REST ledger's EPCIS export: valid EPCIS, the item's and the pallet's steps as the captured chain has them.
+    const exported = async (of: CustodyApp, wait: string, query: string) => {
+      const response = await of.client.request<{
+        epcisBody: { queryResults: { resultsBody: { eventList: Record<string, unknown>[] } } };
+      }>('GET', `/events?${query}&waitFor=${wait}`, { key: of.keys.auditor });
+      expect(response.status).toBe(200);
+      expect(checkEpcisJson(response.body)).toEqual({ ok: true });
+      return response.body.epcisBody.queryResults.resultsBody.eventList.map((e) =>
+        [e.type, e.action, cbvTerm(e.bizStep as string | undefined, 'BizStep')].filter(Boolean).join(' '),
+      );
+    };
+    const itemQuery = `MATCH_anyEPC=${encodeURIComponent(link(item(1)))}`;
+    expect(await exported(rest, restWaitFor, itemQuery)).toEqual([
+      'TransformationEvent',
+      'AggregationEvent ADD packing',
+      'ObjectEvent OBSERVE shipping',
+      'ObjectEvent OBSERVE receiving',
+      'AggregationEvent DELETE unpacking',
+      'ObjectEvent OBSERVE inspecting',
+    ]);
+    // Captured, the pallet's shipping and receiving listed the SSCC alone, and the transformation had a bizStep.
+    expect(await exported(app, waitFor, itemQuery)).toEqual([
+      'TransformationEvent commissioning',
+      'AggregationEvent ADD packing',
+      'AggregationEvent DELETE unpacking',
+      'ObjectEvent OBSERVE inspecting',
+    ]);
+    const palletQuery = `MATCH_epc=${encodeURIComponent(link(shipment))}`;
+    const pallet = ['ObjectEvent ADD commissioning', 'ObjectEvent OBSERVE shipping', 'ObjectEvent OBSERVE receiving'];
+    expect(await exported(rest, restWaitFor, palletQuery)).toEqual(pallet);
+    expect(await exported(app, waitFor, palletQuery)).toEqual(pallet);
   });
 });
