@@ -76,6 +76,21 @@ const dispatch: CustodyCommand = { type: 'dispatch', shipment: PALLET, party: MA
 const receive: CustodyCommand = { type: 'receive', shipment: PALLET, by: SHOP, location: SHOP };
 
 describe('custody decider', () => {
+  it('lets a party observe what it holds and what is not in the ledger yet, changing nothing, and nothing another holds', () => {
+    const stateOf = given(commission(P1), commission(P2, SHOP));
+    const observe = (party: string, entities: string[]): CustodyCommand => ({ type: 'observe', party, entities });
+    const seen = decide(observe(MAKER, [P1, '/01/09506000134352/21/NOT-YET']), stateOf);
+    expect(seen).toEqual({
+      eventType: 'epcis.observed',
+      entityIds: [P1, '/01/09506000134352/21/NOT-YET'],
+      payload: { party: MAKER },
+    });
+    const after = given(commission(P1), commission(P2, SHOP), observe(MAKER, [P1]));
+    expect(after(P1)).toEqual(stateOf(P1));
+    expect(refused(observe(MAKER, [P1, P2]), stateOf)).toBe('not-holder');
+    expect(refused(observe(SHOP, [P1]), stateOf)).toBe('not-holder');
+  });
+
   it('commissions, packs, dispatches and receives, and the products follow their pallet', () => {
     const stateOf = given(commission(P1), commission(P2), createPallet(), pack(P1), pack(P2), dispatch, receive);
     expect(stateOf(PALLET)).toMatchObject({ kind: 'shipment', status: 'open', holder: SHOP, contents: [P1, P2] });

@@ -72,7 +72,7 @@ export type CustodyCommand =
     }
   /**
    * An EPCIS event that is no custody step (docs/epcis.md), on the chains of the entities it
-   * names: no rule refuses it and it changes no custody state.
+   * names, which its party holds (or which are not in the ledger yet); it changes no custody state.
    */
   | { type: 'observe'; party: string; entities: readonly string[] };
 
@@ -122,6 +122,21 @@ export function subjectOf(command: CustodyCommand): string {
       return command.inputs[0] ?? '';
     case 'observe':
       return command.entities[0] ?? '';
+  }
+}
+
+/** Every entity a command names itself (a step on a shipment names its contents too, from the shipment's state). */
+export function entitiesNamedBy(command: CustodyCommand): string[] {
+  switch (command.type) {
+    case 'pack':
+    case 'unpack':
+      return [command.shipment, ...command.products];
+    case 'transform':
+      return [...command.inputs, ...command.outputs];
+    case 'observe':
+      return [...command.entities];
+    default:
+      return [subjectOf(command)];
   }
 }
 
@@ -315,6 +330,17 @@ export function decide(command: CustodyCommand, stateOf: StateOf): Decision {
       };
     }
     case 'observe':
+      // An observation names only what its party holds, or what is not in the ledger yet: no
+      // party writes onto the chains of what another holds (docs/epcis.md).
+      for (const id of command.entities) {
+        const state = stateOf(id) as EntityState | undefined;
+        if (state && state.holder !== command.party) {
+          throw new RuleViolation(
+            'not-holder',
+            `${id} is held by ${state.holder}; ${command.party} may only observe what it holds`,
+          );
+        }
+      }
       return { eventType: epcisObserved.type, entityIds: [...command.entities], payload: { party: command.party } };
   }
 }

@@ -3,7 +3,14 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { canonicalBytes, type JsonValue } from '../ledger/canonical-json.js';
 import { type AppendReceipt, type AppendRequest, type LedgerRecord, REQUEST_DIGEST } from '../ledger/ledger-record.js';
 import type { Clock } from '../ledger/ports.js';
-import { type CustodyCommand, EVENT_TYPE_OF, checkOccurredAt, RuleViolation, subjectOf } from './custody-decider.js';
+import {
+  type CustodyCommand,
+  EVENT_TYPE_OF,
+  checkOccurredAt,
+  entitiesNamedBy,
+  RuleViolation,
+  subjectOf,
+} from './custody-decider.js';
 import { custodyAppend } from './custody-append.js';
 import { custodyStateModel } from './custody-state.js';
 
@@ -124,7 +131,9 @@ export function idempotentEventId(scope: string, key: string, index: number): st
 /** A rule broken by one step of a batch names that step. */
 function at(pointer: string, error: unknown): unknown {
   if (!(error instanceof RuleViolation) || pointer === '') return error;
-  return new RuleViolation(error.rule, `${pointer.slice(1).replace('/', ' ')}: ${error.message}`, pointer);
+  // A batch's step as "steps 3"; any other place (an EPCIS event) by its pointer.
+  const where = /^\/steps\/\d+$/.test(pointer) ? pointer.slice(1).replace('/', ' ') : pointer;
+  return new RuleViolation(error.rule, `${where}: ${error.message}`, pointer);
 }
 
 /**
@@ -165,9 +174,11 @@ export class StepRecorder {
         throw at(step.pointer, error);
       }
     }
+    // Every entity the steps name is read at once (one read of the writer's state on disk),
+    // not found one decision at a time.
     const requests = await withStates(
       this.ledger,
-      steps.map((step) => subjectOf(step.command)),
+      [...new Set(steps.flatMap((step) => entitiesNamedBy(step.command)))],
       (known) => this.decide(steps, eventIds, actor, idempotency, known),
     );
     return result(await this.ledger.appendAll(requests));
@@ -196,10 +207,11 @@ export class StepRecorder {
       } catch (error) {
         throw at(step.pointer, error);
       }
+      // Further members first: none of them can replace what the rules decided.
       const payload = {
+        ...step.members,
         ...request.payload,
         ...(step.evidence ? { evidence: step.evidence } : {}),
-        ...step.members,
         ...(idempotency ? { [REQUEST_DIGEST]: idempotency.requestDigest } : {}),
       };
       const draft = {

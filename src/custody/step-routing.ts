@@ -11,7 +11,7 @@ import {
 } from '../ledger/ledger-errors.js';
 import { NotTheWriterError } from '../ledger/ledger-writer.js';
 import { partitionOf } from '../ledger/partitioning.js';
-import { type CustodyCommand, subjectOf } from './custody-decider.js';
+import { entitiesNamedBy, subjectOf } from './custody-decider.js';
 import type { Idempotency, RecordedStep, StepToRecord } from './step-recorder.js';
 
 /** Injection token of the StepRecording the routes use. */
@@ -74,7 +74,7 @@ export class StepRouter implements StepRecording {
     // One writer decides a request: steps naming entities of other partitions are refused here,
     // as one instance refuses them (docs/scaling.md §7), not sent to a writer that cannot read them.
     const partitions = new Set(
-      steps.flatMap((step) => entitiesOf(step.command)).map((id) => partitionOf(id, this.options.partitions)),
+      steps.flatMap((step) => entitiesNamedBy(step.command)).map((id) => partitionOf(id, this.options.partitions)),
     );
     if (partitions.size > 1) {
       throw new AppendRejectedError(
@@ -116,21 +116,6 @@ export class StepRouter implements StepRecording {
       if (error instanceof ForwardOutcomeUnknownError) throw new AppendOutcomeUnknownError(error.message);
       throw error;
     }
-  }
-}
-
-/** Every entity a command names itself (a step on a shipment names its contents too, all in the shipment's partition). */
-function entitiesOf(command: CustodyCommand): string[] {
-  switch (command.type) {
-    case 'pack':
-    case 'unpack':
-      return [command.shipment, ...command.products];
-    case 'transform':
-      return [...command.inputs, ...command.outputs];
-    case 'observe':
-      return [...command.entities];
-    default:
-      return [subjectOf(command)];
   }
 }
 

@@ -125,6 +125,13 @@ describe('EPCIS capture mapping', () => {
       entities: ['/01/04012345111118/21/A1'],
     });
     expect(mappingError({ ...aggregation, action: 'DELETE', childEPCs: [] }).pointer).toBe('/epcisBody/eventList/2/childEPCs');
+    // Pallets in a pallet, or returnable assets, out of an SSCC: no product, an observation.
+    expect(commands({ ...aggregation, action: 'DELETE', childEPCs: ['urn:epc:id:sscc:4012345.0222222222'] })[0]).toMatchObject({
+      type: 'observe',
+    });
+    expect(commands({ ...aggregation, action: 'DELETE', childEPCs: ['urn:epc:id:grai:4012345.55555.987'] })[0]).toMatchObject({
+      type: 'observe',
+    });
   });
 
   it('makes shipping and receiving of SSCCs (with their contents or not) a dispatch and a receive, and of items alone an observation', () => {
@@ -148,15 +155,19 @@ describe('EPCIS capture mapping', () => {
     ]);
   });
 
-  it('makes inspecting an inspection, failed when non-conformant, and decommissioning or destroying a decommission', () => {
+  it('makes inspecting with a finding an inspection, without one an observation, and decommissioning or destroying a decommission', () => {
     const item = { type: 'ObjectEvent', readPoint, epcList: ['urn:epc:id:sgtin:4012345.011111.A1'] };
-    expect(commands({ ...item, action: 'OBSERVE', bizStep: 'inspecting' })[0]).toMatchObject({
+    const inspecting = { ...item, action: 'OBSERVE', bizStep: 'inspecting' };
+    expect(commands({ ...inspecting, disposition: 'conformant' })[0]).toMatchObject({ type: 'inspect', result: 'passed' });
+    expect(commands({ ...inspecting, disposition: 'https://ref.gs1.org/cbv/Disp-non_conformant' })[0]).toMatchObject({
       type: 'inspect',
-      result: 'passed',
-    });
-    expect(commands({ ...item, action: 'OBSERVE', bizStep: 'inspecting', disposition: 'non_conformant' })[0]).toMatchObject({
       result: 'failed',
     });
+    // No finding Custodian would have to invent: an observation.
+    for (const disposition of [undefined, 'damaged', 'expired']) {
+      expect(commands({ ...inspecting, ...(disposition ? { disposition } : {}) })[0]).toMatchObject({ type: 'observe' });
+    }
+    expect(commands({ ...inspecting, action: 'ADD', disposition: 'conformant' })[0]).toMatchObject({ type: 'observe' });
     expect(commands({ ...item, action: 'DELETE', bizStep: 'destroying' })[0]).toMatchObject({
       type: 'decommission',
       reason: 'destroyed',
@@ -233,8 +244,21 @@ describe('EPCIS capture mapping', () => {
       quantityList: [{ epcClass: 'urn:epc:class:lgtin:4012345.011111.L7', quantity: 1e12, uom: 'KGM' }],
     });
     expect(badQuantity.pointer).toBe('/epcisBody/eventList/2/quantityList/0/quantity');
+    const long = mappingError({ type: 'ObjectEvent', action: 'OBSERVE', epcList: [`urn:example:${'x'.repeat(1000)}`] });
+    expect(long).toMatchObject({ pointer: '/epcisBody/eventList/2/epcList/0', message: expect.stringContaining('at most 1000') });
+    expect(mappingError({ type: 'ObjectEvent', action: 'OBSERVE', readPoint: { id: `urn:x:${'y'.repeat(995)}` } }).pointer).toBe(
+      '/epcisBody/eventList/2/readPoint/id',
+    );
     expect(mappingError({ type: 'ObjectEvent', action: 'OBSERVE', eventTime: '2026-12-01T10:00:00' }).pointer).toBe(
       '/epcisBody/eventList/2/eventTime',
+    );
+  });
+
+  it('records an eventTime finer than nanoseconds at the nanosecond, and keeps the event’s own text', () => {
+    const { steps } = mapped({ type: 'ObjectEvent', action: 'OBSERVE', eventTime: '2026-12-01T10:00:00.1234567891234Z' });
+    expect(steps[0]?.occurredAt).toBe('2026-12-01T10:00:00.123456789Z');
+    expect((steps[0]?.members?.epcis as { event: { eventTime: string } }).event.eventTime).toBe(
+      '2026-12-01T10:00:00.1234567891234Z',
     );
   });
 

@@ -4,7 +4,7 @@ import type { CustodyCommand } from '../custody/custody-api.js';
 import { QuantityError, toMicros } from '../custody/custody-api.js';
 import type { StepToRecord } from '../custody/custody-api.js';
 import type { Gs1Identity } from '../gs1/digital-link.js';
-import { readEpcisIdentifier } from '../gs1/epcis-identifier.js';
+import { type EpcisIdentifierReading, readEpcisIdentifier as readIdentifierOnce } from '../gs1/epcis-identifier.js';
 import type { JsonValue } from '../ledger/canonical-json.js';
 import { TIMESTAMP } from '../ledger/record-codec.js';
 import { EPCIS_MEMBER, type EpcisRecordMember } from './epcis-record.js';
@@ -25,6 +25,20 @@ export interface CapturedEvent {
   readonly hashId: string;
 }
 
+const MAX_REMEMBERED_IDENTIFIERS = 10_000;
+const READINGS = new Map<string, EpcisIdentifierReading>();
+
+/** readEpcisIdentifier, remembered: a document names one place, one class, one pallet in many events (a bounded memo). */
+function readEpcisIdentifier(identifier: string): EpcisIdentifierReading {
+  let reading = READINGS.get(identifier);
+  if (reading === undefined) {
+    reading = readIdentifierOnce(identifier);
+    if (READINGS.size >= MAX_REMEMBERED_IDENTIFIERS) READINGS.clear();
+    READINGS.set(identifier, reading);
+  }
+  return reading;
+}
+
 /** What is wrong with an event that schema validation cannot see, at a pointer into the document. */
 export class EventMappingError extends Error {
   override name = 'EventMappingError';
@@ -37,8 +51,47 @@ export class EventMappingError extends Error {
   }
 }
 
+const INSPECTION_RESULTS: { readonly [disposition: string]: 'passed' | 'failed' } = {
+  conformant: 'passed',
+  non_conformant: 'failed',
+};
+
 /** Most products and shipments one event may name: a record names each (as a shipment's contents or a transformation's outputs). */
 export const MAX_EVENT_SUBJECTS = 5000;
+
+/**
+ * Most UTF-8 bytes of an identifier or vocabulary value the query's read models index (eventID,
+ * EPCs, classes, parentID, readPoint, bizLocation, bizStep, disposition): PostgreSQL's B-tree
+ * takes index rows of at most 2,704 bytes, and the projector must never meet a row it refuses.
+ */
+export const MAX_INDEXED_BYTES = 1000;
+
+/** The members whose values the query indexes: single values, lists, and quantity lists (their epcClass). */
+const INDEXED_VALUES = ['eventID', 'parentID', 'bizStep', 'disposition'];
+const INDEXED_LISTS = ['epcList', 'childEPCs', 'inputEPCList', 'outputEPCList'];
+const INDEXED_CLASSES = ['quantityList', 'childQuantityList', 'inputQuantityList', 'outputQuantityList'];
+
+/** An EventMappingError at the first indexed value over MAX_INDEXED_BYTES. */
+function checkIndexedLengths(event: Json, pointer: string): void {
+  const check = (value: JsonValue | undefined, at: string) => {
+    if (typeof value === 'string' && Buffer.byteLength(value) > MAX_INDEXED_BYTES) {
+      throw new EventMappingError(
+        at,
+        `is ${Buffer.byteLength(value)} bytes long; an identifier or vocabulary value is at most ${MAX_INDEXED_BYTES}`,
+      );
+    }
+  };
+  for (const member of INDEXED_VALUES) check(event[member], `${pointer}/${member}`);
+  for (const member of ['readPoint', 'bizLocation']) {
+    const place = event[member];
+    if (typeof place === 'object' && place !== null && !Array.isArray(place)) check(place.id, `${pointer}/${member}/id`);
+  }
+  for (const member of INDEXED_LISTS)
+    for (const [i, id] of strings(event[member]).entries()) check(id, `${pointer}/${member}/${i}`);
+  for (const member of INDEXED_CLASSES) {
+    for (const [i, entry] of objects(event[member]).entries()) check(entry.epcClass, `${pointer}/${member}/${i}/epcClass`);
+  }
+}
 
 type Json = { readonly [key: string]: JsonValue };
 
@@ -172,10 +225,12 @@ function commandsOf(event: Json, pointer: string, party: string): CustodyCommand
             : { type: 'receive', shipment: s.subject, by: party, location },
         );
       }
-      if (bizStep === 'inspecting') {
+      // An inspection with its finding: conformant passed, non_conformant failed. Without one
+      // (no disposition, or another) it is an observation, not a result Custodian would invent.
+      const finding = INSPECTION_RESULTS[cbvTerm(event.disposition, 'Disp') ?? ''];
+      if (action === 'OBSERVE' && bizStep === 'inspecting' && finding !== undefined) {
         const location = needLocation();
-        const result = cbvTerm(event.disposition, 'Disp') === 'non_conformant' ? 'failed' : 'passed';
-        return subjects.map((s) => ({ type: 'inspect', subject: s.subject, party, location, result }));
+        return subjects.map((s) => ({ type: 'inspect', subject: s.subject, party, location, result: finding }));
       }
       return undefined;
     }
@@ -184,8 +239,10 @@ function commandsOf(event: Json, pointer: string, party: string): CustodyCommand
       if (parent?.identity.kind !== 'sscc' || (action !== 'ADD' && action !== 'DELETE')) return undefined;
       const children = unique([...named(event, pointer, 'childEPCs'), ...named(event, pointer, 'childQuantityList')]);
       const products = children.filter((c) => c.identity.kind !== 'sscc');
+      const namesChildren = strings(event.childEPCs).length + objects(event.childQuantityList).length > 0;
       if (products.length === 0) {
-        if (action === 'ADD') return undefined;
+        // Pallets in a pallet, returnable assets: no product to pack or unpack, an observation.
+        if (action === 'ADD' || namesChildren) return undefined;
         throw new EventMappingError(
           `${pointer}/childEPCs`,
           'an unpacking of an SSCC names the products it takes out (childEPCs or childQuantityList); Custodian does not unpack "everything"',
@@ -319,10 +376,12 @@ export function stepsOfEvent(
   context: JsonValue | undefined,
 ): { readonly steps: StepToRecord[]; readonly custody: boolean } {
   const { event, pointer, hashId } = captured;
-  const eventTime = event.eventTime;
+  // The ledger keeps at most nanoseconds (docs/ledger-format.md §2); the event keeps its own text.
+  const eventTime = typeof event.eventTime === 'string' ? event.eventTime.replace(/(\.\d{9})\d+/, '$1') : event.eventTime;
   if (typeof eventTime !== 'string' || !TIMESTAMP.test(eventTime)) {
     throw new EventMappingError(`${pointer}/eventTime`, 'eventTime is a date-time with its offset (Z or ±hh:mm)');
   }
+  checkIndexedLengths(event, pointer);
   const commands = commandsOf(event, pointer, party);
   const subjects = observedEntities(event, pointer, hashId);
   if (subjects.length > MAX_EVENT_SUBJECTS) {

@@ -6,7 +6,7 @@ import { STEP_RECORDING, type StepRecording } from '../custody/custody-api.js';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { CONFIG } from '../infrastructure/config/config.module.js';
 import { EPCIS_CAPTURE, EpcisCaptureController } from './epcis-capture.controller.js';
-import { CaptureJobs, EpcisCapture } from './epcis-capture.js';
+import { CaptureJobs, EpcisCapture, HeldEventIds } from './epcis-capture.js';
 
 /** EPCIS 2.0 capture (docs/epcis.md): documents recorded through the custody steps' recording. */
 @Module({
@@ -15,11 +15,17 @@ import { CaptureJobs, EpcisCapture } from './epcis-capture.js';
   providers: [
     { provide: CaptureJobs, inject: [getDataSourceToken()], useFactory: (dataSource: DataSource) => new CaptureJobs(dataSource) },
     {
+      provide: HeldEventIds,
+      inject: [getDataSourceToken()],
+      useFactory: (dataSource: DataSource) => new HeldEventIds(dataSource),
+    },
+    {
       provide: EPCIS_CAPTURE,
-      inject: [STEP_RECORDING, CaptureJobs, CONFIG],
-      useFactory: (recording: StepRecording, jobs: CaptureJobs, config: CustodianConfig) =>
-        new EpcisCapture(recording, jobs, {
+      inject: [STEP_RECORDING, CaptureJobs, HeldEventIds, CONFIG],
+      useFactory: (recording: StepRecording, jobs: CaptureJobs, eventIds: HeldEventIds, config: CustodianConfig) =>
+        new EpcisCapture(recording, jobs, eventIds, {
           maxRecords: config.custody.maxBatchSteps,
+          maxRecordBytes: config.ledger.maxBatchBytes,
           answerWithinMs: config.epcis.captureAnswerWithinMs,
         }),
     },

@@ -1,9 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { RuleViolation, type StepRecording, type StepToRecord } from '../custody/custody-api.js';
+import { randomUUID } from 'node:crypto';
+import { type StepRecording, type StepToRecord } from '../custody/custody-api.js';
+import { StepRecorder } from '../custody/step-recorder.js';
 import { ProblemException } from '../infrastructure/http/problem-details.js';
-import { EventIdConflictError } from '../ledger/ledger-errors.js';
+import { AppendOutcomeUnknownError, EventIdConflictError } from '../ledger/ledger-errors.js';
 import { epcisRecordEventId } from './capture-mapping.js';
-import { type CaptureError, type CaptureJobs, EpcisCapture } from './epcis-capture.js';
+import { type CaptureError, type CaptureJobs, EpcisCapture, type HeldEventIds } from './epcis-capture.js';
 import { epcisEventHashIds } from './event-hash.js';
 
 const PARTY = '4012345000009';
@@ -23,13 +25,16 @@ const document = {
   epcisBody: { eventList: [event('A'), event('B'), event('C')] },
 };
 const [, second] = epcisEventHashIds(document);
+/** No eventID is held yet (the read-model side is tested end to end in test/e2e/epcis-capture.e2e.ts). */
+const NO_EVENT_IDS = { held: () => Promise.resolve([]) } as unknown as HeldEventIds;
+const OPTIONS = { maxRecords: 1000, maxRecordBytes: 2_000_000, answerWithinMs: 5000 };
 
 /** Capture jobs kept in memory (the port's PostgreSQL side is tested end to end in test/e2e/epcis-capture.e2e.ts). */
 function memoryJobs() {
-  const finished: { success: boolean; errors: readonly CaptureError[] }[] = [];
+  const finished: { success: boolean | null; errors: readonly CaptureError[] }[] = [];
   const jobs = {
     start: () => Promise.resolve(),
-    finish: (id: string, success: boolean, errors: readonly CaptureError[]) => {
+    finish: (id: string, success: boolean | null, errors: readonly CaptureError[]) => {
       finished.push({ success, errors });
       return Promise.resolve({ captureID: id, success, errors, running: false });
     },
@@ -47,7 +52,7 @@ async function refusedWith(error: Error | ((steps: readonly StepToRecord[]) => E
     },
   };
   const { jobs, finished } = memoryJobs();
-  const answer = await new EpcisCapture(recording, jobs, { maxRecords: 1000, answerWithinMs: 5000 }).capture(document, {
+  const answer = await new EpcisCapture(recording, jobs, NO_EVENT_IDS, OPTIONS).capture(document, {
     name: 'maker',
     party: PARTY,
   });
@@ -73,30 +78,87 @@ describe('EPCIS capture refusals', () => {
     expect(forwarded.answer.problem).toMatchObject({ status: 409, errors: expected });
   });
 
-  it('answers a broken rule at the pointer of its event, and records one step per event with ids from their hashes', async () => {
-    const { answer, steps } = await refusedWith(
-      (given: readonly StepToRecord[]) => new RuleViolation('unknown-entity', 'C is not in the ledger', given[2]!.pointer),
-    );
-    expect(steps.map((s) => s.pointer)).toEqual(['/epcisBody/eventList/0', '/epcisBody/eventList/1', '/epcisBody/eventList/2']);
-    expect(steps[1]!.eventId).toBe(epcisRecordEventId(second!, 0));
+  it('answers a broken rule at the pointer of its event, decided by the recorder, and makes record ids of the hashes', async () => {
+    // The real recorder over a ledger that holds only A: the inspection of C breaks a rule.
+    let recorded: readonly StepToRecord[] = [];
+    const ledger = {
+      statesOf: (ids: readonly string[]) =>
+        Promise.resolve(
+          new Map<string, unknown>(
+            ids.map((id) => [
+              id,
+              id.endsWith('/21/A')
+                ? { kind: 'product', status: 'active', holder: PARTY, location: PARTY, shipment: null, quantity: null }
+                : undefined,
+            ]),
+          ),
+        ),
+      appendAll: () => Promise.reject(new Error('a refused document is not appended')),
+      recorded: () => Promise.resolve(undefined),
+    };
+    const recorder = new StepRecorder(ledger, {
+      occurredAtSkewMs: 300_000,
+      clock: { now: () => new Date() },
+      newEventId: randomUUID,
+    });
+    const recording: StepRecording = {
+      record: (steps, actor, idempotency) => {
+        recorded = steps;
+        return recorder.record(steps, actor, idempotency);
+      },
+    };
+    const inspected = {
+      ...document,
+      epcisBody: {
+        eventList: [
+          event('A'),
+          {
+            ...event('C'),
+            bizStep: 'inspecting',
+            disposition: 'conformant',
+            readPoint: { id: 'urn:epc:id:sgln:4012345.00001.0' },
+          },
+        ],
+      },
+    };
+    const answer = await new EpcisCapture(recording, memoryJobs().jobs, NO_EVENT_IDS, OPTIONS).capture(inspected, {
+      name: 'maker',
+      party: PARTY,
+    });
+    expect(recorded.map((s) => s.pointer)).toEqual(['/epcisBody/eventList/0', '/epcisBody/eventList/1']);
+    expect(recorded[0]!.eventId).toBe(epcisRecordEventId(epcisEventHashIds(inspected)[0]!, 0));
     expect(answer.problem).toMatchObject({
       status: 409,
       rule: 'unknown-entity',
-      errors: [{ pointer: '/epcisBody/eventList/2', detail: 'C is not in the ledger' }],
+      errors: [
+        { pointer: '/epcisBody/eventList/1', detail: '/epcisBody/eventList/1: /01/04012345111118/21/C is not in the ledger' },
+      ],
     });
   });
 
   it('refuses an event twice in one document before anything is recorded', async () => {
     const twice = { ...document, epcisBody: { eventList: [event('A'), event('B'), event('A')] } };
     const recording: StepRecording = { record: () => Promise.reject(new Error('nothing may be recorded')) };
-    const capture = new EpcisCapture(recording, memoryJobs().jobs, { maxRecords: 1000, answerWithinMs: 5000 });
+    const capture = new EpcisCapture(recording, memoryJobs().jobs, NO_EVENT_IDS, OPTIONS);
     await expect(capture.capture(twice, { name: 'maker', party: PARTY })).rejects.toMatchObject({
       problem: {
         status: 409,
         errors: [{ pointer: '/epcisBody/eventList/2', detail: expect.stringContaining('earlier in the document') }],
       },
     });
-    const tooMany = new EpcisCapture(recording, memoryJobs().jobs, { maxRecords: 2, answerWithinMs: 5000 });
+    const tooMany = new EpcisCapture(recording, memoryJobs().jobs, NO_EVENT_IDS, { ...OPTIONS, maxRecords: 2 });
     await expect(tooMany.capture(document, { name: 'maker', party: PARTY })).rejects.toMatchObject({ problem: { status: 413 } });
+    const tooBig = new EpcisCapture(recording, memoryJobs().jobs, NO_EVENT_IDS, { ...OPTIONS, maxRecordBytes: 1500 });
+    await expect(tooBig.capture(document, { name: 'maker', party: PARTY })).rejects.toMatchObject({
+      problem: { status: 413, detail: expect.stringContaining('LEDGER_MAX_BATCH_BYTES') },
+    });
+  });
+
+  it('leaves a capture whose commit was not confirmed neither failed nor succeeded, and answers the 503', async () => {
+    const recording: StepRecording = { record: () => Promise.reject(new AppendOutcomeUnknownError('no answer to the commit')) };
+    const { jobs, finished } = memoryJobs();
+    const capture = new EpcisCapture(recording, jobs, NO_EVENT_IDS, OPTIONS);
+    await expect(capture.capture(document, { name: 'maker', party: PARTY })).rejects.toBeInstanceOf(AppendOutcomeUnknownError);
+    expect(finished).toEqual([{ success: null, errors: [{ pointer: '', detail: expect.stringContaining('may be recorded') }] }]);
   });
 });

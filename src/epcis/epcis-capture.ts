@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { RuleViolation } from '../custody/custody-api.js';
@@ -5,11 +6,31 @@ import type { RecordedStep, StepToRecord } from '../custody/custody-api.js';
 import type { StepRecording } from '../custody/custody-api.js';
 import { type ProblemDetails, ProblemException } from '../infrastructure/http/problem-details.js';
 import type { JsonValue } from '../ledger/canonical-json.js';
-import { EventIdConflictError, EventInFlightError } from '../ledger/ledger-errors.js';
+import {
+  AppendOutcomeUnknownError,
+  EventIdConflictError,
+  EventInFlightError,
+  WriterFencedAfterCommitError,
+} from '../ledger/ledger-errors.js';
 import type { AppendReceipt } from '../ledger/ledger-record.js';
-import { type CapturedEvent, EventMappingError, stepsOfEvent } from './capture-mapping.js';
+import { type CapturedEvent, EventMappingError, epcisRecordEventId, stepsOfEvent } from './capture-mapping.js';
 import { checkEpcisJson } from './epcis-schema.js';
 import { epcisEventHashIds } from './event-hash.js';
+
+const OUTCOME_UNKNOWN =
+  'the ledger did not confirm the commit: the events may be recorded; send the document again (a 409 naming every event says they are)';
+
+/** A failure after which the records may have landed (docs/problems.md, outcome-unknown), here or at the writer's instance. */
+function outcomeUnknown(error: unknown): boolean {
+  if (error instanceof AppendOutcomeUnknownError || error instanceof WriterFencedAfterCommitError) return true;
+  return error instanceof ProblemException && error.problem.type === '/problems/outcome-unknown';
+}
+
+/** Most bytes of a document's @context, which each event's first record carries. */
+export const MAX_CONTEXT_BYTES = 8192;
+
+/** What a record holds besides its EPCIS member, at most (envelope, entity links of a step on a small shipment): for the size estimate. */
+const RECORD_OVERHEAD_BYTES = 512;
 
 /** One error of a capture, at a pointer into the captured document. */
 export interface CaptureError {
@@ -53,6 +74,8 @@ export interface CaptureAnswer {
 export interface EpcisCaptureOptions {
   /** Most records one document may become (one Kafka transaction): CUSTODY_MAX_BATCH_STEPS. */
   readonly maxRecords: number;
+  /** Most bytes of records one Kafka transaction holds: LEDGER_MAX_BATCH_BYTES. */
+  readonly maxRecordBytes: number;
   /** How long the request waits for the job before answering 202 with it still running. */
   readonly answerWithinMs: number;
 }
@@ -105,9 +128,12 @@ const invalid = (errors: readonly CaptureError[]): ProblemException =>
  * refer to their event and are not repeats of it.
  */
 export class EpcisCapture {
+  private readonly logger = new Logger('EpcisCapture');
+
   constructor(
     private readonly recording: StepRecording,
     private readonly jobs: CaptureJobs,
+    private readonly eventIds: HeldEventIds,
     private readonly options: EpcisCaptureOptions,
   ) {}
 
@@ -120,6 +146,10 @@ export class EpcisCapture {
     const hashIds = epcisEventHashIds(root);
     const captured: CapturedEvent[] = events.map((e, i) => ({ ...e, hashId: hashIds[i] as string }));
     const context = root['@context'];
+    if (context !== undefined && JSON.stringify(context).length > MAX_CONTEXT_BYTES) {
+      // Each event's first record carries it (docs/epcis.md): a large one multiplies.
+      throw invalid([{ pointer: '/@context', detail: `is more than ${MAX_CONTEXT_BYTES} bytes; a capture takes at most that` }]);
+    }
     const errors: CaptureError[] = [];
     const mapped = captured.map((event) => {
       try {
@@ -143,6 +173,12 @@ export class EpcisCapture {
         ),
       );
     }
+    const taken = await this.takenEventIds(captured, mapped as { steps: StepToRecord[] }[]);
+    if (taken.length > 0) {
+      throw new ProblemException(
+        problem(409, '/problems/epcis-event-id-taken', 'An eventID is another event’s', 'an eventID names one event', taken),
+      );
+    }
     const steps = mapped.flatMap((m) => (m as { steps: StepToRecord[] }).steps);
     if (steps.length > this.options.maxRecords) {
       throw new ProblemException(
@@ -151,6 +187,20 @@ export class EpcisCapture {
           '/problems/capture-too-large',
           'The document makes too many ledger records',
           `its ${events.length} events make ${steps.length} records; one capture makes at most ${this.options.maxRecords} (CUSTODY_MAX_BATCH_STEPS), one Kafka transaction: split the document`,
+          [],
+        ),
+      );
+    }
+    // The records' bytes, estimated before anything is sent: the events and contexts they carry,
+    // and the envelope, entities and signature each record has besides (docs/ledger-format.md).
+    const bytes = steps.reduce((sum, step) => sum + RECORD_OVERHEAD_BYTES + JSON.stringify(step.members ?? {}).length, 0);
+    if (bytes > this.options.maxRecordBytes) {
+      throw new ProblemException(
+        problem(
+          413,
+          '/problems/capture-too-large',
+          'The document makes too many bytes of ledger records',
+          `its events make about ${bytes} bytes of records; one capture makes at most ${this.options.maxRecordBytes} (LEDGER_MAX_BATCH_BYTES), one Kafka transaction: split the document`,
           [],
         ),
       );
@@ -197,13 +247,17 @@ export class EpcisCapture {
       // by another request is refused by the writer at the head (docs/epcis.md, "Repeats").
       recorded = await this.recording.record(steps, actor, { scope: 'epcis', key: id, requestDigest: `epcis-capture:${id}` });
     } catch (error) {
-      const failed = this.failure(error, captured, mapped);
-      if (!failed) {
-        await this.jobs.finish(id, false, [{ pointer: '', detail: (error as Error).message }], []).catch(() => undefined);
+      if (outcomeUnknown(error)) {
+        // It may have landed: the job says so, and the client sends the document again.
+        await this.settle(id, captured.length, null, [{ pointer: '', detail: OUTCOME_UNKNOWN }], []);
         throw error;
       }
-      const job = await this.jobs.finish(id, false, failed.errors ?? [], []);
-      return { job, problem: failed };
+      const failed = this.failure(error, captured, mapped);
+      if (!failed) {
+        await this.settle(id, captured.length, false, [{ pointer: '', detail: (error as Error).message }], []);
+        throw error;
+      }
+      return { job: await this.settle(id, captured.length, false, failed.errors ?? [], []), problem: failed };
     }
     let next = 0;
     const results = captured.map((event, i): CapturedEventResult => {
@@ -218,7 +272,61 @@ export class EpcisCapture {
         records: records.map((r) => ({ eventId: r.eventId, eventType: r.eventType, subject: r.subject, receipt: r.receipt })),
       };
     });
-    return { job: await this.jobs.finish(id, true, [], results) };
+    return { job: await this.settle(id, captured.length, true, [], results) };
+  }
+
+  /**
+   * The events whose eventID another event holds already (one of another Event Hash ID, or a step
+   * rendered under its urn:uuid): an eventID names one event, and its error declarations. Read from
+   * the query's read model, so a capture racing another of the same id may pass (docs/epcis.md).
+   */
+  private async takenEventIds(
+    captured: readonly CapturedEvent[],
+    mapped: readonly { steps: StepToRecord[] }[],
+  ): Promise<CaptureError[]> {
+    const idOf = (i: number) => ((mapped[i]?.steps[0]?.members?.epcis ?? {}) as { eventID?: string }).eventID as string;
+    const held = await this.eventIds.held([...new Set(captured.map((_, i) => idOf(i)))]);
+    if (held.length === 0) return [];
+    return captured.flatMap((event, i) => {
+      const own = (row: HeldEventId) =>
+        row.recordEventId === epcisRecordEventId(event.hashId, 0, row.declarationTime ?? undefined);
+      const other = held.find((row) => row.eventId === idOf(i) && !own(row));
+      return other
+        ? [{ pointer: `${event.pointer}/eventID`, detail: `${idOf(i)} is the eventID of another event in the ledger` }]
+        : [];
+    });
+  }
+
+  /**
+   * The job, finished with its outcome. When its row cannot be written (the database away), the
+   * answer still tells the outcome, and the row stays `running`: the events are in the ledger.
+   */
+  private async settle(
+    id: string,
+    eventCount: number,
+    success: boolean | null,
+    errors: readonly CaptureError[],
+    events: readonly CapturedEventResult[],
+  ): Promise<CaptureJob> {
+    try {
+      return await this.jobs.finish(id, success, errors, events);
+    } catch (error) {
+      this.logger.warn(
+        `capture ${id} finished (success ${String(success)}), but its job row was not written: ${(error as Error).message}`,
+      );
+      const now = new Date().toISOString();
+      return {
+        captureID: id,
+        createdAt: now,
+        finishedAt: now,
+        running: false,
+        success,
+        captureErrorBehaviour: 'rollback',
+        eventCount,
+        errors,
+        events,
+      };
+    }
   }
 
   /** The problem a refusal of the ledger is for this capture, with the events it names; undefined for an unexpected error. */
@@ -300,6 +408,27 @@ function repeatedWithin(
   return errors;
 }
 
+/** An eventID in the query's read model, with the ledger record of its event (and its declaration time, for an error declaration). */
+export interface HeldEventId {
+  readonly eventId: string;
+  readonly recordEventId: string;
+  readonly declarationTime: string | null;
+}
+
+/** Which of these eventIDs the ledger's events hold already (epcis_events). */
+export class HeldEventIds {
+  constructor(private readonly dataSource: DataSource) {}
+
+  held(eventIds: readonly string[]): Promise<HeldEventId[]> {
+    return this.dataSource.query(
+      `SELECT event_id AS "eventId", record_event_id::text AS "recordEventId",
+              event->'errorDeclaration'->>'declarationTime' AS "declarationTime"
+         FROM epcis_events WHERE event_id = ANY($1::text[])`,
+      [eventIds],
+    );
+  }
+}
+
 /** Where capture jobs are kept: PostgreSQL (epcis_capture_jobs), so any instance answers for them. */
 export class CaptureJobs {
   constructor(private readonly dataSource: DataSource) {}
@@ -313,7 +442,7 @@ export class CaptureJobs {
 
   async finish(
     id: string,
-    success: boolean,
+    success: boolean | null,
     errors: readonly CaptureError[],
     events: readonly CapturedEventResult[],
   ): Promise<CaptureJob> {

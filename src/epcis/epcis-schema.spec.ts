@@ -169,6 +169,10 @@ describe('EPCIS string formats', () => {
     '2026-03-01 10:00:00Z',
     '2026-03-01T24:00:00Z',
     '2026-13-01T10:00:00Z',
+    // Offsets beyond ±14:00 and year 0, which PostgreSQL would refuse in the read models.
+    '2026-03-01T10:00:00+14:30',
+    '2026-03-01T10:00:00-23:00',
+    '0000-03-01T10:00:00Z',
   ])('refuses %s as a date-time', (value) => {
     expect(isEpcisDateTime(value)).toBe(false);
   });

@@ -47,7 +47,8 @@ const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+
 
 /**
  * An xsd:dateTimeStamp as EPCIS writes it: RFC 3339 with an offset, any number of fraction
- * digits, and a real calendar day (a pattern alone would take 2026-02-30).
+ * digits, and a real calendar day (a pattern alone would take 2026-02-30), from year 1, at an
+ * offset within ±14:00.
  */
 export function isEpcisDateTime(value: string): boolean {
   const match = DATE_TIME.exec(value);
@@ -61,8 +62,20 @@ export function isEpcisDateTime(value: string): boolean {
     number,
   ];
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  const offsetOk = match[8] === 'Z' || (Number(match[9]) <= 23 && Number(match[10]) <= 59);
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 && offsetOk;
+  // Offsets within ±14:00, as EPCIS's eventTimeZoneOffset (and PostgreSQL, which refuses more
+  // than ±15:59); year 0 is no calendar year PostgreSQL stores.
+  const offsetOk = match[8] === 'Z' || Number(match[9]) * 60 + Number(match[10]) <= 14 * 60;
+  return (
+    year >= 1 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    offsetOk
+  );
 }
 
 // The published schema trips three of Ajv's strict checks (a `required` naming a property its

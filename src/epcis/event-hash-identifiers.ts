@@ -287,5 +287,14 @@ function canonicalDigitalLink(uri: string): string | undefined {
  */
 export function canonicalKeyLink(value: string): string | undefined {
   if (!value.includes('.')) return undefined;
-  return value.startsWith('urn:epc:') ? canonicalLinkOfUrn(value) : canonicalDigitalLink(value);
+  const known = REMEMBERED_LINKS.get(value);
+  if (known !== undefined) return known ?? undefined;
+  const canonical = value.startsWith('urn:epc:') ? canonicalLinkOfUrn(value) : canonicalDigitalLink(value);
+  // A capture names one place or class in many events: each is worked out once (a bounded memo).
+  if (REMEMBERED_LINKS.size >= MAX_REMEMBERED_LINKS) REMEMBERED_LINKS.clear();
+  REMEMBERED_LINKS.set(value, canonical ?? null);
+  return canonical;
 }
+
+const MAX_REMEMBERED_LINKS = 10_000;
+const REMEMBERED_LINKS = new Map<string, string | null>();

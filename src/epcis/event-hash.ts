@@ -1,5 +1,4 @@
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { createHash } from 'node:crypto';
 import { canonicalValue, numberText, pythonFloatText, stripWhitespace, utcMillisecondsText } from './event-hash-values.js';
 import { documentPrefixes, expandBareVocabulary, vocabularyUrisOf } from './event-hash-vocabulary.js';
 
@@ -313,7 +312,8 @@ export function epcisPreHashes(document: Record<string, unknown>): string[] {
 
 /** The hash id of a pre-hash string. */
 export function eventHashIdOf(preHash: string): string {
-  return `ni:///sha-256;${bytesToHex(sha256(utf8ToBytes(preHash)))}?ver=CBV2.0`;
+  // Server-side only (no browser computes it): SHA-256 through OpenSSL.
+  return `ni:///sha-256;${createHash('sha256').update(preHash, 'utf8').digest('hex')}?ver=CBV2.0`;
 }
 
 /** The EPCIS Event Hash IDs of a document's events, in document order (or of a single event at the root). */

@@ -187,6 +187,20 @@ const BAD_INPUT: Record<string, BadInput> = {
     status: 403,
     pointer: '/steps/1/from',
   },
+  // PostgreSQL's text and jsonb hold no U+0000, nor times at offsets beyond ±15:59: such a record would stop the projector.
+  'a name holding U+0000': { route: '/products', body: { ...commission, name: 'Vaccine\u0000' }, status: 400, pointer: '/name' },
+  'an attribute name holding U+0000': {
+    route: '/products',
+    body: { ...commission, attributes: { 'lot\u0000': 'x' } },
+    status: 400,
+    pointer: '/attributes/lot\u0000',
+  },
+  'a time at an offset beyond ±14:00': {
+    route: '/products',
+    body: { ...commission, occurredAt: '2026-11-26T09:00:00+15:00' },
+    status: 400,
+    pointer: '/occurredAt',
+  },
   'an Idempotency-Key that is too long': { route: '/products', body: commission, idempotencyKey: 'k'.repeat(256), status: 400 },
 };
 

@@ -107,6 +107,7 @@ async function projected(app: CustodyApp, eventID: string) {
 describe('EPCIS 2.0 capture of GS1 example documents', () => {
   let first: CustodyApp;
   let second: CustodyApp;
+  const firstApp = () => first;
 
   const capture = (app: CustodyApp, document: unknown, contentType = 'application/ld+json') =>
     app.client.request<CaptureJobBody & { status?: number; type?: string }>('POST', '/capture', {
@@ -126,6 +127,7 @@ describe('EPCIS 2.0 capture of GS1 example documents', () => {
   beforeAll(async () => {
     const keys = [
       { name: 'capturer', role: 'operator' as const, party: PARTY },
+      { name: 'other', role: 'operator' as const, party: gln(92) },
       { name: 'reader', role: 'auditor' as const },
     ];
     [first, second] = await Promise.all([startCustodyApp(keys), startCustodyApp(keys)]);
@@ -241,6 +243,7 @@ describe('EPCIS 2.0 capture of GS1 example documents', () => {
       ...document.epcisBody.eventList[0]!,
       action: 'OBSERVE',
       bizStep: 'inspecting',
+      disposition: 'conformant',
       epcList: ['urn:epc:id:sgtin:4012345.011111.NEVER'],
     };
     const response = await capture(first, { ...document, epcisBody: { eventList: [document.epcisBody.eventList[0]!, unknown] } });
@@ -257,6 +260,49 @@ describe('EPCIS 2.0 capture of GS1 example documents', () => {
     expect(job.body).toMatchObject({ running: false, success: false, errors: response.body.errors });
     const s1 = await first.client.request('GET', '/products/01/04012345111118/21/S1/attestation', { key: first.keys.reader });
     expect(s1.status).toBe(404);
+  });
+
+  it('refuses an eventID another event holds, text PostgreSQL cannot keep, and an observation of what another party holds', async () => {
+    const first = commissioning(['urn:epc:id:sgtin:4012345.011111.E1']);
+    const own = { ...first.epcisBody.eventList[0]!, eventID: 'urn:uuid:6f1d1c2a-0b7e-4a8c-9d1e-2f3a4b5c6d7e' };
+    await captured(firstApp(), { ...first, epcisBody: { eventList: [own] } });
+    expect((await projected(firstApp(), own.eventID)).status).toBe(200);
+    // Another event (another item) under the same eventID: refused at its eventID.
+    const other = { ...own, epcList: ['urn:epc:id:sgtin:4012345.011111.E2'] };
+    const taken = await capture(firstApp(), { ...first, epcisBody: { eventList: [other] } });
+    expect(taken.status).toBe(409);
+    expect(taken.body).toMatchObject({
+      type: '/problems/epcis-event-id-taken',
+      errors: [{ pointer: '/epcisBody/eventList/0/eventID', detail: expect.stringContaining(own.eventID) }],
+    });
+    // Its error declaration carries the same eventID, and is taken.
+    const declared = { ...own, errorDeclaration: { declarationTime: '2020-01-01T00:00:00Z', reason: 'incorrect_data' } };
+    await captured(firstApp(), { ...first, epcisBody: { eventList: [declared] } });
+
+    const raw = (event: Record<string, unknown>) =>
+      firstApp().client.request<{ errors: { pointer: string }[] }>('POST', '/capture', {
+        key: firstApp().keys.capturer,
+        rawBody: JSON.stringify({ ...first, epcisBody: { eventList: [event] } }),
+        contentType: 'application/ld+json',
+      });
+    const nul = await raw({ ...first.epcisBody.eventList[0]!, 'example:note': 'a\u0000b' });
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors).toEqual([
+      { pointer: '/epcisBody/eventList/0/example:note', detail: expect.stringContaining('U+0000') },
+    ]);
+    const long = await raw({ ...first.epcisBody.eventList[0]!, eventID: `urn:example:${'x'.repeat(2000)}` });
+    expect(long.status).toBe(400);
+    expect(long.body.errors).toEqual([
+      { pointer: '/epcisBody/eventList/0/eventID', detail: expect.stringContaining('at most 1000') },
+    ]);
+
+    // E1 is the capturer's; the other party's key may not put observations on its chain.
+    const theirs = await firstApp().client.request<{ rule: string }>('POST', '/capture', {
+      key: firstApp().keys.other,
+      body: { ...first, epcisBody: { eventList: [{ ...own, eventID: undefined, action: 'OBSERVE', bizStep: 'storing' }] } },
+    });
+    expect(theirs.status).toBe(409);
+    expect(theirs.body.rule).toBe('not-holder');
   });
 
   it('takes capture from operator keys only, and shows a job to its own party only', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ProblemException } from './problem-details.js';
+import { invalidRequest } from './request-validation.js';
 
 /** The media type every request body of the API is in (docs/api.md). */
 export const JSON_MEDIA_TYPE = 'application/json';
@@ -14,6 +15,23 @@ function unsupportedMediaType(contentType: string | undefined): ProblemException
     status: 415,
     detail: `a request body is ${JSON_MEDIA_TYPE} (UTF-8), or ${JSON_LD_MEDIA_TYPE} for EPCIS capture; this one has ${sent}`,
   });
+}
+
+/**
+ * Where the first U+0000 is in a parsed body (a member name or a string), as a JSON pointer. No
+ * text the API keeps may hold one: PostgreSQL's text and jsonb refuse it, so a record holding one
+ * would stop the projector for good.
+ */
+function nulAt(value: unknown, pointer: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? pointer : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, member] of Object.entries(value)) {
+    const at = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (key.includes('\u0000')) return at;
+    const found = nulAt(member, at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** The charset parameter of a content type, lower case, or undefined when it names none. */
@@ -39,7 +57,13 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
       done(unsupportedMediaType(contentType), undefined);
       return;
     }
-    void parseJson(request, body as string, done); // parseAs: 'string'
+    void parseJson(request, body as string, (error, parsed) => {
+      // U+0000 can only come escaped (JSON has no raw control characters): look only then.
+      const nul = error || !(body as string).includes('\\u0000') ? undefined : nulAt(parsed, '');
+      if (nul !== undefined) {
+        done(invalidRequest([{ pointer: nul, detail: 'holds the character U+0000, which no text here may hold' }]), undefined);
+      } else done(error, parsed);
+    }); // parseAs: 'string'
   });
   // Every other media type, and a body without one.
   fastify.addContentTypeParser('*', (request, _payload, done) => {

@@ -41,8 +41,19 @@ export function parseInstant(value: unknown): Parsed<string> {
     number,
   ];
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  const offsetOk = match[8] === 'Z' || (Number(match[10]) <= 23 && Number(match[11]) <= 59);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || !offsetOk) {
+  // Offsets within ±14:00 (the world's time zones; PostgreSQL refuses more than ±15:59), from year 1.
+  const offsetOk = match[8] === 'Z' || Number(match[10]) * 60 + Number(match[11]) <= 14 * 60;
+  if (
+    year < 1 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59 ||
+    !offsetOk
+  ) {
     return { ok: false, problem: `${String(value)} is not a time on the calendar` };
   }
   return { ok: true, value: value as string };
