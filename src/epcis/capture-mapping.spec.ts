@@ -52,14 +52,31 @@ describe('EPCIS capture mapping', () => {
       }),
     ]);
     const members = steps.map((s) => s.members?.epcis as { [key: string]: JsonValue });
-    expect(members[0]).toMatchObject({ eventID: HASH, hashId: HASH, part: 0, parts: 3, context: ['ctx'] });
+    expect(members[0]).toMatchObject({ hashId: HASH, part: 0, parts: 3, context: ['ctx'] });
+    expect(members[0]).not.toHaveProperty('eventID');
     expect(members[0]?.event).toMatchObject({ type: 'ObjectEvent', epcList: event.epcList });
-    expect(members[1]).toEqual({ eventID: HASH, hashId: HASH, part: 1, parts: 3 });
+    expect(members[1]).toEqual({ hashId: HASH, part: 1, parts: 3 });
     expect(new Set(steps.map((s) => s.eventId)).size).toBe(3);
     expect(steps[0]?.eventId).toBe(epcisRecordEventId(HASH, 0));
     expect(steps.every((s) => s.occurredAt === '2026-12-01T10:00:00.000+01:00' && s.pointer === '/epcisBody/eventList/2')).toBe(
       true,
     );
+  });
+
+  it('leaves out a context that is exactly the standard one, and keeps any other', () => {
+    const event = { type: 'ObjectEvent', action: 'OBSERVE', epcList: ['urn:epc:id:sgtin:4012345.011111.A1'] };
+    const member = (context: JsonValue) =>
+      stepsOfEvent(captured(event), PARTY, context).steps[0]?.members?.epcis as { [key: string]: JsonValue };
+    const standard = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
+    expect(member([standard])).not.toHaveProperty('context');
+    expect(member(standard)).not.toHaveProperty('context');
+    expect(member([standard, { example: 'https://example.com/' }]).context).toEqual([
+      standard,
+      { example: 'https://example.com/' },
+    ]);
+    expect(member(['https://ref.gs1.org/standards/epcis/epcis-context.jsonld']).context).toEqual([
+      'https://ref.gs1.org/standards/epcis/epcis-context.jsonld',
+    ]);
   });
 
   it('keeps the event as captured but without recordTime, and its own eventID', () => {
@@ -71,8 +88,8 @@ describe('EPCIS capture mapping', () => {
       epcList: ['urn:epc:id:sgtin:4012345.011111.A1'],
       'example:temperature': { '@value': '4.5' },
     });
-    const member = steps[0]?.members?.epcis as { event: { [key: string]: JsonValue }; eventID: string };
-    expect(member.eventID).toBe('urn:uuid:7c6b3d4e-1111-4222-8333-944445555666');
+    const member = steps[0]?.members?.epcis as { event: { [key: string]: JsonValue } };
+    expect(member.event.eventID).toBe('urn:uuid:7c6b3d4e-1111-4222-8333-944445555666');
     expect(member.event.recordTime).toBeUndefined();
     expect(member.event['example:temperature']).toEqual({ '@value': '4.5' });
   });

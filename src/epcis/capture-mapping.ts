@@ -7,7 +7,7 @@ import type { Gs1Identity } from '../gs1/digital-link.js';
 import { type EpcisIdentifierReading, readEpcisIdentifier as readIdentifierOnce } from '../gs1/epcis-identifier.js';
 import type { JsonValue } from '../ledger/canonical-json.js';
 import { TIMESTAMP } from '../ledger/record-codec.js';
-import { EPCIS_MEMBER, type EpcisRecordMember } from './epcis-record.js';
+import { EPCIS_MEMBER, EPCIS_STANDARD_CONTEXT, type EpcisRecordMember } from './epcis-record.js';
 
 /**
  * How one EPCIS event becomes ledger records (docs/epcis.md, "Mapping"): an event that is
@@ -349,6 +349,12 @@ function sameSubject(id: string, subject: string): boolean {
   return reading.kind === 'subject' && reading.subject === subject;
 }
 
+/** Exactly EPCIS 2.0's own context (as a list of it alone, or it alone), which records leave out. */
+function isStandardContext(context: JsonValue): boolean {
+  const [only, ...more] = Array.isArray(context) ? context : [context];
+  return more.length === 0 && only === EPCIS_STANDARD_CONTEXT[0];
+}
+
 /** The entities an observation stands on: the products and shipments it names, else the event itself (its hash ID). */
 function observedEntities(event: Json, pointer: string, hashId: string): string[] {
   const members = [
@@ -391,17 +397,15 @@ export function stepsOfEvent(
     );
   }
   const list: CustodyCommand[] = commands ?? [{ type: 'observe', party, entities: subjects }];
-  const eventID = typeof event.eventID === 'string' ? event.eventID : hashId;
   const declaration = event.errorDeclaration as Json | undefined;
   const declarationTime = typeof declaration?.declarationTime === 'string' ? declaration.declarationTime : undefined;
   const asCaptured = Object.fromEntries(Object.entries(event).filter(([name]) => name !== 'recordTime'));
   const steps = list.map((command, part): StepToRecord => {
     const member: EpcisRecordMember = {
-      eventID,
       hashId,
       part,
       parts: list.length,
-      ...(part === 0 ? { event: asCaptured, ...(context !== undefined ? { context } : {}) } : {}),
+      ...(part === 0 ? { event: asCaptured, ...(context !== undefined && !isStandardContext(context) ? { context } : {}) } : {}),
     };
     return {
       command,

@@ -212,7 +212,7 @@ describe('an event captured through EPCIS', () => {
   };
   const context = [EPCIS_CONTEXT, { example: 'https://example.com/epcis/' }];
   const epcis = (part: number, extra: { [key: string]: JsonValue } = {}) => ({
-    epcis: { eventID: 'ni:///sha-256;abc?ver=CBV2.0', hashId: 'ni:///sha-256;abc?ver=CBV2.0', part, parts: 2, ...extra },
+    epcis: { hashId: 'ni:///sha-256;abc?ver=CBV2.0', part, parts: 2, ...extra },
   });
 
   it('is the event as captured, with its record time, its hash id for an id, and the context its prefixes need', () => {
@@ -242,11 +242,11 @@ describe('the query rows of an event', () => {
     const asUrn = recordsOf([
       step('epcis.observed', [ITEM], {
         epcis: {
-          eventID: 'urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427',
           hashId: 'ni:///sha-256;abc?ver=CBV2.0',
           part: 0,
           parts: 1,
           event: {
+            eventID: 'urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427',
             type: 'ObjectEvent',
             eventTime: '2026-11-20T09:30:00Z',
             eventTimeZoneOffset: '+00:00',

@@ -14,7 +14,7 @@ import { digitalLinkUri } from '../gs1/digital-link-uri.js';
 import { isShipmentId, parseDigitalLinkPath } from '../gs1/digital-link.js';
 import type { JsonValue } from '../ledger/canonical-json.js';
 import type { LedgerRecord } from '../ledger/ledger-record.js';
-import { epcisMemberOf } from './epcis-record.js';
+import { epcisMemberOf, eventIdOf } from './epcis-record.js';
 import { isEpcisDateTime } from './epcis-schema.js';
 
 /**
@@ -39,7 +39,7 @@ export function epcisEventOf(record: LedgerRecord): EpcisEvent | undefined {
   const member = epcisMemberOf(record);
   if (member) {
     if (member.part !== 0 || !member.event) return undefined;
-    return capturedEvent(member.event, member.eventID, record.recordedAt, member.context);
+    return capturedEvent(member.event, eventIdOf(member.event, member.hashId), record.recordedAt, member.context);
   }
   const rendered = RENDERINGS[record.eventType]?.(record);
   if (!rendered) return undefined;

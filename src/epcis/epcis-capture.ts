@@ -14,6 +14,7 @@ import {
 } from '../ledger/ledger-errors.js';
 import type { AppendReceipt } from '../ledger/ledger-record.js';
 import { type CapturedEvent, EventMappingError, epcisRecordEventId, stepsOfEvent } from './capture-mapping.js';
+import { eventIdOf } from './epcis-record.js';
 import { checkEpcisJson } from './epcis-schema.js';
 import { epcisEventHashIds } from './event-hash.js';
 
@@ -173,7 +174,7 @@ export class EpcisCapture {
         ),
       );
     }
-    const taken = await this.takenEventIds(captured, mapped as { steps: StepToRecord[] }[]);
+    const taken = await this.takenEventIds(captured);
     if (taken.length > 0) {
       throw new ProblemException(
         problem(409, '/problems/epcis-event-id-taken', 'An eventID is another event’s', 'an eventID names one event', taken),
@@ -264,9 +265,8 @@ export class EpcisCapture {
       const { steps: own, custody } = mapped[i] as { steps: StepToRecord[]; custody: boolean };
       const records = recorded.slice(next, next + own.length);
       next += own.length;
-      const member = (own[0]?.members?.epcis ?? {}) as { eventID?: string };
       return {
-        eventID: member.eventID ?? event.hashId,
+        eventID: eventIdOf(event.event, event.hashId),
         hashId: event.hashId,
         recordedAs: custody ? 'custody' : 'observation',
         records: records.map((r) => ({ eventId: r.eventId, eventType: r.eventType, subject: r.subject, receipt: r.receipt })),
@@ -280,19 +280,16 @@ export class EpcisCapture {
    * rendered under its urn:uuid): an eventID names one event, and its error declarations. Read from
    * the query's read model, so a capture racing another of the same id may pass (docs/epcis.md).
    */
-  private async takenEventIds(
-    captured: readonly CapturedEvent[],
-    mapped: readonly { steps: StepToRecord[] }[],
-  ): Promise<CaptureError[]> {
-    const idOf = (i: number) => ((mapped[i]?.steps[0]?.members?.epcis ?? {}) as { eventID?: string }).eventID as string;
-    const held = await this.eventIds.held([...new Set(captured.map((_, i) => idOf(i)))]);
+  private async takenEventIds(captured: readonly CapturedEvent[]): Promise<CaptureError[]> {
+    const held = await this.eventIds.held([...new Set(captured.map((event) => eventIdOf(event.event, event.hashId)))]);
     if (held.length === 0) return [];
-    return captured.flatMap((event, i) => {
+    return captured.flatMap((event) => {
+      const eventID = eventIdOf(event.event, event.hashId);
       const own = (row: HeldEventId) =>
         row.recordEventId === epcisRecordEventId(event.hashId, 0, row.declarationTime ?? undefined);
-      const other = held.find((row) => row.eventId === idOf(i) && !own(row));
+      const other = held.find((row) => row.eventId === eventID && !own(row));
       return other
-        ? [{ pointer: `${event.pointer}/eventID`, detail: `${idOf(i)} is the eventID of another event in the ledger` }]
+        ? [{ pointer: `${event.pointer}/eventID`, detail: `${eventID} is the eventID of another event in the ledger` }]
         : [];
     });
   }
