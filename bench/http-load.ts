@@ -23,7 +23,7 @@ import {
 
 const BATCH_STEPS = 500;
 
-interface LoadResult {
+export interface LoadResult {
   readonly steps: number;
   readonly seconds: number;
   readonly p50: number;
@@ -54,16 +54,24 @@ async function probeLag(url: string, key: string, running: () => boolean): Promi
   return lags;
 }
 
-async function load(
+/** `connections` callers POST `body()` for `seconds`; a 2xx answer counts `stepsPerRequest` steps. */
+export async function load(
   url: string,
   key: string,
-  options: { path: string; body: () => unknown; stepsPerRequest: number; connections: number; seconds: number },
+  options: {
+    path: string;
+    body: () => unknown;
+    stepsPerRequest: number;
+    connections: number;
+    seconds: number;
+    contentType?: string;
+  },
 ): Promise<LoadResult> {
   const result = await autocannon({
     url,
     connections: options.connections,
     duration: options.seconds,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${key}`, 'content-type': options.contentType ?? 'application/json' },
     requests: [
       {
         method: 'POST',

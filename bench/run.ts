@@ -21,6 +21,7 @@ import { attestation } from './attestation.js';
 import { bundleSize } from './bundle-size.js';
 import { cluster } from './cluster.js';
 import { cpu } from './cpu.js';
+import { epcisCapture } from './epcis.js';
 import { httpLoad } from './http-load.js';
 import { ledgerAppends } from './ledger-appends.js';
 import { page } from './page.js';
@@ -41,6 +42,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   page,
   scale,
   cluster,
+  epcisCapture,
 ];
 
 interface Environment {

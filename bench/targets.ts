@@ -110,4 +110,12 @@ export const TARGETS: readonly Target[] = [
     { atMost: 5000, unit: 'ms' },
     (x) => f(x, 'failoverMaxMs'),
   ),
+  // Issue 19: EPCIS 2.0 capture (the epcis section).
+  target(
+    'epcis-capture',
+    'EPCIS capture of documents of 1,000 events, as a ratio to batch capture of the same steps',
+    'epcis',
+    { atLeast: 0.7, unit: 'ratio' },
+    (x) => f(x, 'captureRatio'),
+  ),
 ];
