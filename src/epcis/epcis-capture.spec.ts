@@ -154,6 +154,19 @@ describe('EPCIS capture refusals', () => {
     });
   });
 
+  it('answers a capture still recording after answerWithinMs as running, and finishes its job when it lands', async () => {
+    let land: (recorded: never[]) => void = () => undefined;
+    const recording: StepRecording = { record: () => new Promise((resolve) => (land = resolve)) };
+    const { jobs, finished } = memoryJobs();
+    const capture = new EpcisCapture(recording, jobs, NO_EVENT_IDS, { ...OPTIONS, answerWithinMs: 20 });
+    const answer = await capture.capture(document, { name: 'maker', party: PARTY });
+    expect(answer.job).toMatchObject({ running: true, success: null, finishedAt: null, eventCount: 3 });
+    expect(finished).toEqual([]);
+    land([]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(finished).toEqual([{ success: true, errors: [] }]);
+  });
+
   it('leaves a capture whose commit was not confirmed neither failed nor succeeded, and answers the 503', async () => {
     const recording: StepRecording = { record: () => Promise.reject(new AppendOutcomeUnknownError('no answer to the commit')) };
     const { jobs, finished } = memoryJobs();
