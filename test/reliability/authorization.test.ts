@@ -17,7 +17,12 @@ const SHIPMENT = shipmentId(SSCC);
  * someone decides who may call it).
  *   public: no key; read: any key; operator: an operator key acting for its own party; audit: an auditor key.
  */
-const POLICY: Record<string, 'public' | 'read' | 'operator' | 'audit'> = {
+/**
+ * operator: an operator key acting for the party its body or path names (another party's is a
+ * 403); own-party: any operator key, acting as its own party (EPCIS capture: the capturer is the
+ * key's party, and a capture job answers to that party only).
+ */
+const POLICY: Record<string, 'public' | 'read' | 'operator' | 'own-party' | 'audit'> = {
   'GET /health': 'public',
   'GET /health/ready': 'public',
   'GET /metrics': 'public',
@@ -53,6 +58,10 @@ const POLICY: Record<string, 'public' | 'read' | 'operator' | 'audit'> = {
   'PUT /registry/locations/{gln}': 'operator',
   'POST /audits': 'audit',
   'GET /audits/{id}': 'audit',
+  'POST /capture': 'own-party',
+  'GET /capture/{id}': 'own-party',
+  'GET /events': 'read',
+  'GET /events/{eventID}': 'read',
 };
 
 /**
@@ -114,7 +123,8 @@ const concrete = (path: string) =>
     .replace('{lot}', 'LOT-1')
     .replace('{sscc}', SSCC)
     .replace('{gln}', P)
-    .replace('{id}', randomUUID());
+    .replace('{id}', randomUUID())
+    .replace('{eventID}', encodeURIComponent(`urn:uuid:${randomUUID()}`));
 
 type Caller = 'none' | 'unknown' | 'consumer' | 'auditor' | 'other-operator' | 'operator';
 
@@ -196,7 +206,8 @@ describe('authorization of every route', () => {
         const mayCall =
           access === 'public' ||
           (caller !== 'none' && caller !== 'unknown' && access === 'read') ||
-          (caller === 'auditor' && access === 'audit');
+          (caller === 'auditor' && access === 'audit') ||
+          (caller === 'other-operator' && access === 'own-party');
         const refusal = caller === 'none' || caller === 'unknown' ? '401' : '403';
         expected.push(`${route} by ${caller}: ${mayCall ? 'allowed' : refusal}`);
       }

@@ -46,6 +46,28 @@ const TEMPLATES: Record<string, Record<string, unknown>> = {
     ],
   },
 };
+/**
+ * EPCIS capture: the commissioning of KNOWN-1 twice. As it is, a repeat within the document; one
+ * mutation can change one of the two events at most, and the other still commissions what the
+ * ledger holds: refused either way.
+ */
+const KNOWN_COMMISSIONING = {
+  type: 'ObjectEvent',
+  eventTime: AT,
+  eventTimeZoneOffset: '+00:00',
+  epcList: [`https://id.gs1.org/01/${G}/21/KNOWN-1`],
+  action: 'ADD',
+  bizStep: 'commissioning',
+  disposition: 'active',
+  readPoint: { id: `https://id.gs1.org/414/${SITE}` },
+};
+TEMPLATES['/capture'] = {
+  '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
+  type: 'EPCISDocument',
+  schemaVersion: '2.0',
+  creationDate: AT,
+  epcisBody: { eventList: [KNOWN_COMMISSIONING, structuredClone(KNOWN_COMMISSIONING)] },
+};
 const ROUTES = Object.keys(TEMPLATES);
 
 /** Strings a serial, GTIN, GLN or path can never be: each holds a space or a character outside GS1 character set 82. */
@@ -214,7 +236,7 @@ const hostileRequest = fc.oneof(
   { arbitrary: oddIdempotencyKey, weight: 1 },
 );
 
-describe('hostile input at every step route (fast-check)', () => {
+describe('hostile input at every step route and EPCIS capture (fast-check)', () => {
   let app: CustodyApp;
   let key: string;
 
