@@ -131,9 +131,9 @@ export function idempotentEventId(scope: string, key: string, index: number): st
 /** A rule broken by one step of a batch names that step. */
 function at(pointer: string, error: unknown): unknown {
   if (!(error instanceof RuleViolation) || pointer === '') return error;
-  // A batch's step as "steps 3"; any other place (an EPCIS event) by its pointer.
-  const where = /^\/steps\/\d+$/.test(pointer) ? pointer.slice(1).replace('/', ' ') : pointer;
-  return new RuleViolation(error.rule, `${where}: ${error.message}`, pointer);
+  // A batch's step is named in the text too ("steps 3: …"); any other place (an EPCIS event) by its pointer alone.
+  const text = /^\/steps\/\d+$/.test(pointer) ? `${pointer.slice(1).replace('/', ' ')}: ${error.message}` : error.message;
+  return new RuleViolation(error.rule, text, pointer);
 }
 
 /**

@@ -33,8 +33,11 @@ function readEpcisIdentifier(identifier: string): EpcisIdentifierReading {
   let reading = READINGS.get(identifier);
   if (reading === undefined) {
     reading = readIdentifierOnce(identifier);
-    if (READINGS.size >= MAX_REMEMBERED_IDENTIFIERS) READINGS.clear();
-    READINGS.set(identifier, reading);
+    // Bounded in entries, and in bytes: only identifiers of a GS1 key's length are kept.
+    if (identifier.length <= 128) {
+      if (READINGS.size >= MAX_REMEMBERED_IDENTIFIERS) READINGS.clear();
+      READINGS.set(identifier, reading);
+    }
   }
   return reading;
 }

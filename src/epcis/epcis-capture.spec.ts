@@ -130,9 +130,7 @@ describe('EPCIS capture refusals', () => {
     expect(answer.problem).toMatchObject({
       status: 409,
       rule: 'unknown-entity',
-      errors: [
-        { pointer: '/epcisBody/eventList/1', detail: '/epcisBody/eventList/1: /01/04012345111118/21/C is not in the ledger' },
-      ],
+      errors: [{ pointer: '/epcisBody/eventList/1', detail: '/01/04012345111118/21/C is not in the ledger' }],
     });
   });
 
@@ -144,6 +142,22 @@ describe('EPCIS capture refusals', () => {
       problem: {
         status: 409,
         errors: [{ pointer: '/epcisBody/eventList/2', detail: expect.stringContaining('earlier in the document') }],
+      },
+    });
+    // One eventID for two events (other EPCs, other hashes): the second is refused at its eventID.
+    const shared = {
+      ...document,
+      epcisBody: {
+        eventList: [
+          { ...event('A'), eventID: 'urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427' },
+          { ...event('B'), eventID: 'urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427' },
+        ],
+      },
+    };
+    await expect(capture.capture(shared, { name: 'maker', party: PARTY })).rejects.toMatchObject({
+      problem: {
+        status: 409,
+        errors: [{ pointer: '/epcisBody/eventList/1/eventID', detail: expect.stringContaining('another event earlier') }],
       },
     });
     const tooMany = new EpcisCapture(recording, memoryJobs().jobs, NO_EVENT_IDS, { ...OPTIONS, maxRecords: 2 });

@@ -147,7 +147,7 @@ export class EpcisCapture {
     const hashIds = epcisEventHashIds(root);
     const captured: CapturedEvent[] = events.map((e, i) => ({ ...e, hashId: hashIds[i] as string }));
     const context = root['@context'];
-    if (context !== undefined && JSON.stringify(context).length > MAX_CONTEXT_BYTES) {
+    if (context !== undefined && Buffer.byteLength(JSON.stringify(context)) > MAX_CONTEXT_BYTES) {
       // Each event's first record carries it (docs/epcis.md): a large one multiplies.
       throw invalid([{ pointer: '/@context', detail: `is more than ${MAX_CONTEXT_BYTES} bytes; a capture takes at most that` }]);
     }
@@ -194,7 +194,10 @@ export class EpcisCapture {
     }
     // The records' bytes, estimated before anything is sent: the events and contexts they carry,
     // and the envelope, entities and signature each record has besides (docs/ledger-format.md).
-    const bytes = steps.reduce((sum, step) => sum + RECORD_OVERHEAD_BYTES + JSON.stringify(step.members ?? {}).length, 0);
+    const bytes = steps.reduce(
+      (sum, step) => sum + RECORD_OVERHEAD_BYTES + Buffer.byteLength(JSON.stringify(step.members ?? {})),
+      0,
+    );
     if (bytes > this.options.maxRecordBytes) {
       throw new ProblemException(
         problem(
@@ -386,21 +389,34 @@ export class EpcisCapture {
   }
 }
 
-/** Two events of one document with one Event Hash ID (an error declaration is not a repeat of its event). */
+/**
+ * Two events of one document with one Event Hash ID (an error declaration is not a repeat of its
+ * event), or with one eventID and other hashes (an eventID names one event and its declarations).
+ */
 function repeatedWithin(
   captured: readonly CapturedEvent[],
   mapped: readonly ({ steps: StepToRecord[] } | undefined)[],
 ): CaptureError[] {
   const seen = new Set<string>();
+  const hashOfId = new Map<string, string>();
   const errors: CaptureError[] = [];
   for (const [i, event] of captured.entries()) {
     const id = mapped[i]?.steps[0]?.eventId as string;
-    if (seen.has(id))
+    const eventID = eventIdOf(event.event, event.hashId);
+    const earlierHash = hashOfId.get(eventID);
+    if (seen.has(id)) {
       errors.push({
         pointer: event.pointer,
         detail: `the same event (Event Hash ID ${event.hashId}) is earlier in the document`,
       });
+    } else if (earlierHash !== undefined && earlierHash !== event.hashId) {
+      errors.push({
+        pointer: `${event.pointer}/eventID`,
+        detail: `${eventID} is the eventID of another event earlier in the document`,
+      });
+    }
     seen.add(id);
+    if (earlierHash === undefined) hashOfId.set(eventID, event.hashId);
   }
   return errors;
 }

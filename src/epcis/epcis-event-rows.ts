@@ -1,5 +1,6 @@
 import type { JsonValue } from '../ledger/canonical-json.js';
 import type { StoredRecord } from '../ledger/ledger-record.js';
+import { toMicrosecondText } from '../ledger/timestamps.js';
 import { epcisEventOf, type EpcisEvent } from './custody-rendering.js';
 import { normalBizStep, normalDisposition, normalIdentifier } from './query-normal-forms.js';
 
@@ -87,6 +88,7 @@ export function epcisRowsOf({ record }: StoredRecord): { event: EpcisEventRow; i
   const event = epcisEventOf(record);
   if (!event) return undefined;
   const { partition, sequence } = record;
+  const eventTime = textOf(event.eventTime);
   const bizStep = textOf(event.bizStep);
   const disposition = textOf(event.disposition);
   const readPoint = idOf(event.readPoint);
@@ -98,7 +100,7 @@ export function epcisRowsOf({ record }: StoredRecord): { event: EpcisEventRow; i
       event_id: textOf(event.eventID) ?? `urn:uuid:${record.eventId}`,
       record_event_id: record.eventId,
       event_type: textOf(event.type) ?? '',
-      event_time: textOf(event.eventTime),
+      event_time: eventTime === null ? null : toMicrosecondText(eventTime),
       record_time: record.recordedAt,
       action: textOf(event.action),
       biz_step: bizStep === null ? null : normalBizStep(bizStep),

@@ -156,12 +156,15 @@ describe('EPCIS string formats', () => {
     },
   );
 
-  it.each(['2005-07-11T11:30:47.0Z', '2022-02-16T20:33:31.116000-06:00', '2024-02-29T23:59:59+14:00'])(
-    'takes %s as a date-time',
-    (value) => {
-      expect(isEpcisDateTime(value)).toBe(true);
-    },
-  );
+  it.each([
+    '2005-07-11T11:30:47.0Z',
+    '2022-02-16T20:33:31.116000-06:00',
+    '2024-02-29T23:59:59+14:00',
+    '0001-01-01T00:00:00-01:00',
+    '2026-03-01T10:00:00.123456789Z',
+  ])('takes %s as a date-time', (value) => {
+    expect(isEpcisDateTime(value)).toBe(true);
+  });
 
   it.each([
     '2026-02-29T10:00:00Z',
@@ -173,6 +176,9 @@ describe('EPCIS string formats', () => {
     '2026-03-01T10:00:00+14:30',
     '2026-03-01T10:00:00-23:00',
     '0000-03-01T10:00:00Z',
+    // Year 1 at a positive offset is still 1 BC in UTC; more than nanoseconds is more than the ledger keeps.
+    '0001-01-01T00:30:00+01:00',
+    '2026-03-01T10:00:00.1234567891Z',
   ])('refuses %s as a date-time', (value) => {
     expect(isEpcisDateTime(value)).toBe(false);
   });

@@ -43,13 +43,16 @@ export function isEpcisUri(value: string): boolean {
   return rest.length > 0 && URI_REST.test(rest) && rest.indexOf('#') === rest.lastIndexOf('#');
 }
 
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
 
 /**
  * An xsd:dateTimeStamp as EPCIS writes it: RFC 3339 with an offset, any number of fraction
- * digits, and a real calendar day (a pattern alone would take 2026-02-30), from year 1, at an
- * offset within ±14:00.
+ * to nine fraction digits (nanoseconds, as the ledger), a real calendar day (a pattern alone would
+ * take 2026-02-30), from the first instant of year 1 on, at an offset within ±14:00.
  */
+/** 0001-01-01T00:00:00Z: an earlier instant (year 1 at a positive offset) is 1 BC to PostgreSQL. */
+export const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+
 export function isEpcisDateTime(value: string): boolean {
   const match = DATE_TIME.exec(value);
   if (!match) return false;
@@ -63,10 +66,10 @@ export function isEpcisDateTime(value: string): boolean {
   ];
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   // Offsets within ±14:00, as EPCIS's eventTimeZoneOffset (and PostgreSQL, which refuses more
-  // than ±15:59); year 0 is no calendar year PostgreSQL stores.
+  // than ±15:59); before the first instant of year 1 is BC to PostgreSQL.
   const offsetOk = match[8] === 'Z' || Number(match[9]) * 60 + Number(match[10]) <= 14 * 60;
   return (
-    year >= 1 &&
+    Date.parse(value) >= FIRST_INSTANT &&
     month >= 1 &&
     month <= 12 &&
     day >= 1 &&

@@ -290,11 +290,15 @@ export function canonicalKeyLink(value: string): string | undefined {
   const known = REMEMBERED_LINKS.get(value);
   if (known !== undefined) return known ?? undefined;
   const canonical = value.startsWith('urn:epc:') ? canonicalLinkOfUrn(value) : canonicalDigitalLink(value);
-  // A capture names one place or class in many events: each is worked out once (a bounded memo).
-  if (REMEMBERED_LINKS.size >= MAX_REMEMBERED_LINKS) REMEMBERED_LINKS.clear();
-  REMEMBERED_LINKS.set(value, canonical ?? null);
+  // A capture names one place or class in many events: each is worked out once (a memo bounded in
+  // entries and, as only values of a GS1 key's length are kept, in bytes).
+  if (value.length <= MAX_REMEMBERED_LENGTH) {
+    if (REMEMBERED_LINKS.size >= MAX_REMEMBERED_LINKS) REMEMBERED_LINKS.clear();
+    REMEMBERED_LINKS.set(value, canonical ?? null);
+  }
   return canonical;
 }
 
 const MAX_REMEMBERED_LINKS = 10_000;
+const MAX_REMEMBERED_LENGTH = 128;
 const REMEMBERED_LINKS = new Map<string, string | null>();

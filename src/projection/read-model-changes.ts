@@ -3,6 +3,7 @@ import type { ContainmentRow, LineageRow, ProductRow, ReadModelRows, ShipmentRow
 import { epcisRowsOf, type EpcisEventRow, type EpcisIdentifierRow } from '../epcis/epcis-event-rows.js';
 import { isProductId, isShipmentId } from '../gs1/digital-link.js';
 import type { Hash } from '../ledger/hashing.js';
+import { toMicrosecondText } from '../ledger/timestamps.js';
 import { CHECKPOINT_EVENT, type CheckpointPayload, type StoredRecord } from '../ledger/ledger-record.js';
 
 /**
@@ -82,7 +83,7 @@ export function historyRowsOf(record: StoredRecord['record']): HistoryRow[] {
     entity_id: entity.id,
     partition: record.partition,
     sequence: record.sequence,
-    occurred_at: record.occurredAt,
+    occurred_at: toMicrosecondText(record.occurredAt),
     event_type: record.eventType,
     parties,
     via: i > 0 && isShipmentId(subject) && isProductId(entity.id) ? subject : null,
@@ -174,7 +175,7 @@ function custodyEventRow({ record, hash, offset }: StoredRecord): CustodyEventRo
     record_hash: hash,
     event_id: record.eventId,
     event_type: record.eventType,
-    occurred_at: record.occurredAt,
+    occurred_at: toMicrosecondText(record.occurredAt),
     occurred_at_text: record.occurredAt,
     recorded_at: record.recordedAt,
     actor: record.actor,

@@ -275,7 +275,7 @@ describe('EPCIS 2.0 capture of GS1 example documents', () => {
       type: '/problems/epcis-event-id-taken',
       errors: [{ pointer: '/epcisBody/eventList/0/eventID', detail: expect.stringContaining(own.eventID) }],
     });
-    // Its error declaration carries the same eventID, and is taken.
+    // Its error declaration carries the same eventID, and is recorded.
     const declared = { ...own, errorDeclaration: { declarationTime: '2020-01-01T00:00:00Z', reason: 'incorrect_data' } };
     await captured(firstApp(), { ...first, epcisBody: { eventList: [declared] } });
 

@@ -34,6 +34,7 @@ describe('request validation', () => {
       '2026-11-26T09:30:00+14:01',
       '2026-11-26T09:30:00-20:00',
       '0000-01-01T00:00:00Z',
+      '0001-01-01T00:30:00+01:00',
       42,
     ]) {
       expect(parseInstant(bad).ok).toBe(false);

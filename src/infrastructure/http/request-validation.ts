@@ -23,6 +23,9 @@ export function invalidRequest(errors: readonly FieldError[]): ProblemException 
   return new ProblemException(problem);
 }
 
+/** 0001-01-01T00:00:00Z: an earlier instant (year 1 at a positive offset) is 1 BC to PostgreSQL. */
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|([+-])(\d{2}):(\d{2}))$/;
 
 /**
@@ -41,10 +44,10 @@ export function parseInstant(value: unknown): Parsed<string> {
     number,
   ];
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  // Offsets within ±14:00 (the world's time zones; PostgreSQL refuses more than ±15:59), from year 1.
+  // Offsets within ±14:00 (the world's time zones; PostgreSQL refuses more than ±15:59), from the first instant of year 1.
   const offsetOk = match[8] === 'Z' || Number(match[10]) * 60 + Number(match[11]) <= 14 * 60;
   if (
-    year < 1 ||
+    !(Date.parse(value as string) >= FIRST_INSTANT) ||
     month < 1 ||
     month > 12 ||
     day < 1 ||
