@@ -3,11 +3,10 @@ import { readVerifiedPartition } from '../../src/ledger/adapters/kafka-ledger-re
 import { CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
 import { GENESIS_EVENT, type StoredRecord } from '../../src/ledger/ledger-record.js';
 import { partitionOf } from '../../src/ledger/partitioning.js';
-import { type CustodianProcess, startCustodianProcess } from '../support/custodian-process.js';
-import { CustodyClient, gln, gtin, type RecordedStep, sgtin, shipmentId, sscc, writeApiKeys } from '../support/custody-api.js';
-import { reserveTestDatabase, type TestDatabase, testDataDir, testKafkaBrokers, uniqueName } from '../support/environment.js';
+import type { CustodianProcess } from '../support/custodian-process.js';
+import { gln, gtin, type RecordedStep, sgtin, shipmentId, sscc } from '../support/custody-api.js';
 import { testKafka } from '../support/ledger-harness.js';
-import { freePort } from '../support/test-stack.mjs';
+import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
 
 const MAKER = gln(91);
 const SITE = gln(92);
@@ -16,38 +15,19 @@ const G = gtin(9001);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Readiness {
-  info?: { cluster?: { writes?: number[] } };
-}
-
 // Three instances, three ledger partitions: the group spreads the writers, one to each; a step
 // goes to its partition's instance whichever instance it reached; a dead instance's partition
 // moves to one of the others.
 describe(`three instances of a ledger of ${PARTITIONS} partitions`, () => {
-  let database: TestDatabase;
+  let cluster: TestCluster;
   let key: string;
-  let topic: string;
-  let ledgerId: string;
-  const envs: Record<string, string>[] = [];
-  const instances: (CustodianProcess | null)[] = [];
-  const spawned: CustodianProcess[] = [];
-
-  const start = async (i: number) => {
-    const instance = await startCustodianProcess(envs[i] as Record<string, string>);
-    spawned.push(instance);
-    instances[i] = instance;
-  };
-  const alive = () => instances.flatMap((instance, i) => (instance ? [i] : []));
-  const client = (i: number) => new CustodyClient((instances[i] as CustodianProcess).url);
+  const alive = () => cluster.alive();
+  const client = (i: number) => cluster.client(i);
   /** Which partitions each running instance writes, once every partition is written by one of them. */
   const placement = async (): Promise<Map<number, number[]>> => {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const writes = new Map<number, number[]>();
-      for (const i of alive()) {
-        const { body } = await client(i).request<Readiness>('GET', '/health/ready');
-        writes.set(i, body.info?.cluster?.writes ?? []);
-      }
+      const writes = await cluster.writes();
       const all = [...writes.values()].flat().sort();
       if (all.join() === '0,1,2') return writes;
       if (Date.now() > deadline) throw new Error(`the partitions were not placed: ${JSON.stringify([...writes])}`);
@@ -62,37 +42,17 @@ describe(`three instances of a ledger of ${PARTITIONS} partitions`, () => {
     location: SITE,
     occurredAt: '2026-11-01T08:00:00Z',
   });
-
   beforeAll(async () => {
-    database = reserveTestDatabase();
-    const dataDir = testDataDir();
-    const file = writeApiKeys(dataDir, [{ name: 'maker', role: 'operator', party: MAKER }]);
-    key = file.keys.maker as string;
-    topic = uniqueName('custodian.ledger.partitions');
-    ledgerId = uniqueName('partitions');
-    const shared = {
-      DATABASE_URL: database.url,
-      KAFKA_BROKERS: testKafkaBrokers(),
-      LEDGER_TOPIC: topic,
-      LEDGER_ID: ledgerId,
-      LEDGER_PARTITIONS: String(PARTITIONS),
-      CUSTODIAN_DATA_DIR: dataDir,
-      API_KEYS_FILE: file.file,
-      CLUSTER_ENABLED: 'true',
-      LOG_LEVEL: 'warn',
-    };
-    for (let i = 0; i < 3; i++) {
-      envs.push({ ...shared, PORT: String(await freePort()), CLUSTER_PORT: String(await freePort()) });
-      await start(i);
-    }
+    cluster = await startTestCluster({
+      instances: 3,
+      keys: [{ name: 'maker', role: 'operator', party: MAKER }],
+      name: 'partitions',
+      env: { LEDGER_PARTITIONS: String(PARTITIONS) },
+    });
+    key = cluster.keys.maker as string;
   });
 
-  afterAll(async () => {
-    for (const instance of spawned) {
-      if (instance.child.exitCode === null && instance.child.signalCode === null) await instance.stop('SIGKILL');
-    }
-    await database.drop();
-  });
+  afterAll(() => cluster.close());
 
   it('spreads the writers, records each step in its own partition from any instance, and moves a dead instance’s partition', async () => {
     const spread = await placement();
@@ -129,12 +89,12 @@ describe(`three instances of a ledger of ${PARTITIONS} partitions`, () => {
 
     // The instance writing partition 0 dies: its partition goes to one of the two others, the others keep theirs.
     const victim = [...spread.entries()].find(([, partitions]) => partitions.includes(0))![0];
-    await (instances[victim] as CustodianProcess).stop('SIGKILL');
-    instances[victim] = null;
+    await (cluster.instances[victim] as CustodianProcess).stop('SIGKILL');
+    cluster.instances[victim] = null;
     const after = await placement();
     for (const [i, partitions] of spread) if (i !== victim) expect(after.get(i)).toEqual(expect.arrayContaining(partitions));
     await round(30);
-    await start(victim);
+    await cluster.start(victim);
     await round(15);
 
     // Every partition one chain, holding exactly its acknowledged steps once.
@@ -146,7 +106,8 @@ describe(`three instances of a ledger of ${PARTITIONS} partitions`, () => {
     const kafka = testKafka('custodian-partitions-check');
     for (let partition = 0; partition < PARTITIONS; partition++) {
       const records: StoredRecord[] = [];
-      for await (const record of readVerifiedPartition(kafka, topic, { ledgerId, partition, verifier })) records.push(record);
+      for await (const record of readVerifiedPartition(kafka, cluster.topic, { ledgerId: cluster.ledgerId, partition, verifier }))
+        records.push(record);
       expect(records.filter((stored) => stored.record.eventType === GENESIS_EVENT)).toHaveLength(1);
       const steps = records.filter((stored) => !stored.record.eventType.startsWith('ledger.'));
       const mine = acknowledged.filter((step) => step.receipt.partition === partition);

@@ -2,13 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { idempotentEventId } from '../../src/custody/step-recorder.js';
 import { CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
 import { GENESIS_EVENT } from '../../src/ledger/ledger-record.js';
-import { type CustodianProcess, startCustodianProcess } from '../support/custodian-process.js';
-import { CustodyClient, gln, gtin, type RecordedStep, readLedger, writeApiKeys } from '../support/custody-api.js';
-import { reserveTestDatabase, type TestDatabase, testDataDir, testKafkaBrokers, uniqueName } from '../support/environment.js';
+import type { CustodianProcess } from '../support/custodian-process.js';
+import { gln, gtin, type RecordedStep, readLedger } from '../support/custody-api.js';
 import { testKafka } from '../support/ledger-harness.js';
 import { projectionAndRebuild } from '../support/projection-harness.js';
 import { custodyWorkload, duplicates, receiptsNotInLedger, StepLoad, stepRecords } from '../support/step-load.js';
-import { freePort } from '../support/test-stack.mjs';
+import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
 
 const MAKER = gln(81);
 const SITE = gln(82);
@@ -19,35 +18,18 @@ const INSTANCES = 3;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Readiness {
-  info?: { cluster?: { writes?: number[] } };
-}
-
 // Three instances of one ledger on the real broker and database (docs/scaling.md): Kafka's group
 // places the partition's writer in one of them, the others forward their steps to it.
 describe(`${INSTANCES} instances of one ledger, the writing one killed with SIGKILL ${KILLS} times, frozen once and stopped once, under round-robin load`, () => {
-  let database: TestDatabase;
+  let cluster: TestCluster;
   let keys: Record<string, string>;
-  const envs: Record<string, string>[] = [];
-  const instances: (CustodianProcess | null)[] = [];
-
-  /** Every process started, so that none outlives the test (a frozen one included). */
-  const spawned: CustodianProcess[] = [];
-  const start = async (i: number) => {
-    const instance = await startCustodianProcess(envs[i] as Record<string, string>);
-    spawned.push(instance);
-    instances[i] = instance;
-  };
-  const alive = () => instances.flatMap((instance, i) => (instance ? [i] : []));
-  const client = (i: number) => new CustodyClient((instances[i] as CustodianProcess).url);
+  const alive = () => cluster.alive();
+  const client = (i: number) => cluster.client(i);
   /** The instance whose readiness says it writes partition 0. */
   const writer = async (): Promise<number> => {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      for (const i of alive()) {
-        const { body } = await client(i).request<Readiness>('GET', '/health/ready');
-        if (body.info?.cluster?.writes?.includes(0)) return i;
-      }
+      for (const [i, writes] of await cluster.writes()) if (writes.includes(0)) return i;
       if (Date.now() > deadline) throw new Error('no instance writes partition 0');
       await sleep(100);
     }
@@ -60,41 +42,24 @@ describe(`${INSTANCES} instances of one ledger, the writing one killed with SIGK
     location: SITE,
     occurredAt: '2026-11-01T08:00:00Z',
   });
-
   beforeAll(async () => {
-    database = reserveTestDatabase();
-    const dataDir = testDataDir();
-    const file = writeApiKeys(dataDir, [
-      { name: 'maker', role: 'operator', party: MAKER },
-      { name: 'auditor', role: 'auditor' },
-    ]);
-    keys = file.keys;
-    const shared = {
-      DATABASE_URL: database.url,
-      KAFKA_BROKERS: testKafkaBrokers(),
-      LEDGER_TOPIC: uniqueName('custodian.ledger.cluster'),
-      LEDGER_ID: uniqueName('cluster'),
-      // One data directory: the instances share the ledger's checkpoint key (it is one writer's key).
-      CUSTODIAN_DATA_DIR: dataDir,
-      API_KEYS_FILE: file.file,
-      CLUSTER_ENABLED: 'true',
-      LOG_LEVEL: 'warn',
-      LEDGER_SNAPSHOT_RECORDS: '200',
-      // A step forwarded to the frozen instance is answered outcome-unknown after this (10 s by default).
-      CLUSTER_FORWARD_TIMEOUT_MS: '3000',
-    };
-    for (let i = 0; i < INSTANCES; i++) {
-      envs.push({ ...shared, PORT: String(await freePort()), CLUSTER_PORT: String(await freePort()) });
-      await start(i);
-    }
+    cluster = await startTestCluster({
+      instances: INSTANCES,
+      keys: [
+        { name: 'maker', role: 'operator', party: MAKER },
+        { name: 'auditor', role: 'auditor' },
+      ],
+      name: 'cluster',
+      env: {
+        LEDGER_SNAPSHOT_RECORDS: '200',
+        // A step forwarded to the frozen instance is answered outcome-unknown after this (10 s by default).
+        CLUSTER_FORWARD_TIMEOUT_MS: '3000',
+      },
+    });
+    keys = cluster.keys;
   });
 
-  afterAll(async () => {
-    for (const instance of spawned) {
-      if (instance.child.exitCode === null && instance.child.signalCode === null) await instance.stop('SIGKILL');
-    }
-    await database.drop();
-  });
+  afterAll(() => cluster.close());
 
   it('answers a step the same whichever instance takes it: forwarded to the writer, with its receipts and refusals', async () => {
     const w = await writer();
@@ -148,7 +113,7 @@ describe(`${INSTANCES} instances of one ledger, the writing one killed with SIGK
       // Round robin over the instances that run; a request at one just killed fails ('network') and is retried later.
       url: () => {
         const running = alive();
-        return (instances[running[turn++ % running.length] as number] as CustodianProcess).url;
+        return (cluster.instances[running[turn++ % running.length] as number] as CustodianProcess).url;
       },
       apiKey: keys.maker as string,
       concurrency: 9,
@@ -170,7 +135,7 @@ describe(`${INSTANCES} instances of one ledger, the writing one killed with SIGK
         while (load.acknowledged.size <= acknowledged && Date.now() < deadline) await sleep(50);
         expect(load.acknowledged.size).toBeGreaterThan(acknowledged);
         const killed = await writer();
-        const frozen = instances[killed] as CustodianProcess;
+        const frozen = cluster.instances[killed] as CustodianProcess;
         if (signal === 'SIGSTOP') {
           frozen.child.kill('SIGSTOP');
         } else {
@@ -178,7 +143,7 @@ describe(`${INSTANCES} instances of one ledger, the writing one killed with SIGK
           if (signal === 'SIGKILL') expect(exit.signal).toBe('SIGKILL');
           else expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
         }
-        instances[killed] = null;
+        cluster.instances[killed] = null;
         const t0 = Date.now();
         // Takeover: from the kill to the next 201 on the partition, asked of a surviving instance.
         const probe = client(alive()[0] as number);
@@ -192,9 +157,9 @@ describe(`${INSTANCES} instances of one ledger, the writing one killed with SIGK
         if (signal === 'SIGSTOP') {
           // Frozen for longer than its session: the group moved the writer. It runs on now.
           frozen.child.kill('SIGCONT');
-          instances[killed] = frozen;
+          cluster.instances[killed] = frozen;
         } else {
-          await start(killed);
+          await cluster.start(killed);
         }
       }
       const acknowledged = load.acknowledged.size;
@@ -210,8 +175,7 @@ describe(`${INSTANCES} instances of one ledger, the writing one killed with SIGK
 
     const any = client(alive()[0] as number);
     const kafka = testKafka('custodian-cluster-check');
-    const topic = envs[0]!.LEDGER_TOPIC!;
-    const ledgerId = envs[0]!.LEDGER_ID!;
+    const { topic, ledgerId } = cluster;
     const before = await readLedger(kafka, topic, ledgerId, any);
     const acknowledgedSteps = [...load.acknowledged.values()].flatMap(({ steps }) => steps);
     expect(duplicates(before)).toEqual([]);
@@ -244,7 +208,7 @@ describe(`${INSTANCES} instances of one ledger, the writing one killed with SIGK
     const { body: key } = await any.request<{ keyName: string; publicKey: string }>('GET', '/ledger/public-key');
     const verifier = new CheckpointVerifier(key.keyName, Uint8Array.from(Buffer.from(key.publicKey, 'base64')));
     const end = BigInt(after.at(-1)!.offset) + 1n;
-    const { live, rebuilt } = await projectionAndRebuild({ kafka, topic, ledgerId, verifier }, database.url, end);
+    const { live, rebuilt } = await projectionAndRebuild({ kafka, topic, ledgerId, verifier }, cluster.database.url, end);
     expect(live.custody_events).toHaveLength(stepRecords(after).length);
     expect(live).toEqual(rebuilt);
 
