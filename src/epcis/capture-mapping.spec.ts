@@ -271,11 +271,11 @@ describe('EPCIS capture mapping', () => {
     );
   });
 
-  it('records an eventTime finer than nanoseconds at the nanosecond, and keeps the event’s own text', () => {
-    const { steps } = mapped({ type: 'ObjectEvent', action: 'OBSERVE', eventTime: '2026-12-01T10:00:00.1234567891234Z' });
+  it('takes an eventTime to the nanosecond, as the ledger keeps it, and refuses a finer one', () => {
+    const { steps } = mapped({ type: 'ObjectEvent', action: 'OBSERVE', eventTime: '2026-12-01T10:00:00.123456789Z' });
     expect(steps[0]?.occurredAt).toBe('2026-12-01T10:00:00.123456789Z');
-    expect((steps[0]?.members?.epcis as { event: { eventTime: string } }).event.eventTime).toBe(
-      '2026-12-01T10:00:00.1234567891234Z',
+    expect(mappingError({ type: 'ObjectEvent', action: 'OBSERVE', eventTime: '2026-12-01T10:00:00.1234567891Z' }).pointer).toBe(
+      '/epcisBody/eventList/2/eventTime',
     );
   });
 

@@ -385,10 +385,13 @@ export function stepsOfEvent(
   context: JsonValue | undefined,
 ): { readonly steps: StepToRecord[]; readonly custody: boolean } {
   const { event, pointer, hashId } = captured;
-  // The ledger keeps at most nanoseconds (docs/ledger-format.md §2); the event keeps its own text.
-  const eventTime = typeof event.eventTime === 'string' ? event.eventTime.replace(/(\.\d{9})\d+/, '$1') : event.eventTime;
+  // The schema check took it already (isEpcisDateTime: at most nanoseconds, as the ledger keeps).
+  const eventTime = event.eventTime;
   if (typeof eventTime !== 'string' || !TIMESTAMP.test(eventTime)) {
-    throw new EventMappingError(`${pointer}/eventTime`, 'eventTime is a date-time with its offset (Z or ±hh:mm)');
+    throw new EventMappingError(
+      `${pointer}/eventTime`,
+      'eventTime is a date-time with its offset (Z or ±hh:mm), to the nanosecond',
+    );
   }
   checkIndexedLengths(event, pointer);
   const commands = commandsOf(event, pointer, party);
