@@ -277,6 +277,7 @@ export class PartitionWriter {
     const offsets = await log.appendTransaction(drafted.map((record) => logEntry(record, this.partitionKey())));
     this.head = draft.head();
     this.applied(drafted, offsets);
+    this.snapshotIfDue();
     this.committedEnd = endAfter(offsets);
     await pins.pin(ledgerId, partition, genesis.hash);
   }
@@ -299,13 +300,21 @@ export class PartitionWriter {
     this.lastSnapshotAt = Date.now();
   }
 
-  /** Committed records go into the state, and a snapshot is taken when one is due. */
+  /** Committed records go into the state. */
   private applied(records: readonly DraftedRecord[], offsets: readonly (string | undefined)[]): void {
     const state = this.currentState();
     const { partition, stateModel } = this.options;
     records.forEach(({ record, hash, bytes }, i) => {
       state.applied({ partition, offset: offsets[i] as string, record, hash }, bytes, stateModel);
     });
+  }
+
+  /**
+   * Takes a snapshot when one is due, of everything committed so far: called once a batch is in
+   * the state and in the idempotency index, as the snapshot closes the layer they went into.
+   */
+  private snapshotIfDue(): void {
+    const state = this.currentState();
     const due =
       state.unsnapshotted >= this.recovery.snapshotRecords ||
       Date.now() - this.lastSnapshotAt >= (this.options.snapshotIntervalMs ?? 60_000);
@@ -353,6 +362,8 @@ export class PartitionWriter {
       this.head = batch.chain.head();
       this.applied([...batch.accepted.flatMap((group) => group.records), checkpoint], offsets);
       this.committed(batch, offsets);
+      // After the index took the batch: a snapshot closes the layer its entries went into.
+      this.snapshotIfDue();
     } catch (error) {
       if (error instanceof StateTreeIntegrityError) this.distrusted = error.message;
       // Groups answered or put back by the draft are settled; the failure answers the others.

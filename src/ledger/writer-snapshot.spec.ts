@@ -77,6 +77,35 @@ async function written() {
 }
 
 describe('writer snapshots', () => {
+  it('keep the idempotency of the batch a snapshot was taken at: a restart from it answers a retry of that batch with its receipts', async () => {
+    const log = new MemoryPartitionLog();
+    const snapshots = new MemoryPartitionSnapshots(0);
+    const pins = new MemoryGenesisPins();
+    const first = writer(log, snapshots, pins);
+    await first.start();
+    // Genesis and its checkpoint, then 17 records and a checkpoint: 20 records, a snapshot due at this very batch.
+    const group = Array.from({ length: 17 }, (_, i) => ({
+      ...request(`product-${i}`, i),
+      payload: { n: i, requestDigest: 'one-request' },
+    }));
+    const receipts = await first.appendAll(group);
+    await first.close();
+    expect((await snapshots.latest())?.body.treeSize).toBe(19);
+
+    const second = writer(log, snapshots, pins);
+    await second.start();
+    expect(
+      await second.recorded(
+        group.map((r) => r.eventId),
+        'one-request',
+      ),
+    ).toEqual(receipts);
+    // A retry is answered from the ledger, not recorded again.
+    expect(await second.appendAll(group)).toEqual(receipts);
+    expect(log.entries).toHaveLength(20);
+    await second.close();
+  });
+
   it('let a restart read only the tail after the newest snapshot, and go on with the same head, states and index', async () => {
     const { log, snapshots, pins, eventIds, head } = await written();
     expect(snapshots.commits).toBeGreaterThan(5);
