@@ -26,6 +26,7 @@ function heldCommitter() {
       batches.push(names(groups));
       return new Promise<void>((resolve) => releases.push(resolve));
     },
+    settled: () => Promise.resolve(),
     takesAppends: () => open,
     refusal: () => new Error('the writer is closed'),
   };
@@ -114,6 +115,51 @@ describe('AppendQueue', () => {
     await queue.idle();
     expect(batches).toEqual([['in-flight']]);
     expect(waiting.answer).toBe('the writer is closed');
+  });
+
+  it('hands a group that arrives while a batch is in flight over at once (pipelined), and stops only once nothing is in flight', async () => {
+    const batches: string[][] = [];
+    let land!: () => void;
+    let inFlight: Promise<void> | null = null;
+    const queue = new AppendQueue(
+      { maxBatch: 100 },
+      {
+        // Each batch is sent and stays in flight until `land`; commit itself resolves at once.
+        commit: (groups) => {
+          batches.push(names(groups));
+          inFlight = new Promise<void>((resolve) => (land = resolve));
+          return Promise.resolve();
+        },
+        settled: () => inFlight ?? Promise.resolve(),
+        takesAppends: () => true,
+        refusal: () => new Error('the writer is closed'),
+      },
+    );
+    let idle = false;
+    queue.add(group('first', 1));
+    void queue.idle().then(() => (idle = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([['first']]);
+    queue.add(group('while-in-flight', 1));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([['first'], ['while-in-flight']]);
+    expect(idle).toBe(false);
+    land();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(idle).toBe(true);
+  });
+
+  it('takes groups up to a room in order, and none when the first does not fit', () => {
+    const { queue } = queueHoldingFirstBatch(100);
+    for (const [name, size] of [
+      ['a', 2],
+      ['b', 3],
+      ['c', 1],
+    ] as const)
+      queue.add(group(name, size));
+    expect(queue.takeUpTo(1)).toEqual([]);
+    expect(names(queue.takeUpTo(5))).toEqual(['a', 'b']);
+    expect(names(queue.takeUpTo(5))).toEqual(['c']);
   });
 
   it('rejects every waiting group with an error of its own', () => {

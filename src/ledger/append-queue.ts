@@ -20,8 +20,14 @@ export interface AppendQueueLimits {
 
 /** What the queue hands its batches to: the writer, which commits each as one transaction. */
 export interface BatchCommitter {
-  /** Commits one batch, and answers every group of it (or puts some back). */
+  /**
+   * Drafts one batch and sends it, answering every group of it (or putting some back). It may
+   * resolve while the batch's transaction is still in flight (a pipelined writer drafts the
+   * next batch meanwhile); `settled` waits for that.
+   */
   commit(groups: readonly WaitingGroup[]): Promise<void>;
+  /** Resolves once no transaction is in flight. */
+  settled(): Promise<void>;
   /** Whether the writer takes appends: while it does not, what waits is refused. */
   takesAppends(): boolean;
   /** What a group gets that the writer no longer takes. */
@@ -47,6 +53,8 @@ export class AppendQueue {
   readonly roomBytes: number;
   private readonly waiting: WaitingGroup[] = [];
   private pumping = false;
+  /** Who waits for the next group to arrive (the pump, or a batch drafted while another is in flight). */
+  private arrivals: (() => void)[] = [];
   private drained: Promise<void> = Promise.resolve();
 
   constructor(
@@ -62,7 +70,18 @@ export class AppendQueue {
     if (!this.pumping) {
       this.pumping = true;
       this.drained = this.pump();
+    } else {
+      for (const arrived of this.arrivals.splice(0)) arrived();
     }
+  }
+
+  /** Resolves when the next group arrives while the pump runs (a batch drafted meanwhile takes it, if it has room). */
+  arrival(): Promise<'arrived'> {
+    return new Promise((resolve) => {
+      this.arrivals.push(() => {
+        resolve('arrived');
+      });
+    });
   }
 
   /** Resolves once no batch is being committed. */
@@ -71,13 +90,21 @@ export class AppendQueue {
   }
 
   /**
-   * Commits batches until none waits. `pumping` is cleared in the same tick as the last look
-   * at the queue, so a group can never be left waiting with no pump running.
+   * Commits batches until none waits and none is in flight. A group that arrives while a batch
+   * is in flight is handed over at once, to be drafted on it (a pipelined writer); a batch that
+   * fails puts the one drafted after it back. `pumping` is cleared in the same tick as the last
+   * look at the queue, so a group can never be left waiting with no pump running.
    */
   private async pump(): Promise<void> {
     try {
-      while (this.waiting.length > 0 && this.committer.takesAppends()) {
-        await this.committer.commit(this.takeBatch());
+      for (;;) {
+        if (this.waiting.length > 0 && this.committer.takesAppends()) {
+          await this.committer.commit(this.takeBatch());
+          continue;
+        }
+        // Nothing to hand over: wait until nothing is in flight, or a group arrives meanwhile.
+        const idle = await Promise.race([this.committer.settled().then(() => 'idle' as const), this.arrival()]);
+        if (idle === 'idle' && (this.waiting.length === 0 || !this.committer.takesAppends())) break;
       }
       if (!this.committer.takesAppends()) this.rejectAll(() => this.committer.refusal());
     } finally {
@@ -91,6 +118,18 @@ export class AppendQueue {
     let take = 0;
     for (const group of this.waiting) {
       if (take > 0 && count + group.requests.length > this.limits.maxBatch) break;
+      count += group.requests.length;
+      take += 1;
+    }
+    return this.waiting.splice(0, take);
+  }
+
+  /** The waiting groups, in order, that fit together in `room` appends (none when the first does not). */
+  takeUpTo(room: number): WaitingGroup[] {
+    let count = 0;
+    let take = 0;
+    for (const group of this.waiting) {
+      if (count + group.requests.length > room) break;
       count += group.requests.length;
       take += 1;
     }

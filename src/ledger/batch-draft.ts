@@ -15,6 +15,12 @@ export interface BatchDraftContext {
   readonly stateModel?: EntityStateModel;
   /** Where a group goes once its bytes are known, and the room a transaction has. */
   readonly queue: Pick<AppendQueue, 'place' | 'roomBytes'>;
+  /**
+   * Event ids of the batch before, sent and not committed yet (a pipelined writer): a group
+   * with one of them waits for the next batch, which is drafted once that one is committed, and
+   * a retry is then answered with the receipts of the first.
+   */
+  readonly inFlightEventIds?: ReadonlySet<string>;
 }
 
 /** What became of one group of requests in the batch being drafted. */
@@ -64,6 +70,16 @@ export class BatchDraft {
     return this.states;
   }
 
+  /** Appends in the batch so far (its checkpoint aside). */
+  get appends(): number {
+    return this.eventIds.size;
+  }
+
+  /** The event ids of the batch's records (but its checkpoint's). */
+  get draftedEventIds(): ReadonlySet<string> {
+    return this.eventIds;
+  }
+
   /**
    * Drafts the groups in order, and answers at once those refused or replayed. Returns the
    * groups that wait for the next batch: the first that did not fit, and every one after it.
@@ -99,6 +115,8 @@ export class BatchDraft {
     const undo = this.chain.mark();
     const first = this.chain.built.length === 0;
     let drafted: { records: DraftedRecord[]; states: Map<string, unknown> };
+    const inFlight = this.context.inFlightEventIds;
+    if (inFlight && requests.some((request) => inFlight.has(request.eventId))) return NEXT_BATCH;
     try {
       const receipts = this.context.index.replayOf(requests);
       if (receipts) return { kind: 'replayed', receipts };

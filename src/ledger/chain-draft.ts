@@ -1,4 +1,4 @@
-import type { ChainHead } from './chain-verifier.js';
+import type { ChainHead, EntityHeads } from './chain-verifier.js';
 import { checkpointEventId, type CheckpointSigner, checkpointOrigin, type SignedCheckpoint } from './checkpoint-note.js';
 import type { Hash } from './hashing.js';
 import {
@@ -141,18 +141,31 @@ export class ChainDraft {
   }
 
   /**
-   * The head once Kafka committed the batch. The entity heads of the batch go into the base
-   * head's map in place: copying a map of every entity per batch made appends O(entities).
+   * The head once Kafka committed the batch. The entity heads of the batch go into the
+   * committed heads in place: copying a map of every entity per batch made appends O(entities).
    */
   head(): ChainHead {
-    const last = this.built.at(-1);
-    const entityHeads = this.base.entityHeads;
+    const entityHeads = committedHeads(this.base.entityHeads);
     for (const [id, hash] of this.entityHeads) entityHeads.set(id, hash);
+    return this.headWith(entityHeads, this.tree);
+  }
+
+  /**
+   * The head the batch leaves, while Kafka has not committed it yet: what the next batch is
+   * drafted on (a pipelined writer). The committed heads are not touched; its entity heads
+   * read the batch's own first.
+   */
+  pendingHead(): ChainHead {
+    return this.headWith(new PendingHeads(this.entityHeads, committedHeads(this.base.entityHeads)), this.tree.clone());
+  }
+
+  private headWith(entityHeads: EntityHeads, tree: MerkleTree): ChainHead {
+    const last = this.built.at(-1);
     return {
       nextSequence: this.nextSequence,
       headHash: this.headHash,
       genesisHash: this.base.genesisHash ?? (this.built[0]?.record.sequence === 0 ? this.built[0].hash : null),
-      tree: this.tree,
+      tree,
       entityHeads,
       lastCheckpoint:
         last?.record.eventType === CHECKPOINT_EVENT
@@ -161,6 +174,31 @@ export class ChainDraft {
       nextOffset: null,
     };
   }
+}
+
+/**
+ * The entity heads of a batch not committed yet over the committed ones. Read-only but for
+ * `set`, which goes to the committed heads: a draft on top of it moves them once Kafka committed
+ * both batches (ChainDraft.head() writes into `committed`, never into this view).
+ */
+class PendingHeads implements EntityHeads {
+  constructor(
+    private readonly drafted: ReadonlyMap<string, Hash>,
+    readonly committed: EntityHeads,
+  ) {}
+
+  get(entityId: string): Hash | undefined {
+    return this.drafted.get(entityId) ?? this.committed.get(entityId);
+  }
+
+  set(entityId: string, hash: Hash): void {
+    this.committed.set(entityId, hash);
+  }
+}
+
+/** The committed entity heads beneath a pending view (or the heads themselves). */
+function committedHeads(heads: EntityHeads): EntityHeads {
+  return heads instanceof PendingHeads ? heads.committed : heads;
 }
 
 /** The Kafka record of a drafted record, under `key`. */

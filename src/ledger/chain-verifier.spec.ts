@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { sequentialIds, startMemoryWriter } from '../../test/support/memory-ledger.js';
+import { sequentialIds, startMemoryWriter, writerIdle } from '../../test/support/memory-ledger.js';
 import { canonicalBytes } from './canonical-json.js';
 import { type ChainBreak, ChainVerifier } from './chain-verifier.js';
 import { checkpointEventId, CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
@@ -34,6 +34,7 @@ beforeAll(async () => {
     });
   for (const group of [['a', 'b', 'a'], ['c'], ['a', 'b', 'c', 'a']]) {
     await Promise.all(group.map((entity, i) => append(entity, i)));
+    await writerIdle();
   }
   original = log.values();
 });

@@ -15,7 +15,7 @@ import {
 } from './ledger-errors.js';
 import { MemorySnapshotStore } from './memory-snapshots.js';
 import { type PartitionRecoveryOptions, type RecoveredPartition, recoverPartition } from './partition-recovery.js';
-import type { PartitionState } from './partition-state.js';
+import type { Lease, PartitionState } from './partition-state.js';
 import type { Clock, GenesisPins, PartitionSnapshots } from './ports.js';
 import { StateTreeIntegrityError } from './state-tree.js';
 import {
@@ -82,6 +82,8 @@ export class PartitionWriter {
   private state: PartitionState | null = null;
   /** Committed records with a request digest (kept in the state). */
   private index: IdempotencyIndex | null = null;
+  /** The batch sent and not committed yet, which the next one is drafted on (at most one). */
+  private inFlight: InFlightBatch | null = null;
   /** Entities a draft read without having them loaded: loaded with the next batch's. */
   private unloaded = new Set<string>();
   private lastSnapshotAt = 0;
@@ -100,6 +102,7 @@ export class PartitionWriter {
     this.machine = new WriterStateMachine(options.partition, options.onStatus);
     this.queue = new AppendQueue(options, {
       commit: (groups) => this.commit(groups),
+      settled: () => this.settled(),
       takesAppends: () => this.machine.state === 'open',
       refusal: () => this.machine.refusal(),
     });
@@ -340,47 +343,122 @@ export class PartitionWriter {
     );
   }
 
-  /** One batch, one transaction: every group taken is answered by its receipts, a refusal, or the failure. */
-  private async commit(groups: readonly WaitingGroup[]): Promise<void> {
+  /**
+   * One batch, one transaction: every group taken is answered by its receipts, a refusal, or
+   * the failure. Pipelined (docs/ledger-format.md §8, "Pipeline"): while the batch before is in
+   * flight, this one is drafted on the head that one leaves, and takes the groups that arrive
+   * meanwhile as long as it has room (batches grow with the queue); once that one is committed
+   * it is signed and sent, and the call resolves with this one in flight. When the batch before
+   * fails, nothing of this one was sent or answered: every group of it is put back, to be drafted
+   * again on the partition read back.
+   */
+  private async commit(taken: readonly WaitingGroup[]): Promise<void> {
+    // The partition is never read back under a transaction in flight.
+    if (this.needsRecovery) await this.settled();
+    const previous = this.inFlight;
+    const groups = [...taken];
+    // Refusals and replays decided on a batch not committed yet are told once it is.
+    const held = previous ? new HeldAnswers() : null;
     let batch: BatchDraft | null = null;
-    let lease: { release(): void } | null = null;
+    const leases: Lease[] = [];
     try {
       if (this.needsRecovery) this.adopt(await this.recover());
-      // The entities and event ids the batch reads, from disk into memory until it is committed.
-      const requests = groups.flatMap((group) => group.requests);
-      lease = await this.currentState().load(
-        [...requests.flatMap((request) => request.entityIds), ...this.unloaded],
-        requests.map((request) => request.eventId),
-      );
+      leases.push(await this.load(groups, [...this.unloaded]));
       this.unloaded = new Set();
-      batch = this.newBatch();
-      this.queue.putBack(batch.draftGroups(groups));
+      // The batch before may have been committed meanwhile: then this one is drafted on the committed head.
+      batch = this.newBatch(this.inFlight);
+      let rest = batch.draftGroups(held ? held.hold(groups) : groups);
+      while (previous && held) {
+        const room = rest.length > 0 ? 0 : this.options.maxBatch - batch.appends;
+        const next = await Promise.race([previous.done, ...(room > 0 ? [this.queue.arrival()] : [])]);
+        if (next !== 'arrived') {
+          if (!next) {
+            this.queue.putBack(groups);
+            return;
+          }
+          break;
+        }
+        const more = this.queue.takeUpTo(room);
+        if (more.length === 0) continue;
+        groups.push(...more);
+        leases.push(await this.load(more, []));
+        rest = batch.draftGroups(held.hold(more));
+      }
       for (const id of batch.unloaded) this.unloaded.add(id);
+      held?.deliver();
+      this.queue.putBack(held ? held.originals(rest) : rest);
       if (batch.accepted.length === 0) return;
-      const checkpoint = batch.seal(this.options.signer);
-      const offsets = await this.options.log.appendTransaction(batch.logEntries(this.partitionKey()));
-      this.head = batch.chain.head();
-      this.applied([...batch.accepted.flatMap((group) => group.records), checkpoint], offsets);
-      this.committed(batch, offsets);
-      // After the index took the batch: a snapshot closes the layer its entries went into.
-      this.snapshotIfDue();
+      batch.seal(this.options.signer);
+      const flight: InFlightBatch = {
+        head: batch.chain.pendingHead(),
+        states: batch.draftedStates,
+        eventIds: batch.draftedEventIds,
+        done: this.send(batch, leases.splice(0)).finally(() => {
+          if (this.inFlight === flight) this.inFlight = null;
+        }),
+      };
+      this.inFlight = flight;
     } catch (error) {
       if (error instanceof StateTreeIntegrityError) this.distrusted = error.message;
-      // Groups answered or put back by the draft are settled; the failure answers the others.
-      const unanswered = batch ? batch.accepted.map(({ group }) => group) : groups;
-      await this.commitFailed(asLedgerError(error, this.options.partition), batch, unanswered);
+      if (previous) await previous.done;
+      // Nothing of this batch was sent. Groups answered or put back by the draft are settled (once
+      // told); the failure answers the others.
+      const unanswered = held && !held.delivered ? groups : batch ? batch.accepted.map(({ group }) => group) : groups;
+      await this.commitFailed(asLedgerError(error, this.options.partition), null, unanswered);
     } finally {
-      lease?.release();
+      for (const lease of leases) lease.release();
     }
   }
 
-  /** A batch drafted on a copy of the head, against the committed states and index. */
-  private newBatch(): BatchDraft {
+  /** Loads the entities and event ids of these groups (and `also`), from disk into memory until the batch is committed. */
+  private load(groups: readonly WaitingGroup[], also: readonly string[]): Promise<Lease> {
+    const requests = groups.flatMap((group) => group.requests);
+    return this.currentState().load(
+      [...requests.flatMap((request) => request.entityIds), ...also],
+      requests.map((request) => request.eventId),
+    );
+  }
+
+  /** Sends a sealed batch as one transaction and answers its groups: true once committed (and taken as the head) on the plain path. */
+  private async send(batch: BatchDraft, leases: readonly Lease[]): Promise<boolean> {
+    try {
+      const offsets = await this.options.log.appendTransaction(batch.logEntries(this.partitionKey()));
+      this.head = batch.chain.head();
+      this.applied([...batch.accepted.flatMap((group) => group.records), batch.checkpoint as DraftedRecord], offsets);
+      this.committed(batch, offsets);
+      // After the index took the batch: a snapshot closes the layer its entries went into.
+      this.snapshotIfDue();
+      return true;
+    } catch (error) {
+      if (error instanceof StateTreeIntegrityError) this.distrusted = error.message;
+      const unanswered = batch.accepted.map(({ group }) => group);
+      await this.commitFailed(asLedgerError(error, this.options.partition), batch, unanswered);
+      return false;
+    } finally {
+      for (const lease of leases) lease.release();
+    }
+  }
+
+  /** Resolves once no batch is in flight (AppendQueue waits for it before it stops). */
+  private async settled(): Promise<void> {
+    while (this.inFlight) await this.inFlight.done;
+  }
+
+  /** A batch drafted on the head the batch in flight leaves (or the committed one), against the states it leaves and the index. */
+  private newBatch(pending: InFlightBatch | null): BatchDraft {
     const { ledgerId, partition, clock, stateModel } = this.options;
-    const chain = new ChainDraft(this.currentHead(), ledgerId, partition, clock.now().toISOString());
+    const chain = new ChainDraft(pending?.head ?? this.currentHead(), ledgerId, partition, clock.now().toISOString());
     const state = this.currentState();
-    const committedStates = { get: (id: string) => state.stateOf(id) };
-    return new BatchDraft(chain, { committedStates, index: this.index as IdempotencyIndex, stateModel, queue: this.queue });
+    const committedStates = pending
+      ? { get: (id: string) => (pending.states.has(id) ? pending.states.get(id) : state.stateOf(id)) }
+      : { get: (id: string) => state.stateOf(id) };
+    return new BatchDraft(chain, {
+      committedStates,
+      index: this.index as IdempotencyIndex,
+      stateModel,
+      queue: this.queue,
+      ...(pending ? { inFlightEventIds: pending.eventIds } : {}),
+    });
   }
 
   /** The key of the writer's own records (genesis, checkpoints). */
@@ -523,7 +601,64 @@ export class PartitionWriter {
   }
 }
 
-/** The offset after the last of a transaction's records. */
+/** A batch sent and not committed yet: what the next batch is drafted on. */
+interface InFlightBatch {
+  /** The head it leaves, its entity heads over the committed ones (ChainDraft.pendingHead). */
+  readonly head: ChainHead;
+  /** The entity states it leaves. */
+  readonly states: ReadonlyMap<string, unknown>;
+  readonly eventIds: ReadonlySet<string>;
+  /** True once committed and answered; false when it failed (the batch drafted on it is put back). */
+  readonly done: Promise<boolean>;
+}
+
+/**
+ * Groups drafted on a batch still in flight: what the draft answers at once (a refusal, a
+ * replay) is held until that batch is committed, since a refusal may rest on its records;
+ * then told, and later answers go straight through.
+ */
+class HeldAnswers {
+  private readonly answers: (() => void)[] = [];
+  private readonly original = new Map<WaitingGroup, WaitingGroup>();
+  delivered = false;
+
+  /** Stand-ins for these groups, whose answers wait for `deliver`. */
+  hold(groups: readonly WaitingGroup[]): WaitingGroup[] {
+    return groups.map((group) => {
+      const held: WaitingGroup = {
+        requests: group.requests,
+        resolve: (receipts) => {
+          this.tell(() => {
+            group.resolve(receipts);
+          });
+        },
+        reject: (error) => {
+          this.tell(() => {
+            group.reject(error);
+          });
+        },
+      };
+      this.original.set(held, group);
+      return held;
+    });
+  }
+
+  private tell(answer: () => void): void {
+    if (this.delivered) answer();
+    else this.answers.push(answer);
+  }
+
+  deliver(): void {
+    this.delivered = true;
+    for (const answer of this.answers.splice(0)) answer();
+  }
+
+  /** The groups themselves, for these held ones (to put back into the queue). */
+  originals(held: readonly WaitingGroup[]): WaitingGroup[] {
+    return held.map((group) => this.original.get(group) ?? group);
+  }
+}
+
 /** How long close() waits for its last snapshot: the next start reads a longer tail when it does not finish. */
 const CLOSING_SNAPSHOT_WAIT_MS = 10_000;
 
@@ -532,6 +667,7 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
+/** The offset after the last of a transaction's records. */
 function endAfter(offsets: readonly (string | undefined)[]): string {
   return (BigInt(offsets.at(-1) ?? '-1') + 1n).toString();
 }

@@ -5,6 +5,7 @@ import { LedgerIntegrityError } from '../../src/ledger/ledger-errors.js';
 import type { LedgerRecord } from '../../src/ledger/ledger-record.js';
 import { decodeRecord, encodeRecord } from '../../src/ledger/record-codec.js';
 import { uniqueName } from '../support/environment.js';
+import { writerIdle } from '../support/memory-ledger.js';
 import {
   createTopic,
   type KafkaLedger,
@@ -46,6 +47,8 @@ describe('the ledger reader on tampered copies of a real ledger', () => {
           }),
         ),
       );
+      // The next group starts a batch of its own, its first append alone.
+      await writerIdle();
     }
     await settled(ledger);
     await ledger.writer.close();

@@ -123,6 +123,15 @@ export async function untilOpen(status: () => string | undefined, timeoutMs = 20
 }
 
 /** A clock that advances one second per reading, from a fixed start. */
+/**
+ * Lets a writer over a MemoryPartitionLog finish what it is doing (its transactions resolve at
+ * once, but its pipeline ends a few promise turns after its callers are answered): appends made
+ * after it start a new batch, the first of them alone.
+ */
+export function writerIdle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export function steppingClock(start = '2026-11-26T08:00:00.000Z'): Clock {
   let t = Date.parse(start);
   return {

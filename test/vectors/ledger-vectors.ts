@@ -11,7 +11,7 @@ import { type AppendRequest } from '../../src/ledger/ledger-record.js';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.js';
 import { inclusionProof, merkleRoot } from '../../src/ledger/merkle-tree.js';
 import { decodeRecord } from '../../src/ledger/record-codec.js';
-import { MemoryGenesisPins, MemoryPartitionLog, sequentialIds, steppingClock } from '../support/memory-ledger.js';
+import { MemoryGenesisPins, MemoryPartitionLog, sequentialIds, steppingClock, writerIdle } from '../support/memory-ledger.js';
 
 /** TEST KEY, published on purpose: bytes 0x01..0x20. Never use it for a real ledger. */
 export const VECTOR_SECRET_KEY = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
@@ -102,6 +102,7 @@ export async function buildLedgerVectors(): Promise<LedgerVectors> {
   for (const batch of REQUESTS) {
     // Appended together, the first runs alone and the rest form the next batch.
     await Promise.all(batch.map((request) => writer.append({ ...request, eventId: ids() })));
+    await writerIdle();
   }
   const records = log.values().map(({ offset, value }) => {
     const { record, hash } = decodeRecord(value);
