@@ -301,18 +301,27 @@ export class PartitionState implements EntityHeads {
     genesisHash: Hash,
   ): Promise<SnapshotBody | null> {
     const { ledgerId, partition, snapshots } = this.options;
+    // In slices, yielding to the event loop between them: the writer goes on committing meanwhile.
     const entries = new Map<string, Uint8Array>();
-    for (const layer of closed) for (const [key, entry] of layer.entries) entries.set(key, canonicalBytes(entry));
+    for (const layer of closed) {
+      for (const [key, entry] of layer.entries) {
+        entries.set(key, canonicalBytes(entry));
+        if (entries.size % SNAPSHOT_SLICE === 0) await pause();
+      }
+    }
     const tree = await this.loader.load(
       this.root,
       [...entries.keys()].map((key) => hexToBytes(key)),
       false,
     );
-    const update = tree.update(entries);
+    const update = await tree.updateInSlices(entries, pause);
     const records = closed.flatMap((layer) => layer.records);
     // The tiles move on record by record; the frontier is taken just before the checkpoint record.
     const tiles = this.tiles.clone();
-    for (const record of records.slice(0, -1)) tiles.append(record.hash);
+    for (const [i, record] of records.slice(0, -1).entries()) {
+      tiles.append(record.hash);
+      if (i % SNAPSHOT_SLICE === SNAPSHOT_SLICE - 1) await pause();
+    }
     const frontier = tiles.compactRange();
     tiles.append(checkpoint.hash);
     const body: SnapshotBody = {
@@ -357,6 +366,14 @@ export class PartitionState implements EntityHeads {
     }
     return body;
   }
+}
+
+/** Entries or records a snapshot handles between two pauses. */
+const SNAPSHOT_SLICE = 2_000;
+
+/** Lets the event loop run (requests, the writer's next batch) between slices of a snapshot's work. */
+function pause(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function decode(value: Uint8Array | undefined): Entry | null {

@@ -81,6 +81,44 @@ describe('the state tree', () => {
     );
   });
 
+  it('makes in slices the very tree and writes it makes at once, pausing between them', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        // Before: an empty tree, a single leaf, a couple of entries, or a tree of branches.
+        fc.oneof(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 3, max: 400 })),
+        // Enough changes to be sliced (64 or more), up to a snapshot's thousands.
+        fc.integer({ min: 64, max: 2000 }),
+        fc.integer({ min: 0, max: 1000 }),
+        async (size, added, seed) => {
+          const before = Array.from({ length: size }, (_, i) => `before-${seed}-${i}`);
+          const store = new MemoryStore();
+          const base = grow(
+            store,
+            new StateTree(store, EMPTY_ROOT),
+            before.map((name) => [name, `old:${name}`]),
+          );
+          // Every other entry the tree holds is replaced, the others stay; the rest are new.
+          const replaced = before.filter((_, i) => i % 2 === 1);
+          const fresh = Array.from({ length: added }, (_, i) => `after-${seed}-${i}`);
+          const changes = new Map([...fresh, ...replaced].map((name) => [keyHex(name), bytes(`new:${name}`)]));
+          const whole = base.update(changes);
+          let pauses = 0;
+          const sliced = await base.updateInSlices(changes, () => {
+            pauses += 1;
+            return Promise.resolve();
+          });
+          expect(Buffer.from(sliced.tree.root).toString('hex')).toBe(Buffer.from(whole.tree.root).toString('hex'));
+          const listed = (writes: ReadonlyMap<string, Uint8Array | null>) =>
+            [...writes].map(([at, value]) => `${at}=${value ? Buffer.from(value).toString('hex') : '-'}`).sort();
+          expect(listed(sliced.writes.nodes)).toEqual(listed(whole.writes.nodes));
+          expect(listed(sliced.writes.values)).toEqual(listed(whole.writes.values));
+          expect(pauses).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
   it('refuses a store whose node or value is not the one the root commits to', () => {
     const store = new MemoryStore();
     const tree = grow(

@@ -184,6 +184,60 @@ export class StateTree {
     return { tree: new StateTree(this.store, root), writes };
   }
 
+  /**
+   * The same tree and writes as `update`, made in slices: `pause` is awaited between the
+   * subtrees under the first SLICED_DEPTH levels and every SLICE entries hashed. A snapshot's
+   * update of tens of thousands of entries takes hundreds of milliseconds; in one piece it held
+   * the writer's event loop, and every request waiting on it, that long.
+   */
+  async updateInSlices(
+    entries: ReadonlyMap<string, Uint8Array>,
+    pause: () => Promise<void>,
+  ): Promise<{ tree: StateTree; writes: StateTreeWrites }> {
+    const writes: StateTreeWrites = { nodes: new Map(), values: new Map() };
+    const changes: Change[] = [];
+    for (const [key, value] of entries) {
+      writes.values.set(key, value);
+      changes.push({ key: Uint8Array.from(Buffer.from(key, 'hex')), valueHash: sha256(value) });
+      if (changes.length % SLICE === 0) await pause();
+    }
+    if (changes.length === 0) return { tree: this, writes };
+    const current = equal(this.root, EMPTY_ROOT) ? null : this.nodeAt('', this.root);
+    const root = await this.rebuildInSlices('', 0, current, changes, writes, pause);
+    return { tree: new StateTree(this.store, root), writes };
+  }
+
+  /** `rebuild`, pausing between the children of the first SLICED_DEPTH levels. */
+  private async rebuildInSlices(
+    path: string,
+    depth: number,
+    current: TreeNode | null,
+    changes: readonly Change[],
+    writes: StateTreeWrites,
+    pause: () => Promise<void>,
+  ): Promise<Uint8Array> {
+    // Few changes, or deep enough: one slice. Otherwise (two changes or more) this is a branch.
+    if (depth >= SLICED_DEPTH || changes.length < SLICE_MIN) return this.rebuild(path, depth, current, changes, writes);
+    const children: (Uint8Array | null)[] =
+      current?.kind === 'branch' ? [...current.children] : Array.from({ length: 16 }, () => null);
+    let under: readonly Change[] = changes;
+    if (current?.kind === 'leaf' && !changes.some((change) => equal(change.key, current.key))) under = [current, ...changes];
+    for (const [slot, group] of groupByNibble(under, depth)) {
+      const childPath = path + slot.toString(16);
+      const child = current?.kind === 'branch' ? children[slot] : null;
+      children[slot] = await this.rebuildInSlices(
+        childPath,
+        depth + 1,
+        child ? this.nodeAt(childPath, child) : null,
+        group,
+        writes,
+        pause,
+      );
+      await pause();
+    }
+    return this.put(path, { kind: 'branch', children }, writes);
+  }
+
   /** The subtree at `path` with the changes applied; its hash. Writes the nodes it makes. */
   private rebuild(
     path: string,
@@ -238,6 +292,17 @@ export class StateTree {
     return hash;
   }
 }
+
+/** An entry to set: its key and the hash of its value. */
+interface Change {
+  readonly key: Uint8Array;
+  readonly valueHash: Uint8Array;
+}
+
+/** updateInSlices: levels whose children are slices, entries hashed per slice, and the fewest changes worth slicing. */
+const SLICED_DEPTH = 2;
+const SLICE = 2_000;
+const SLICE_MIN = 64;
 
 function groupByNibble<T extends { key: Uint8Array }>(entries: readonly T[], depth: number): Map<number, T[]> {
   const groups = new Map<number, T[]>();
