@@ -55,7 +55,8 @@ export const TARGETS: readonly Target[] = [
     { atLeast: 0.5, unit: 'ratio' },
     (x) => f(x, 'appends128PerSecond') / f(x, 'rawTransactionalPerSecond'),
   ),
-  target('http-single', 'single custody steps over HTTP', 'http', { atLeast: 3000, unit: 'steps/s' }, (x) =>
+  // Issue 18 raised single steps to 4,000/s and measures the audit against the raw read of the same topic.
+  target('http-single', 'single custody steps over HTTP', 'http', { atLeast: 4000, unit: 'steps/s' }, (x) =>
     f(x, 'singlePerSecond'),
   ),
   target('http-single-p99', 'single custody steps over HTTP, p99 latency', 'http', { below: 100, unit: 'ms' }, (x) =>
@@ -67,10 +68,10 @@ export const TARGETS: readonly Target[] = [
   target('lag', 'projection lag p99 under that HTTP load', 'http', { below: 1000, unit: 'ms' }, (x) => f(x, 'lagP99Ms')),
   target(
     'audit',
-    'full audit, records/s as a ratio to raw @noble SHA-256 records/s',
+    'full audit, records/s as a ratio to the raw kafkajs read of the same topic',
     'attestation',
-    { atLeast: 0.5, unit: 'ratio' },
-    (x) => f(x, 'auditPerSecond') / f(x, 'nobleSha256PerSecond'),
+    { atLeast: 0.8, unit: 'ratio' },
+    (x) => f(x, 'auditPerSecond') / f(x, 'rawReadPerSecond'),
   ),
   target('attestation', 'attestation of a 100-step product, p99', 'attestation', { below: 50, unit: 'ms' }, (x) =>
     f(x, 'attestation100P99Ms'),
