@@ -3,16 +3,25 @@
  * ledger topic, database and data directory, so a load generator in the benchmark's process
  * does not share its event loop and its memory can be read from /proc.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import type { Role } from '../../src/infrastructure/auth/api-keys.js';
 import { maintenanceUrl } from '../../src/infrastructure/database/database-provisioning.js';
 import { writeApiKeys } from '../../test/support/api-key-file.js';
-import { processUsage, startCustodianProcess } from '../../test/support/custodian-process.js';
+import { MAIN, processUsage, startCustodianProcess } from '../../test/support/custodian-process.js';
+
+/**
+ * BENCH_PROJECTOR=process: the application runs without its projector (PROJECTOR_ENABLED=false)
+ * and the projector runs as a process of its own (dist/src/tools/projector.js), as an operator
+ * may run it; by default the application projects in its own process, as `npm start` does.
+ */
+const PROJECTOR_APART = process.env.BENCH_PROJECTOR === 'process';
+const PROJECTOR = join(dirname(MAIN), 'tools/projector.js');
 
 export interface AppProcess {
   readonly url: string;
@@ -86,10 +95,21 @@ export async function startAppProcess(options: {
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     ...options.env,
   };
+  if (PROJECTOR_APART) env.PROJECTOR_ENABLED = 'false';
   let app = await startCustodianProcess(env, 60_000, nodeArgs).catch(async (error: unknown) => {
     await dropDatabase();
     throw error;
   });
+  // Started once the application has migrated the database; it follows the ledger until stop().
+  const projector: ChildProcess | null = PROJECTOR_APART
+    ? spawn(process.execPath, [PROJECTOR], { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' })
+    : null;
+  const stopProjector = async () => {
+    if (!projector || projector.exitCode !== null || projector.signalCode !== null) return;
+    const exited = new Promise((resolve) => projector.once('exit', resolve));
+    projector.kill('SIGTERM');
+    await exited;
+  };
   return {
     get url() {
       return app.url;
@@ -118,6 +138,7 @@ export async function startAppProcess(options: {
     },
     async stop() {
       await app.stop('SIGTERM');
+      await stopProjector();
       await dropDatabase();
     },
   };
