@@ -112,16 +112,10 @@ export class AppendQueue {
     }
   }
 
-  /** The waiting groups that fit in maxBatch appends, in order; at least one. */
+  /** The waiting groups that fit in maxBatch appends, in order; at least one (a group larger than maxBatch goes alone). */
   takeBatch(): WaitingGroup[] {
-    let count = 0;
-    let take = 0;
-    for (const group of this.waiting) {
-      if (take > 0 && count + group.requests.length > this.limits.maxBatch) break;
-      count += group.requests.length;
-      take += 1;
-    }
-    return this.waiting.splice(0, take);
+    const fitting = this.takeUpTo(this.limits.maxBatch);
+    return fitting.length > 0 ? fitting : this.waiting.splice(0, 1);
   }
 
   /** The waiting groups, in order, that fit together in `room` appends (none when the first does not). */

@@ -399,12 +399,11 @@ export class PartitionWriter {
       };
       this.inFlight = flight;
     } catch (error) {
-      if (error instanceof StateTreeIntegrityError) this.distrusted = error.message;
       if (previous) await previous.done;
       // Nothing of this batch was sent. Groups answered or put back by the draft are settled (once
       // told); the failure answers the others.
       const unanswered = held && !held.delivered ? groups : batch ? batch.accepted.map(({ group }) => group) : groups;
-      await this.commitFailed(asLedgerError(error, this.options.partition), null, unanswered);
+      await this.commitFailed(error, null, unanswered);
     } finally {
       for (const lease of leases) lease.release();
     }
@@ -430,9 +429,11 @@ export class PartitionWriter {
       this.snapshotIfDue();
       return true;
     } catch (error) {
-      if (error instanceof StateTreeIntegrityError) this.distrusted = error.message;
-      const unanswered = batch.accepted.map(({ group }) => group);
-      await this.commitFailed(asLedgerError(error, this.options.partition), batch, unanswered);
+      await this.commitFailed(
+        error,
+        batch,
+        batch.accepted.map(({ group }) => group),
+      );
       return false;
     } finally {
       for (const lease of leases) lease.release();
@@ -489,7 +490,10 @@ export class PartitionWriter {
    * The transaction failed. Sent but not confirmed, it is reconciled with what the partition
    * holds; else nothing of it landed, and the groups still unanswered get the failure.
    */
-  private async commitFailed(failure: LedgerError, batch: BatchDraft | null, unanswered: readonly WaitingGroup[]): Promise<void> {
+  private async commitFailed(error: unknown, batch: BatchDraft | null, unanswered: readonly WaitingGroup[]): Promise<void> {
+    // State on disk that is not what its snapshot commits to: the next recovery reads the whole partition.
+    if (error instanceof StateTreeIntegrityError) this.distrusted = error.message;
+    const failure = asLedgerError(error, this.options.partition);
     if (failure instanceof AppendOutcomeUnknownError && batch?.checkpoint) {
       await this.reconcile(batch, batch.checkpoint, failure);
       return;

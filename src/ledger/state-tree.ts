@@ -243,7 +243,7 @@ export class StateTree {
     path: string,
     depth: number,
     current: TreeNode | null,
-    changes: readonly { key: Uint8Array; valueHash: Uint8Array }[],
+    changes: readonly Change[],
     writes: StateTreeWrites,
   ): Uint8Array {
     if (current?.kind === 'leaf') {
@@ -270,12 +270,7 @@ export class StateTree {
   }
 
   /** A branch at `path` over entries that share the path so far (two or more): each child its own subtree. */
-  private split(
-    path: string,
-    depth: number,
-    entries: readonly { key: Uint8Array; valueHash: Uint8Array }[],
-    writes: StateTreeWrites,
-  ): Uint8Array {
+  private split(path: string, depth: number, entries: readonly Change[], writes: StateTreeWrites): Uint8Array {
     if (depth >= 64) throw new StateTreeIntegrityError('two entries with the same key');
     const children: (Uint8Array | null)[] = Array.from({ length: 16 }, () => null);
     for (const [slot, group] of groupByNibble(entries, depth)) {
