@@ -1,7 +1,7 @@
 import type { Finding } from './chain-break.js';
 import type { Hash } from './hashing.js';
 import { CHECKPOINT_EVENT, type LedgerRecord } from './ledger-record.js';
-import { decodeRecord, RecordFormatError } from './record-codec.js';
+import { decodeRecord, parseDecodedRecord, RecordFormatError } from './record-codec.js';
 
 /** A record read since the verified tip, waiting for a checkpoint to cover it. */
 export interface WaitingRecord {
@@ -32,9 +32,36 @@ export function readRecord(offset: string, bytes: Uint8Array): WaitingRecord | F
     const { record, hash } = decodeRecord(bytes);
     return { offset, record, hash };
   } catch (error) {
-    const reason = error instanceof RecordFormatError ? error.message : String(error);
-    return { kind: 'malformed', offset, sequence: null, message: `not a ledger record: ${reason}` };
+    return malformedFinding(offset, decodeProblem(error));
   }
+}
+
+/** What step 1 decided elsewhere, for one value: decodeRecord's hash, or why it refused it (decodeProblem). */
+export type DecodeOutcome = { readonly hash: Hash } | { readonly problem: string };
+
+/** decodeRecord's outcome for `bytes`, kept small enough to send between threads. */
+export function decodeOutcome(bytes: Uint8Array): DecodeOutcome {
+  try {
+    return { hash: decodeRecord(bytes).hash };
+  } catch (error) {
+    return { problem: decodeProblem(error) };
+  }
+}
+
+/** readRecord's result for the record at `offset`, from the outcome of its decoding done elsewhere. */
+export function readDecoded(offset: string, bytes: Uint8Array, outcome: DecodeOutcome): WaitingRecord | Finding {
+  if ('problem' in outcome) return malformedFinding(offset, outcome.problem);
+  return { offset, record: parseDecodedRecord(bytes), hash: outcome.hash };
+}
+
+/** Why decodeRecord refused a value, as the malformed finding says it. */
+export function decodeProblem(error: unknown): string {
+  return error instanceof RecordFormatError ? error.message : String(error);
+}
+
+/** Step 1's finding for a value that is not a ledger record, for `reason` (decodeProblem). */
+export function malformedFinding(offset: string, reason: string): Finding {
+  return { kind: 'malformed', offset, sequence: null, message: `not a ledger record: ${reason}` };
 }
 
 /** Step 2: a record of another ledger or partition. */

@@ -18,7 +18,9 @@ import { CHECKPOINT_EVENT, type StoredRecord } from './ledger-record.js';
 import { MerkleTree } from './merkle-tree.js';
 import { checkPath, firstByOffset, type PathContext, strayFindings } from './path-checks.js';
 
-export type { BreakKind, ChainBreak } from './chain-break.js';
+export type { DecodeOutcome, WaitingRecord } from './arrival-checks.js';
+export { decodeOutcome, readDecoded, readRecord } from './arrival-checks.js';
+export type { BreakKind, ChainBreak, Finding } from './chain-break.js';
 export { isSignedCheckpoint } from './checkpoint-record.js';
 
 export interface ChainVerifierOptions {
@@ -142,7 +144,15 @@ export class ChainVerifier {
   /** Steps 1 to 7 of docs/ledger-format.md §7 for the Kafka record at `offset`. */
   push(offset: string, bytes: Uint8Array): PushResult {
     if (this.broken) return { break: this.broken };
-    const entry = readRecord(offset, bytes);
+    return this.pushRead(readRecord(offset, bytes));
+  }
+
+  /**
+   * Steps 2 to 7 for a record whose step 1 was done elsewhere: `entry` is what readRecord
+   * gives for its bytes (a full audit decodes and hashes records in worker threads, in order).
+   */
+  pushRead(entry: WaitingRecord | Finding): PushResult {
+    if (this.broken) return { break: this.broken };
     if ('kind' in entry) return this.fail(entry);
     const finding = this.arrivalFinding(entry);
     if (finding) return this.fail(finding);

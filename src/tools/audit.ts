@@ -34,6 +34,7 @@ async function main(): Promise<number> {
         ? null
         : () => ReadModelReplay.begin(dataSource, config.ledger.id, config.ledger.partitions),
       clock: systemClock,
+      threads: config.verification.auditThreads,
     });
     const report = await audit.run((progress) => {
       process.stderr.write(

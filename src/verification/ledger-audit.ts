@@ -14,6 +14,7 @@ import {
 import { verdictOf } from './product-verifier.js';
 import type { ProjectionPosition } from './read-model-check.js';
 import type { ReadModelReplay } from './read-model-replay.js';
+import { RecordDecodePool } from './record-decode-pool.js';
 import type { Witness } from './witness.js';
 
 /** How far a running audit got. */
@@ -61,6 +62,8 @@ export interface LedgerAuditOptions {
   readonly readModel: (() => Promise<ReadModelReplay>) | null;
   readonly clock: Clock;
   readonly maxFindings?: number;
+  /** Worker threads that decode and hash records while the audit's thread reads and walks the chain (default 0: none). */
+  readonly threads?: number;
 }
 
 const REPLAY_BATCH = 2_000;
@@ -89,6 +92,8 @@ export class LedgerAudit {
     const partitions: PartitionAudit[] = [];
     let verifiedSoFar = 0;
     const replay = this.options.readModel ? await this.options.readModel() : null;
+    const threads = this.options.threads ?? 0;
+    const pool = threads > 0 ? RecordDecodePool.start(threads) : null;
     let broken = false;
 
     try {
@@ -111,8 +116,11 @@ export class LedgerAudit {
               batch = [];
             }
           },
-          (recordsRead) => {
-            onProgress({ partition, partitions: source.partitions, recordsRead, recordsVerified: verifiedSoFar });
+          {
+            onProgress: (recordsRead) => {
+              onProgress({ partition, partitions: source.partitions, recordsRead, recordsVerified: verifiedSoFar });
+            },
+            pool,
           },
         );
         await replay?.replay(partition, batch);
@@ -146,6 +154,7 @@ export class LedgerAudit {
         omitted += compared.omitted;
       }
     } finally {
+      await pool?.close();
       await replay?.end();
     }
 

@@ -1,10 +1,20 @@
-import { type ChainBreak, ChainVerifier, isSignedCheckpoint } from '../ledger/chain-verifier.js';
+import {
+  type ChainBreak,
+  ChainVerifier,
+  type DecodeOutcome,
+  type Finding as ChainFinding,
+  isSignedCheckpoint,
+  readDecoded,
+  readRecord,
+  type WaitingRecord,
+} from '../ledger/chain-verifier.js';
 import { type CheckpointVerifier, checkpointOrigin, type SignedCheckpoint } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import type { StoredRecord } from '../ledger/ledger-record.js';
 import { MerkleProofs } from '../ledger/merkle-tree.js';
 import type { StoredEntry } from '../ledger/ports.js';
 import type { Finding } from './attestation.js';
+import type { RecordDecodePool } from './record-decode-pool.js';
 import type { Witness } from './witness.js';
 
 /** Where the verifier reads the truth from: one ledger (its topic), with its key and genesis pins. */
@@ -44,16 +54,27 @@ export interface PartitionScan extends VerifiedPartition {
   readonly recordsRead: number;
 }
 
+export interface ScanOptions {
+  /** Called with the records read so far, every 10,000 and at the end. */
+  readonly onProgress?: (recordsRead: number) => void;
+  /** Threads that decode and hash the records while this one reads and walks the chain (none: all here). */
+  readonly pool?: RecordDecodePool | null;
+}
+
+/** Records sent to a decoding thread at once. */
+const CHUNK = 256;
+
 /**
  * Reads a partition of the topic from offset 0 to its end and verifies it as
  * docs/ledger-format.md §7 says, handing each record to `onVerified` once a signed checkpoint
- * covers it (awaited: a slow consumer slows the read). Stops at the first break.
+ * covers it (awaited: a slow consumer slows the read). Stops at the first break. With a pool,
+ * step 1 (decoding and hashing) runs in its threads; the verdict is the same.
  */
 export async function scanPartition(
   source: LedgerSource,
   partition: number,
   onVerified: (record: StoredRecord) => void | Promise<void>,
-  onProgress?: (recordsRead: number) => void,
+  { onProgress, pool }: ScanOptions = {},
 ): Promise<PartitionScan> {
   const pin = await source.genesisPin(partition);
   const verifier = new ChainVerifier({
@@ -64,10 +85,11 @@ export async function scanPartition(
   });
   let problem: ChainBreak | null = null;
   let recordsRead = 0;
-  for await (const entry of source.read(partition)) {
+  const entries = pool ? decodedInPool(source.read(partition), pool) : decodedHere(source.read(partition));
+  for await (const entry of entries) {
     recordsRead += 1;
     if (onProgress && recordsRead % 10_000 === 0) onProgress(recordsRead);
-    const result = verifier.push(entry.offset, entry.value);
+    const result = verifier.pushRead(entry);
     if ('break' in result) {
       problem = result.break;
       break;
@@ -89,6 +111,42 @@ export async function scanPartition(
     checkpoint: verifier.head().lastCheckpoint,
     recordsRead,
   };
+}
+
+type Read = WaitingRecord | ChainFinding;
+
+async function* decodedHere(entries: AsyncIterable<StoredEntry> | Iterable<StoredEntry>): AsyncGenerator<Read> {
+  for await (const { offset, value } of entries) yield readRecord(offset, value);
+}
+
+/**
+ * The entries with step 1 done by the pool, in their order: chunks go out as they are read, up
+ * to two per thread ahead of the chunk whose outcomes are handed on.
+ */
+async function* decodedInPool(
+  entries: AsyncIterable<StoredEntry> | Iterable<StoredEntry>,
+  pool: RecordDecodePool,
+): AsyncGenerator<Read> {
+  const sent: { entries: StoredEntry[]; outcomes: Promise<DecodeOutcome[]> }[] = [];
+  let chunk: StoredEntry[] = [];
+  const send = () => {
+    const outcomes = pool.decode(chunk.map((entry) => entry.value));
+    // Chunks still out when the scan stops early (at a break) are not awaited.
+    outcomes.catch(() => undefined);
+    sent.push({ entries: chunk, outcomes });
+    chunk = [];
+  };
+  async function* handOn(first: (typeof sent)[number]): AsyncGenerator<Read> {
+    const outcomes = await first.outcomes;
+    for (const [i, { offset, value }] of first.entries.entries()) yield readDecoded(offset, value, outcomes[i] as DecodeOutcome);
+  }
+  for await (const entry of entries) {
+    chunk.push(entry);
+    if (chunk.length === CHUNK) send();
+    while (sent.length > pool.size * 2) yield* handOn(sent.shift() as (typeof sent)[number]);
+  }
+  if (chunk.length > 0) send();
+  while (sent.length > 0) yield* handOn(sent.shift() as (typeof sent)[number]);
 }
 
 export function ledgerFinding(problem: ChainBreak): Finding {

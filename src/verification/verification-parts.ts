@@ -142,14 +142,15 @@ export function createProductVerifier(
 
 /** A full audit of the configured ledger, with the read models unless `readModels` is false. */
 export function createLedgerAudit(
-  parts: { source: LedgerSource; witness: Witness | null; dataSource: DataSource },
+  parts: { source: LedgerSource; witness: Witness | null; dataSource: DataSource; threads: number },
   readModels = true,
 ): LedgerAudit {
-  const { source, witness, dataSource } = parts;
+  const { source, witness, dataSource, threads } = parts;
   return new LedgerAudit({
     source,
     witness,
     readModel: readModels ? () => ReadModelReplay.begin(dataSource, source.ledgerId, source.partitions) : null,
     clock: systemClock,
+    threads,
   });
 }

@@ -65,9 +65,9 @@ import type { Witness } from './witness.js';
     },
     {
       provide: AuditJobs,
-      inject: [LEDGER_SOURCE, WITNESS, getDataSourceToken()],
-      useFactory: (source: LedgerSource, witness: Witness | null, dataSource: DataSource) =>
-        new AuditJobs(() => createLedgerAudit({ source, witness, dataSource })),
+      inject: [CONFIG, LEDGER_SOURCE, WITNESS, getDataSourceToken()],
+      useFactory: (config: CustodianConfig, source: LedgerSource, witness: Witness | null, dataSource: DataSource) =>
+        new AuditJobs(() => createLedgerAudit({ source, witness, dataSource, threads: config.verification.auditThreads })),
     },
     {
       provide: PRODUCT_EVIDENCE,

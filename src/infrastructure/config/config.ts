@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -77,6 +77,8 @@ export interface CustodianConfig {
     readonly follow: boolean;
     /** How long an attestation waits for that view to reach the topic's end before reading the partition itself. */
     readonly followWaitMs: number;
+    /** Worker threads a full audit decodes and hashes records in (0: on its own thread). */
+    readonly auditThreads: number;
   };
   readonly consumer: {
     /** Requests a minute each client may make of the consumer page's routes (open without a key). */
@@ -230,6 +232,11 @@ class EnvironmentReader {
   }
 }
 
+/** One core is left to the audit's own thread, which reads Kafka and walks the chain; at most four decode. */
+export function defaultAuditThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
+
 function readDataDir(read: EnvironmentReader): string {
   return read.matching('CUSTODIAN_DATA_DIR', '.data', /^[^\0]+$/, 'a directory path');
 }
@@ -314,6 +321,7 @@ export function loadConfig(env: Environment): CustodianConfig {
       maxConcurrent: read.integer('VERIFIER_MAX_CONCURRENT', 2, 1, 64),
       follow: read.oneOf('VERIFIER_FOLLOW', 'true', ['true', 'false']) === 'true',
       followWaitMs: read.integer('VERIFIER_FOLLOW_WAIT_MS', 5000, 0, 600_000),
+      auditThreads: read.integer('AUDIT_THREADS', defaultAuditThreads(), 0, 64),
     },
     consumer: {
       rateLimitPerMinute: read.integer('CONSUMER_RATE_LIMIT_PER_MINUTE', 60, 1, 100_000),
