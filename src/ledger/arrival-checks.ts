@@ -36,6 +36,17 @@ export function readRecord(offset: string, bytes: Uint8Array): WaitingRecord | F
   }
 }
 
+/**
+ * The entities the records name, of those that decoded (the verifier tells what is wrong with
+ * the others): what a reader loads the heads of before it pushes the records, from the same
+ * reading it pushes, so that no record is decoded twice.
+ */
+export function entityIdsOf(read: readonly (WaitingRecord | Finding)[]): Set<string> {
+  const ids = new Set<string>();
+  for (const entry of read) if (!('kind' in entry)) for (const { id } of entry.record.entities) ids.add(id);
+  return ids;
+}
+
 /** What step 1 decided elsewhere, for one value: decodeRecord's hash, or why it refused it (decodeProblem). */
 export type DecodeOutcome = { readonly hash: Hash } | { readonly problem: string };
 

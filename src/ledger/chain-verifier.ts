@@ -19,7 +19,7 @@ import { MerkleTree } from './merkle-tree.js';
 import { checkPath, firstByOffset, type PathContext, strayFindings } from './path-checks.js';
 
 export type { DecodeOutcome, WaitingRecord } from './arrival-checks.js';
-export { decodeOutcome, readDecoded, readRecord } from './arrival-checks.js';
+export { decodeOutcome, entityIdsOf, readDecoded, readRecord } from './arrival-checks.js';
 export type { BreakKind, ChainBreak, Finding } from './chain-break.js';
 export { isSignedCheckpoint } from './checkpoint-record.js';
 

@@ -1,3 +1,5 @@
+import { entityIdsOf, readRecord, type WaitingRecord } from './arrival-checks.js';
+import type { Finding } from './chain-break.js';
 import { type ChainBreak, type ChainHead, ChainVerifier } from './chain-verifier.js';
 import { type CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
 import type { Hash } from './hashing.js';
@@ -7,7 +9,6 @@ import type { EntityStateModel } from './ledger-record.js';
 import { partialTiles, TileWriter } from './merkle-tiles.js';
 import { PartitionState } from './partition-state.js';
 import type { PartitionLog, PartitionSnapshots, StoredEntry } from './ports.js';
-import { decodeRecord } from './record-codec.js';
 import { StateTreeIntegrityError } from './state-tree.js';
 import { checkSnapshot, type SnapshotStart } from './writer-snapshot.js';
 
@@ -201,11 +202,13 @@ class Replay {
 
   private async push(chunk: readonly StoredEntry[]): Promise<void> {
     if (chunk.length === 0) return;
-    this.leases.push(await this.state.load(entityIdsOf(chunk)));
+    // Each record is decoded once: for the states to load, then by the verifier.
+    const read = chunk.map((entry) => readRecord(entry.offset, entry.value));
+    this.leases.push(await this.state.load(entityIdsOf(read)));
     const model = this.options.stateModel;
-    for (const entry of chunk) {
+    for (const [i, entry] of chunk.entries()) {
       this.waiting.set(entry.offset, entry.value);
-      const result = this.verifier.push(entry.offset, entry.value);
+      const result = this.verifier.pushRead(read[i] as WaitingRecord | Finding);
       if ('break' in result) throw brokenChain(result.break);
       for (const stored of result.verified) {
         const bytes = this.waiting.get(stored.offset) as Uint8Array;
@@ -234,19 +237,6 @@ class Replay {
     for (const lease of this.leases) lease.release();
     this.leases = [];
   }
-}
-
-/** The entities the entries name, as far as they decode (the verifier says what is wrong with those that do not). */
-function entityIdsOf(entries: readonly StoredEntry[]): Set<string> {
-  const ids = new Set<string>();
-  for (const entry of entries) {
-    try {
-      for (const { id } of decodeRecord(entry.value).record.entities) ids.add(id);
-    } catch {
-      // Malformed: the verifier reports it.
-    }
-  }
-  return ids;
 }
 
 function brokenChain(problem: ChainBreak): LedgerIntegrityError {

@@ -1,8 +1,15 @@
-import { ChainVerifier, type ChainBreak, type EntityHeads } from '../ledger/chain-verifier.js';
+import {
+  ChainVerifier,
+  type ChainBreak,
+  type EntityHeads,
+  entityIdsOf,
+  type Finding,
+  readRecord,
+  type WaitingRecord,
+} from '../ledger/chain-verifier.js';
 import type { CheckpointVerifier } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import type { StoredRecord } from '../ledger/ledger-record.js';
-import { decodeRecord } from '../ledger/record-codec.js';
 import type { LedgerFeed, StoredEntry } from '../ledger/ports.js';
 import type { PostgresReadModels } from './postgres-read-models.js';
 import { foldBatch } from './read-model-changes.js';
@@ -68,18 +75,10 @@ class StoredHeads implements EntityHeads {
     this.none.delete(entityId);
   }
 
-  /** Reads the heads of the entities these entries name that are not known yet. */
-  async load(entries: readonly StoredEntry[]): Promise<void> {
+  /** Reads the heads of the entities these records name that are not known yet. */
+  async load(read: readonly (WaitingRecord | Finding)[]): Promise<void> {
     const wanted = new Set<string>();
-    for (const entry of entries) {
-      try {
-        for (const { id } of decodeRecord(entry.value).record.entities) {
-          if (!this.heads.has(id) && !this.none.has(id)) wanted.add(id);
-        }
-      } catch {
-        // Malformed: the verifier reports it.
-      }
-    }
+    for (const id of entityIdsOf(read)) if (!this.heads.has(id) && !this.none.has(id)) wanted.add(id);
     if (wanted.size === 0) return;
     const found = await this.store.entityHeads(this.partition, [...wanted]);
     for (const id of wanted) {
@@ -281,12 +280,14 @@ export class Projector {
   }
 
   private async projectEntries(partition: number, state: PartitionState, entries: readonly StoredEntry[]): Promise<void> {
-    await state.heads.load(entries);
+    // Each record is decoded once: for the heads to load, then by the verifier.
+    const read = entries.map((entry) => readRecord(entry.offset, entry.value));
+    await state.heads.load(read);
     const verified: StoredRecord[] = [];
-    for (const entry of entries) {
+    for (const [i, entry] of entries.entries()) {
       state.readTo = (BigInt(entry.offset) + 1n).toString();
       state.held.set(entry.offset, entry.value);
-      const result = state.verifier.push(entry.offset, entry.value);
+      const result = state.verifier.pushRead(read[i] as WaitingRecord | Finding);
       if ('break' in result) {
         await this.flush(partition, state, verified);
         await this.options.store.quarantine(result.break, state.held.get(result.break.offset) ?? null);

@@ -1,5 +1,14 @@
 import { behindTipFinding } from '../ledger/arrival-checks.js';
-import { type ChainBreak, type ChainHead, ChainVerifier, type EntityHeads } from '../ledger/chain-verifier.js';
+import {
+  type ChainBreak,
+  type ChainHead,
+  ChainVerifier,
+  type EntityHeads,
+  entityIdsOf,
+  type Finding,
+  readRecord,
+  type WaitingRecord,
+} from '../ledger/chain-verifier.js';
 import type { SignedCheckpoint } from '../ledger/checkpoint-note.js';
 import type { Hash } from '../ledger/hashing.js';
 import type { StoredRecord } from '../ledger/ledger-record.js';
@@ -164,22 +173,24 @@ export class FollowedPartition {
   }
 
   async push(entries: readonly StoredEntry[]): Promise<void> {
+    // Each record is decoded once: for the heads to load, then by the verifier.
+    const read = entries.map((entry) => (BigInt(entry.offset) < this.pushedTo ? null : readRecord(entry.offset, entry.value)));
     if (this.base && this.heads && !this.unusable) {
       try {
-        await this.loadHeads(this.base, this.heads, entries);
+        await this.loadHeads(this.base, this.heads, read);
       } catch (error) {
         if (!(error instanceof SnapshotViewError)) throw error;
         this.unusable = error.message;
       }
     }
     const verified: Uint8Array[] = [];
-    for (const entry of entries) {
+    for (const [i, entry] of entries.entries()) {
       if (this.verifier.failure) break;
       const offset = BigInt(entry.offset);
       if (offset < this.pushedTo) continue;
       this.pushedTo = offset + 1n;
       this.unverified.set(entry.offset, entry.value);
-      const result = this.verifier.push(entry.offset, entry.value);
+      const result = this.verifier.pushRead(read[i] ?? readRecord(entry.offset, entry.value));
       if ('break' in result) break;
       for (const stored of result.verified) {
         const bytes = this.unverified.get(stored.offset);
@@ -211,18 +222,9 @@ export class FollowedPartition {
    * the newest snapshot's state tree (the writer's, which moves on while the follower reads;
    * where it is ahead of the follower, its entries are walked back).
    */
-  private async loadHeads(base: Base, heads: TailHeads, entries: readonly StoredEntry[]): Promise<void> {
+  private async loadHeads(base: Base, heads: TailHeads, read: readonly (WaitingRecord | Finding | null)[]): Promise<void> {
     const wanted = new Set<string>();
-    for (const entry of entries) {
-      if (BigInt(entry.offset) < this.pushedTo) continue;
-      try {
-        for (const { id } of decodeRecord(entry.value).record.entities) {
-          if (heads.get(id) === undefined) wanted.add(id);
-        }
-      } catch {
-        // Malformed: the verifier reports it.
-      }
-    }
+    for (const id of entityIdsOf(read.filter((entry) => entry !== null))) if (heads.get(id) === undefined) wanted.add(id);
     if (wanted.size === 0) return;
     const position = this.verifier.head().nextSequence;
     const found = await this.withSnapshot(base, (snapshot) => base.view.headsBefore(snapshot, [...wanted], position));
