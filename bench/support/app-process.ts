@@ -21,6 +21,18 @@ import { MAIN, processUsage, startCustodianProcess } from '../../test/support/cu
  * may run it; by default the application projects in its own process, as `npm start` does.
  */
 const PROJECTOR_APART = process.env.BENCH_PROJECTOR === 'process';
+
+/** `BENCH_APP_ENV='READER_THREADS=0 …'`: settings of the application measured, to compare two of them. */
+function extraEnv(): Record<string, string> {
+  const pairs = (process.env.BENCH_APP_ENV ?? '').split(' ').filter(Boolean);
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`BENCH_APP_ENV: ${pair} is not NAME=value`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
 const PROJECTOR = join(dirname(MAIN), 'tools/projector.js');
 
 export interface AppProcess {
@@ -94,6 +106,7 @@ export async function startAppProcess(options: {
     LOG_LEVEL: 'warn',
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     ...options.env,
+    ...extraEnv(),
   };
   if (PROJECTOR_APART) env.PROJECTOR_ENABLED = 'false';
   let app = await startCustodianProcess(env, 60_000, nodeArgs).catch(async (error: unknown) => {

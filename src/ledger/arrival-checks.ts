@@ -47,6 +47,21 @@ export function entityIdsOf(read: readonly (WaitingRecord | Finding)[]): Set<str
   return ids;
 }
 
+/**
+ * Step 1 for a run of entries (StoredEntry of ports.ts), in their order: on this thread
+ * (`readHere`), or in worker threads (adapters/record-decode-pool.ts).
+ */
+export interface RecordReader {
+  read(entries: readonly { readonly offset: string; readonly value: Uint8Array }[]): Promise<(WaitingRecord | Finding)[]>;
+  /** Ends the threads it started, if any (a later read starts them again). */
+  close?(): Promise<void>;
+}
+
+/** Step 1 on this thread. */
+export const readHere: RecordReader = {
+  read: (entries) => Promise.resolve(entries.map((entry) => readRecord(entry.offset, entry.value))),
+};
+
 /** What step 1 decided elsewhere, for one value: decodeRecord's hash, or why it refused it (decodeProblem). */
 export type DecodeOutcome = { readonly hash: Hash } | { readonly problem: string };
 

@@ -18,8 +18,8 @@ import { CHECKPOINT_EVENT, type StoredRecord } from './ledger-record.js';
 import { MerkleTree } from './merkle-tree.js';
 import { checkPath, firstByOffset, type PathContext, strayFindings } from './path-checks.js';
 
-export type { DecodeOutcome, WaitingRecord } from './arrival-checks.js';
-export { decodeOutcome, entityIdsOf, readDecoded, readRecord } from './arrival-checks.js';
+export type { DecodeOutcome, RecordReader, WaitingRecord } from './arrival-checks.js';
+export { decodeOutcome, entityIdsOf, readDecoded, readHere, readRecord } from './arrival-checks.js';
 export type { BreakKind, ChainBreak, Finding } from './chain-break.js';
 export { isSignedCheckpoint } from './checkpoint-record.js';
 

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import type { CheckpointSigner } from '../ledger/checkpoint-note.js';
 import { genesisPinOf, ledgerKeyOf } from '../ledger-module/ledger-parts.js';
+import { RecordDecodePool } from '../ledger/adapters/record-decode-pool.js';
 import { KafkaLedgerFeed } from '../ledger/adapters/kafka-ledger-feed.js';
 import { PostgresReadModels } from './postgres-read-models.js';
 import { Projector } from './projector.js';
@@ -30,6 +31,7 @@ export function createProjector(
     genesisOf: genesisPinOf(config, dataSource),
     store: new PostgresReadModels(dataSource, config.ledger.id),
     feed: new KafkaLedgerFeed(kafka, config.ledger.topic, `custodian-projector-${config.ledger.id}`),
+    ...readerOf(config),
     onQuarantine: (problem) => {
       logger.error(
         `partition ${problem.partition} does not verify at offset ${problem.offset} (${problem.kind}: ${problem.message}); ` +
@@ -47,4 +49,10 @@ export function createProjector(
       );
     },
   });
+}
+
+/** The projector's record decoding threads (READER_THREADS), or none. */
+function readerOf(config: CustodianConfig): { reader?: RecordDecodePool } {
+  const threads = config.verification.readerThreads;
+  return threads > 0 ? { reader: RecordDecodePool.start(threads) } : {};
 }

@@ -4,7 +4,8 @@ import {
   type EntityHeads,
   entityIdsOf,
   type Finding,
-  readRecord,
+  readHere,
+  type RecordReader,
   type WaitingRecord,
 } from '../ledger/chain-verifier.js';
 import type { CheckpointVerifier } from '../ledger/checkpoint-note.js';
@@ -48,6 +49,8 @@ export interface ProjectorOptions {
   readonly onFailure?: (error: unknown) => void;
   /** How long to wait before retrying a batch that could not be written. */
   readonly retryDelayMs?: number;
+  /** Where records are decoded and hashed (default: on this thread); closed by stop(). */
+  readonly reader?: RecordReader;
 }
 
 /**
@@ -156,6 +159,7 @@ export class Projector {
       await running;
       running = this.running === running ? null : this.running;
     }
+    await this.options.reader?.close?.();
   }
 
   /** Loads every partition's state and follows the feed from there; after a failure, again. */
@@ -281,7 +285,7 @@ export class Projector {
 
   private async projectEntries(partition: number, state: PartitionState, entries: readonly StoredEntry[]): Promise<void> {
     // Each record is decoded once: for the heads to load, then by the verifier.
-    const read = entries.map((entry) => readRecord(entry.offset, entry.value));
+    const read = await (this.options.reader ?? readHere).read(entries);
     await state.heads.load(read);
     const verified: StoredRecord[] = [];
     for (const [i, entry] of entries.entries()) {

@@ -7,6 +7,7 @@ import {
   entityIdsOf,
   type Finding,
   readRecord,
+  type RecordReader,
   type WaitingRecord,
 } from '../ledger/chain-verifier.js';
 import type { SignedCheckpoint } from '../ledger/checkpoint-note.js';
@@ -104,6 +105,7 @@ export class FollowedPartition {
     private pin: Hash | null,
     spillFile: string,
     private readonly base: (Base & { readonly head: ChainHead }) | null,
+    private readonly reader: RecordReader,
   ) {
     this.heads = base ? new TailHeads() : null;
     this.verifier = new ChainVerifier({
@@ -173,8 +175,11 @@ export class FollowedPartition {
   }
 
   async push(entries: readonly StoredEntry[]): Promise<void> {
-    // Each record is decoded once: for the heads to load, then by the verifier.
-    const read = entries.map((entry) => (BigInt(entry.offset) < this.pushedTo ? null : readRecord(entry.offset, entry.value)));
+    // Each record is decoded once (by the reader): for the heads to load, then by the verifier.
+    const fresh = entries.filter((entry) => BigInt(entry.offset) >= this.pushedTo);
+    const decoded = await this.reader.read(fresh);
+    let next = 0;
+    const read = entries.map((entry) => (entry === fresh[next] ? (decoded[next++] as WaitingRecord | Finding) : null));
     if (this.base && this.heads && !this.unusable) {
       try {
         await this.loadHeads(this.base, this.heads, read);

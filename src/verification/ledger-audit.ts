@@ -14,7 +14,7 @@ import {
 import { verdictOf } from './product-verifier.js';
 import type { ProjectionPosition } from './read-model-check.js';
 import type { ReadModelReplay } from './read-model-replay.js';
-import { RecordDecodePool } from './record-decode-pool.js';
+import { RecordDecodePool } from '../ledger/adapters/record-decode-pool.js';
 import type { Witness } from './witness.js';
 
 /** How far a running audit got. */

@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readHere, type RecordReader } from '../ledger/chain-verifier.js';
 import type { LedgerFeed, SnapshotStore, StoredEntry } from '../ledger/ports.js';
 import { baseOf, FollowedPartition, type FollowerSnapshotEvent, type WantedProofs } from './followed-partition.js';
 import type { LedgerReading, LedgerSource } from './partition-scan.js';
@@ -42,6 +43,8 @@ export interface LedgerFollowerOptions {
   readonly catchUpWaitMs: number;
   readonly retryMs?: number;
   readonly onError?: (error: Error) => void;
+  /** Where records are decoded and hashed (default: on this thread); closed by stop(). */
+  readonly reader?: RecordReader;
   /** Called last by stop(): to release what `offsets` uses. */
   readonly onStop?: () => Promise<void>;
 }
@@ -120,7 +123,9 @@ export class LedgerFollower {
     for (let partition = 0; partition < source.partitions; partition++) {
       const pin = await source.genesisPin(partition);
       const base = await baseOf(this.options, partition, pin);
-      this.partitions.push(new FollowedPartition(partition, source, pin, this.spillFile(partition), base));
+      this.partitions.push(
+        new FollowedPartition(partition, source, pin, this.spillFile(partition), base, this.options.reader ?? readHere),
+      );
     }
     this.following = this.follow();
   }
@@ -193,7 +198,7 @@ export class LedgerFollower {
     const pin = await source.genesisPin(partition);
     const base = await baseOf(this.options, partition, pin);
     if (!base) return;
-    const next = new FollowedPartition(partition, source, pin, this.spillFile(partition), base);
+    const next = new FollowedPartition(partition, source, pin, this.spillFile(partition), base, this.options.reader ?? readHere);
     for (;;) {
       let chunk: StoredEntry[] = [];
       for await (const entry of readFrom(partition, next.pushedUpTo.toString())) {
@@ -297,6 +302,7 @@ export class LedgerFollower {
       for (const followed of [...this.partitions, ...this.retired]) followed.close();
       this.retired.clear();
       if (this.directory) rmSync(this.directory, { recursive: true, force: true });
+      await this.options.reader?.close?.();
       await this.options.onStop?.();
     }
   }

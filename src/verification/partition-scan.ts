@@ -1,10 +1,8 @@
 import {
   type ChainBreak,
   ChainVerifier,
-  type DecodeOutcome,
   type Finding as ChainFinding,
   isSignedCheckpoint,
-  readDecoded,
   readRecord,
   type WaitingRecord,
 } from '../ledger/chain-verifier.js';
@@ -14,7 +12,7 @@ import type { StoredRecord } from '../ledger/ledger-record.js';
 import { MerkleProofs } from '../ledger/merkle-tree.js';
 import type { StoredEntry } from '../ledger/ports.js';
 import type { Finding } from './attestation.js';
-import type { RecordDecodePool } from './record-decode-pool.js';
+import type { RecordDecodePool } from '../ledger/adapters/record-decode-pool.js';
 import type { Witness } from './witness.js';
 
 /** Where the verifier reads the truth from: one ledger (its topic), with its key and genesis pins. */
@@ -127,26 +125,22 @@ async function* decodedInPool(
   entries: AsyncIterable<StoredEntry> | Iterable<StoredEntry>,
   pool: RecordDecodePool,
 ): AsyncGenerator<Read> {
-  const sent: { entries: StoredEntry[]; outcomes: Promise<DecodeOutcome[]> }[] = [];
+  const sent: Promise<Read[]>[] = [];
   let chunk: StoredEntry[] = [];
   const send = () => {
-    const outcomes = pool.decode(chunk.map((entry) => entry.value));
+    const read = pool.read(chunk);
     // Chunks still out when the scan stops early (at a break) are not awaited.
-    outcomes.catch(() => undefined);
-    sent.push({ entries: chunk, outcomes });
+    read.catch(() => undefined);
+    sent.push(read);
     chunk = [];
   };
-  async function* handOn(first: (typeof sent)[number]): AsyncGenerator<Read> {
-    const outcomes = await first.outcomes;
-    for (const [i, { offset, value }] of first.entries.entries()) yield readDecoded(offset, value, outcomes[i] as DecodeOutcome);
-  }
   for await (const entry of entries) {
     chunk.push(entry);
     if (chunk.length === CHUNK) send();
-    while (sent.length > pool.size * 2) yield* handOn(sent.shift() as (typeof sent)[number]);
+    while (sent.length > pool.size * 2) yield* await (sent.shift() as Promise<Read[]>);
   }
   if (chunk.length > 0) send();
-  while (sent.length > 0) yield* handOn(sent.shift() as (typeof sent)[number]);
+  while (sent.length > 0) yield* await (sent.shift() as Promise<Read[]>);
 }
 
 export function ledgerFinding(problem: ChainBreak): Finding {

@@ -4,6 +4,7 @@ import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { CustodianConfig } from '../infrastructure/config/config.js';
 import { KafkaLedgerFeed } from '../ledger/adapters/kafka-ledger-feed.js';
+import { RecordDecodePool } from '../ledger/adapters/record-decode-pool.js';
 import { PostgresSnapshotStore } from '../ledger/adapters/postgres-snapshots.js';
 import { partitionOffsetsOf, readPartition } from '../ledger/adapters/kafka-partition-reader.js';
 import { loadSigningKey } from '../ledger/adapters/signing-key-file.js';
@@ -67,7 +68,7 @@ export function kafkaLedgerFollower(
   kafka: Kafka,
   topic: string,
   source: LedgerSource,
-  options: Pick<LedgerFollowerOptions, 'spillDir' | 'catchUpWaitMs' | 'onError' | 'snapshots' | 'onSnapshot'>,
+  options: Pick<LedgerFollowerOptions, 'spillDir' | 'catchUpWaitMs' | 'onError' | 'snapshots' | 'onSnapshot' | 'reader'>,
 ): LedgerFollower {
   const admin = kafka.admin();
   let connected: Promise<void> | null = null;
@@ -114,6 +115,7 @@ export function ledgerFollower(
     onError: (error) => {
       logger.warn(`following the ledger failed, retrying: ${error.message}`);
     },
+    ...(config.verification.readerThreads > 0 ? { reader: RecordDecodePool.start(config.verification.readerThreads) } : {}),
   });
 }
 

@@ -12,6 +12,7 @@ import type { Attestation } from '../../src/verification/attestation.js';
 import { checkEvidenceBundle, type EvidenceBundle } from '../../src/verification/evidence-bundle.js';
 import type { LedgerFollower } from '../../src/verification/ledger-follower.js';
 import { kafkaLedgerFollower } from '../../src/verification/verification-parts.js';
+import { RecordDecodePool } from '../../src/ledger/adapters/record-decode-pool.js';
 import type { LedgerSource } from '../../src/verification/partition-scan.js';
 import { ProductVerifier } from '../../src/verification/product-verifier.js';
 import { DirectoryWitness } from '../../src/verification/witness.js';
@@ -79,6 +80,8 @@ describe('product attestations on tampered copies of a real ledger', () => {
       follower = kafkaLedgerFollower(kafka, topic, source, {
         spillDir: join(tmpdir(), 'custodian-follower-test'),
         catchUpWaitMs: 30_000,
+        // Decoding in a worker thread, as the application's follower does by default (READER_THREADS).
+        reader: RecordDecodePool.start(1),
       });
       await follower.start();
       followers.push(follower);

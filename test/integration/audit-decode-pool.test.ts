@@ -15,7 +15,7 @@ import type { StoredEntry } from '../../src/ledger/ports.js';
 import { LedgerAudit } from '../../src/verification/ledger-audit.js';
 import type { LedgerSource } from '../../src/verification/partition-scan.js';
 import { scanPartition } from '../../src/verification/partition-scan.js';
-import { RecordDecodePool } from '../../src/verification/record-decode-pool.js';
+import { RecordDecodePool } from '../../src/ledger/adapters/record-decode-pool.js';
 import { sequentialIds, startMemoryWriter, writerIdle } from '../support/memory-ledger.js';
 import { ROOT } from '../support/test-stack.mjs';
 
@@ -164,7 +164,7 @@ describe('the full audit decoding in worker threads', () => {
     const script = [
       `import { CheckpointSigner, CheckpointVerifier } from '${ROOT}/dist/src/ledger/checkpoint-note.js';`,
       `import { scanPartition } from '${ROOT}/dist/src/verification/partition-scan.js';`,
-      `import { RecordDecodePool } from '${ROOT}/dist/src/verification/record-decode-pool.js';`,
+      `import { RecordDecodePool } from '${ROOT}/dist/src/ledger/adapters/record-decode-pool.js';`,
       `import { sequentialIds, startMemoryWriter, writerIdle } from '${ROOT}/dist/test/support/memory-ledger.js';`,
       `const ids = sequentialIds(4);`,
       `const signer = new CheckpointSigner('custodian/child', new Uint8Array(32).fill(2));`,

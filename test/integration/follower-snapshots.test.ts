@@ -14,6 +14,7 @@ import type { FollowerSnapshotEvent, LedgerFollower } from '../../src/verificati
 import type { LedgerSource } from '../../src/verification/partition-scan.js';
 import { ProductVerifier } from '../../src/verification/product-verifier.js';
 import { kafkaLedgerFollower } from '../../src/verification/verification-parts.js';
+import { RecordDecodePool } from '../../src/ledger/adapters/record-decode-pool.js';
 import { reserveTestDatabase, type TestDatabase, uniqueName } from '../support/environment.js';
 import { createTopic, settled, testKafka, testSigner } from '../support/ledger-harness.js';
 import { openDatabase } from '../support/projection-harness.js';
@@ -67,6 +68,8 @@ describe('the ledger follower resuming from writer snapshots in PostgreSQL', () 
       snapshots: new PostgresSnapshotStore(dataSource, ledgerId),
       onSnapshot: (event) => events.push(event),
       onError: (error) => errors.push(error),
+      // Decoding in a worker thread, as the application's follower does by default (READER_THREADS).
+      reader: RecordDecodePool.start(1),
     });
     followers.push(follower);
     await follower.start();

@@ -8,6 +8,7 @@ import type { AppendRequest } from '../../src/ledger/ledger-record.js';
 import { ProvenanceQueries } from '../../src/provenance/provenance-queries.js';
 import { encodeRecord, decodeRecord } from '../../src/ledger/record-codec.js';
 import { PostgresReadModels } from '../../src/projection/postgres-read-models.js';
+import { RecordDecodePool } from '../../src/ledger/adapters/record-decode-pool.js';
 import { PARTIES, productId, recordWorkload, WORKLOAD_GTIN } from '../fixtures/custody-workload.js';
 import { reserveTestDatabase, type TestDatabase } from '../support/environment.js';
 import { type KafkaLedger, produceRaw, rawValues, settled, startKafkaLedger } from '../support/ledger-harness.js';
@@ -34,7 +35,7 @@ describe('the projector on the real broker and database', () => {
     await database.drop();
   });
 
-  it('projects every record, and a rebuild gives the same tables row by row', async () => {
+  it('projects every record, and a rebuild decoding in worker threads gives the same tables row by row', async () => {
     const projector = projectorFor(ledger, dataSource);
     await projector.start();
     await projectedTo(dataSource, ledger.ledgerId, end);
@@ -62,14 +63,14 @@ describe('the projector on the real broker and database', () => {
     });
 
     await new PostgresReadModels(dataSource, ledger.ledgerId).clear();
-    const again = projectorFor(ledger, dataSource);
+    const again = projectorFor(ledger, dataSource, null, RecordDecodePool.start(2));
     await again.start();
     await projectedTo(dataSource, ledger.ledgerId, end);
     await again.stop();
     expect(await dumpReadModels(dataSource)).toEqual(incremental);
   });
 
-  it('quarantines a tampered record with its reason, projects nothing of it, and stops the partition', async () => {
+  it('quarantines a tampered record with its reason, projects nothing of it, and stops the partition (decoding in a worker thread)', async () => {
     // A copy of a custody record with its location changed, appended by an outsider at the
     // sequence the chain already holds: no checkpoint can ever cover it.
     const values = await rawValues(ledger.kafka, ledger.topic);
@@ -77,7 +78,7 @@ describe('the projector on the real broker and database', () => {
     const forged = encodeRecord({ ...victim, payload: { ...victim.payload, location: '0000000000000' } });
     await produceRaw(ledger.kafka, ledger.topic, [forged.bytes]);
 
-    const projector = projectorFor(ledger, dataSource);
+    const projector = projectorFor(ledger, dataSource, null, RecordDecodePool.start(1));
     await projector.start();
     const deadline = Date.now() + 30_000;
     while (projector.status()[0]?.status !== 'quarantined' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/infrastructure/database/data-source-options.js';
 import { prepareDatabase } from '../../src/infrastructure/database/database-provisioning.js';
+import type { RecordReader } from '../../src/ledger/chain-verifier.js';
 import { CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
 import { KafkaLedgerFeed } from '../../src/ledger/adapters/kafka-ledger-feed.js';
 import { PostgresReadModels, READ_MODEL_TABLES } from '../../src/projection/postgres-read-models.js';
@@ -17,9 +18,14 @@ export async function openDatabase(url: string): Promise<DataSource> {
   return dataSource;
 }
 
-export function projectorFor(ledger: KafkaLedger, dataSource: DataSource, genesis: string | null = null): Projector {
+export function projectorFor(
+  ledger: KafkaLedger,
+  dataSource: DataSource,
+  genesis: string | null = null,
+  reader?: RecordReader,
+): Projector {
   const verifier = new CheckpointVerifier(ledger.signer.keyName, ledger.signer.publicKey);
-  return projectorOf({ ...ledger, verifier }, dataSource, genesis);
+  return projectorOf({ ...ledger, verifier }, dataSource, genesis, reader);
 }
 
 /** What a projector needs to know of a ledger: where it is and the key its checkpoints verify with. */
@@ -30,8 +36,14 @@ export interface LedgerSource {
   readonly verifier: CheckpointVerifier;
 }
 
-export function projectorOf(ledger: LedgerSource, dataSource: DataSource, genesis: string | null = null): Projector {
+export function projectorOf(
+  ledger: LedgerSource,
+  dataSource: DataSource,
+  genesis: string | null = null,
+  reader?: RecordReader,
+): Projector {
   return new Projector({
+    ...(reader ? { reader } : {}),
     ledgerId: ledger.ledgerId,
     partitions: 1,
     verifier: ledger.verifier,

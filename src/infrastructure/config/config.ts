@@ -79,6 +79,8 @@ export interface CustodianConfig {
     readonly followWaitMs: number;
     /** Worker threads a full audit decodes and hashes records in (0: on its own thread). */
     readonly auditThreads: number;
+    /** Worker threads the projector and the ledger follower each decode and hash records in (0: on the application's thread). */
+    readonly readerThreads: number;
   };
   readonly consumer: {
     /** Requests a minute each client may make of the consumer page's routes (open without a key). */
@@ -322,6 +324,7 @@ export function loadConfig(env: Environment): CustodianConfig {
       follow: read.oneOf('VERIFIER_FOLLOW', 'true', ['true', 'false']) === 'true',
       followWaitMs: read.integer('VERIFIER_FOLLOW_WAIT_MS', 5000, 0, 600_000),
       auditThreads: read.integer('AUDIT_THREADS', defaultAuditThreads(), 0, 64),
+      readerThreads: read.integer('READER_THREADS', availableParallelism() > 1 ? 1 : 0, 0, 16),
     },
     consumer: {
       rateLimitPerMinute: read.integer('CONSUMER_RATE_LIMIT_PER_MINUTE', 60, 1, 100_000),

@@ -5,7 +5,7 @@
  * thread, record by record, from what this answers.
  */
 import { parentPort } from 'node:worker_threads';
-import { decodeOutcome, type DecodeOutcome } from '../ledger/chain-verifier.js';
+import { decodeOutcome, type DecodeOutcome } from '../chain-verifier.js';
 import type { DecodeReply, DecodeRequest } from './record-decode-pool.js';
 
 const port = parentPort;
