@@ -149,7 +149,7 @@ export class ChainVerifier {
 
   /**
    * Steps 2 to 7 for a record whose step 1 was done elsewhere: `entry` is what readRecord
-   * gives for its bytes (a full audit decodes and hashes records in worker threads, in order).
+   * gives for its bytes (decoded once for other uses too, or in a worker thread: RecordReader).
    */
   pushRead(entry: WaitingRecord | Finding): PushResult {
     if (this.broken) return { break: this.broken };

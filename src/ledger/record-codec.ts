@@ -115,8 +115,8 @@ export function decodeRecord(bytes: Uint8Array): { record: LedgerRecord; hash: H
 }
 
 /**
- * The record of bytes that decodeRecord accepted elsewhere (a worker thread of the full audit,
- * which sends back only the hash), parsed again on this thread without its checks.
+ * The record of bytes that decodeRecord accepted elsewhere (a worker thread of a record decoding
+ * pool, which sends back only the hash), parsed again on this thread without its checks.
  */
 export function parseDecodedRecord(bytes: Uint8Array): LedgerRecord {
   return JSON.parse(decoder.decode(bytes)) as LedgerRecord;

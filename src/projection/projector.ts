@@ -152,14 +152,17 @@ export class Projector {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.options.feed.stop();
-    // A restart of the feed may be under way: wait until the last one has ended.
-    let running = this.running;
-    while (running) {
-      await running;
-      running = this.running === running ? null : this.running;
+    try {
+      await this.options.feed.stop();
+      // A restart of the feed may be under way: wait until the last one has ended.
+      let running = this.running;
+      while (running) {
+        await running;
+        running = this.running === running ? null : this.running;
+      }
+    } finally {
+      await this.options.reader?.close?.();
     }
-    await this.options.reader?.close?.();
   }
 
   /** Loads every partition's state and follows the feed from there; after a failure, again. */

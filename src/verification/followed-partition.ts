@@ -6,7 +6,6 @@ import {
   type EntityHeads,
   entityIdsOf,
   type Finding,
-  readRecord,
   type RecordReader,
   type WaitingRecord,
 } from '../ledger/chain-verifier.js';
@@ -175,6 +174,8 @@ export class FollowedPartition {
   }
 
   async push(entries: readonly StoredEntry[]): Promise<void> {
+    // A broken chain takes no more records: nothing to decode.
+    if (this.verifier.failure) return;
     // Each record is decoded once (by the reader): for the heads to load, then by the verifier.
     const fresh = entries.filter((entry) => BigInt(entry.offset) >= this.pushedTo);
     const decoded = await this.reader.read(fresh);
@@ -189,14 +190,17 @@ export class FollowedPartition {
       }
     }
     const verified: Uint8Array[] = [];
+    let broken = false;
     for (const [i, entry] of entries.entries()) {
-      if (this.verifier.failure) break;
       const offset = BigInt(entry.offset);
       if (offset < this.pushedTo) continue;
       this.pushedTo = offset + 1n;
       this.unverified.set(entry.offset, entry.value);
-      const result = this.verifier.pushRead(read[i] ?? readRecord(entry.offset, entry.value));
-      if ('break' in result) break;
+      const result = this.verifier.pushRead(read[i] as WaitingRecord | Finding);
+      if ('break' in result) {
+        broken = true;
+        break;
+      }
       for (const stored of result.verified) {
         const bytes = this.unverified.get(stored.offset);
         if (!bytes) throw new Error(`verified record at offset ${stored.offset} was never read`);
@@ -213,7 +217,7 @@ export class FollowedPartition {
       }
     }
     // A broken chain takes no more records; what it held back will never be verified.
-    if (this.verifier.failure) this.unverified.clear();
+    if (broken) this.unverified.clear();
     this.spill.append(verified);
     this.proofs.grow(this.size);
     // Hash the new Merkle nodes now, a few per record, so that no attestation has to hash the

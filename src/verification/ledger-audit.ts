@@ -91,9 +91,10 @@ export class LedgerAudit {
     };
     const partitions: PartitionAudit[] = [];
     let verifiedSoFar = 0;
-    const replay = this.options.readModel ? await this.options.readModel() : null;
     const threads = this.options.threads ?? 0;
+    // Before the replay's transaction opens: a pool that cannot start leaves nothing open.
     const pool = threads > 0 ? RecordDecodePool.start(threads) : null;
+    const replay = this.options.readModel ? await this.options.readModel() : null;
     let broken = false;
 
     try {

@@ -90,7 +90,8 @@ export class LedgerFollower {
   /** Each partition's push under way (the feed awaits one at a time). */
   private readonly pushing: (Promise<void> | null)[] = [];
   /** Partitions moving to a newer base, and the size below which each is not tried again. */
-  private readonly rebasing = new Set<number>();
+  /** Rebases under way, by partition: stop() waits for them before it ends the reader. */
+  private readonly rebasing = new Map<number, Promise<void>>();
   private readonly rebaseAt: number[] = [];
   private generation = 0;
   private starting: Promise<void> | null = null;
@@ -172,13 +173,15 @@ export class LedgerFollower {
       followed.size >= (this.rebaseAt[partition] ?? 0) &&
       !this.rebasing.has(partition)
     ) {
-      this.rebasing.add(partition);
       this.rebaseAt[partition] = followed.size + Math.ceil(after / 2);
-      this.rebase(partition, followed)
-        .catch((error: unknown) => this.options.onError?.(error as Error))
-        .finally(() => {
-          this.rebasing.delete(partition);
-        });
+      this.rebasing.set(
+        partition,
+        this.rebase(partition, followed)
+          .catch((error: unknown) => this.options.onError?.(error as Error))
+          .finally(() => {
+            this.rebasing.delete(partition);
+          }),
+      );
     }
     return pushing;
   }
@@ -199,33 +202,37 @@ export class LedgerFollower {
     const base = await baseOf(this.options, partition, pin);
     if (!base) return;
     const next = new FollowedPartition(partition, source, pin, this.spillFile(partition), base, this.options.reader ?? readHere);
-    for (;;) {
-      let chunk: StoredEntry[] = [];
-      for await (const entry of readFrom(partition, next.pushedUpTo.toString())) {
-        chunk.push(entry);
-        if (chunk.length >= 2_000) {
-          await next.push(chunk);
-          chunk = [];
+    let placed = false;
+    try {
+      for (;;) {
+        let chunk: StoredEntry[] = [];
+        for await (const entry of readFrom(partition, next.pushedUpTo.toString())) {
+          if (this.isStopped()) return;
+          chunk.push(entry);
+          if (chunk.length >= 2_000) {
+            await next.push(chunk);
+            chunk = [];
+          }
+        }
+        await next.push(chunk);
+        if (this.isStopped() || this.partitions[partition] !== current || !next.healthy) return;
+        await this.pushing[partition];
+        // Between two runs of the feed, with nothing read that the new one lacks: take its place.
+        if (this.pushing[partition] === null && next.pushedUpTo >= current.pushedUpTo) {
+          next.fetchedTo = [current.fetchedTo, next.fetchedTo, next.pushedUpTo].reduce((a, b) => (a > b ? a : b));
+          this.partitions[partition] = next;
+          placed = true;
+          this.rebaseAt[partition] = next.size + (this.options.rebaseAfter ?? 50_000);
+          // Readings under way keep the old one a little longer.
+          this.retired.add(current);
+          setTimeout(() => {
+            if (this.retired.delete(current)) current.close();
+          }, 60_000).unref();
+          return;
         }
       }
-      await next.push(chunk);
-      if (this.isStopped() || this.partitions[partition] !== current || !next.healthy) {
-        next.close();
-        return;
-      }
-      await this.pushing[partition];
-      // Between two runs of the feed, with nothing read that the new one lacks: take its place.
-      if (this.pushing[partition] === null && next.pushedUpTo >= current.pushedUpTo) {
-        next.fetchedTo = [current.fetchedTo, next.fetchedTo, next.pushedUpTo].reduce((a, b) => (a > b ? a : b));
-        this.partitions[partition] = next;
-        this.rebaseAt[partition] = next.size + (this.options.rebaseAfter ?? 50_000);
-        // Readings under way keep the old one a little longer.
-        this.retired.add(current);
-        setTimeout(() => {
-          if (this.retired.delete(current)) current.close();
-        }, 60_000).unref();
-        return;
-      }
+    } finally {
+      if (!placed) next.close();
     }
   }
 
@@ -298,6 +305,7 @@ export class LedgerFollower {
     try {
       await this.options.feed.stop();
       await this.following;
+      await Promise.all(this.rebasing.values());
     } finally {
       for (const followed of [...this.partitions, ...this.retired]) followed.close();
       this.retired.clear();

@@ -63,7 +63,7 @@ describe('the projector on the real broker and database', () => {
     });
 
     await new PostgresReadModels(dataSource, ledger.ledgerId).clear();
-    const again = projectorFor(ledger, dataSource, null, RecordDecodePool.start(2));
+    const again = projectorFor(ledger, dataSource, null, RecordDecodePool.start(1));
     await again.start();
     await projectedTo(dataSource, ledger.ledgerId, end);
     await again.stop();

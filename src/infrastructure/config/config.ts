@@ -79,7 +79,7 @@ export interface CustodianConfig {
     readonly followWaitMs: number;
     /** Worker threads a full audit decodes and hashes records in (0: on its own thread). */
     readonly auditThreads: number;
-    /** Worker threads the projector and the ledger follower each decode and hash records in (0: on the application's thread). */
+    /** Whether the projector and the ledger follower each decode and hash records in a worker thread (1) or on the application's thread (0). */
     readonly readerThreads: number;
   };
   readonly consumer: {
@@ -324,7 +324,8 @@ export function loadConfig(env: Environment): CustodianConfig {
       follow: read.oneOf('VERIFIER_FOLLOW', 'true', ['true', 'false']) === 'true',
       followWaitMs: read.integer('VERIFIER_FOLLOW_WAIT_MS', 5000, 0, 600_000),
       auditThreads: read.integer('AUDIT_THREADS', defaultAuditThreads(), 0, 64),
-      readerThreads: read.integer('READER_THREADS', availableParallelism() > 1 ? 1 : 0, 0, 16),
+      // One: the projector and the follower each take one batch at a time (a second thread would idle).
+      readerThreads: read.integer('READER_THREADS', availableParallelism() > 1 ? 1 : 0, 0, 1),
     },
     consumer: {
       rateLimitPerMinute: read.integer('CONSUMER_RATE_LIMIT_PER_MINUTE', 60, 1, 100_000),

@@ -69,7 +69,7 @@ export class RecordDecodePool implements RecordReader {
   }
 
   /** decodeOutcome of each value, computed in one of the threads. */
-  decode(values: readonly Uint8Array[]): Promise<DecodeOutcome[]> {
+  private decode(values: readonly Uint8Array[]): Promise<DecodeOutcome[]> {
     let total = 0;
     for (const value of values) total += value.length;
     const bytes = new Uint8Array(total);
