@@ -324,8 +324,9 @@ export function loadConfig(env: Environment): CustodianConfig {
       follow: read.oneOf('VERIFIER_FOLLOW', 'true', ['true', 'false']) === 'true',
       followWaitMs: read.integer('VERIFIER_FOLLOW_WAIT_MS', 5000, 0, 600_000),
       auditThreads: read.integer('AUDIT_THREADS', defaultAuditThreads(), 0, 64),
-      // One: the projector and the follower each take one batch at a time (a second thread would idle).
-      readerThreads: read.integer('READER_THREADS', availableParallelism() > 1 ? 1 : 0, 0, 1),
+      // At most one: the projector and the follower each take one batch at a time (a second thread would idle).
+      // Off by default: it costs memory (docs/PERFORMANCE.md) for no throughput measured on two cores.
+      readerThreads: read.integer('READER_THREADS', 0, 0, 1),
     },
     consumer: {
       rateLimitPerMinute: read.integer('CONSUMER_RATE_LIMIT_PER_MINUTE', 60, 1, 100_000),

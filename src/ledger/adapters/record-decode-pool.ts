@@ -26,6 +26,13 @@ interface Thread {
   readonly waiting: Map<number, Waiting>;
 }
 
+/**
+ * A thread's heap, bounded: it holds one chunk of records at a time (a Kafka fetch at most, a few
+ * MB), and without a bound V8 would let each thread's heap grow far beyond that between
+ * collections, in every process that starts a pool.
+ */
+const THREAD_HEAP = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 96 };
+
 /** The worker script: built beside this module, or, for sources run by a transpiling test runner, in the build. */
 export function decodeWorkerScript(): URL {
   const beside = new URL('./record-decode-worker.js', import.meta.url);
@@ -96,7 +103,7 @@ export class RecordDecodePool implements RecordReader {
   }
 
   private startThread(): Thread {
-    const thread: Thread = { worker: new Worker(this.script), waiting: new Map() };
+    const thread: Thread = { worker: new Worker(this.script, { resourceLimits: THREAD_HEAP }), waiting: new Map() };
     thread.worker.on('message', ({ id, outcomes }: DecodeReply) => {
       const waiting = thread.waiting.get(id);
       thread.waiting.delete(id);
