@@ -10,7 +10,9 @@ import {
   sequentialIds,
   steppingClock,
 } from '../../test/support/memory-ledger.js';
+import { readHere, type RecordReader } from '../ledger/chain-verifier.js';
 import { CheckpointSigner, CheckpointVerifier } from '../ledger/checkpoint-note.js';
+import type { StoredEntry } from '../ledger/ports.js';
 import { MemoryPartitionSnapshots } from '../ledger/memory-snapshots.js';
 import { tileKey } from '../ledger/merkle-tiles.js';
 import { PartitionWriter } from '../ledger/partition-writer.js';
@@ -41,7 +43,11 @@ afterEach(async () => {
  * A ledger of some 250 records whose writer took a snapshot every 20 records or so, the product
  * named all along it (before the newest snapshot and after), and a follower started against it.
  */
-async function setUp(tamper: (snapshots: MemoryPartitionSnapshots) => void = () => undefined, rebaseAfter?: number) {
+async function setUp(
+  tamper: (snapshots: MemoryPartitionSnapshots) => void = () => undefined,
+  rebaseAfter?: number,
+  parts: { readonly reader?: RecordReader; readonly readFrom?: (entries: StoredEntry[]) => AsyncIterable<StoredEntry> } = {},
+) {
   const log = new MemoryPartitionLog();
   const snapshots = new MemoryPartitionSnapshots(0);
   const writer = new PartitionWriter({
@@ -95,7 +101,8 @@ async function setUp(tamper: (snapshots: MemoryPartitionSnapshots) => void = () 
     feed,
     offsets: () => Promise.resolve({ start: '0', end: String(log.entries.length) }),
     snapshots: { partition: () => snapshots },
-    readFrom: (_, offset) => asAsync(log.values().slice(Number(offset))),
+    readFrom: (_, offset) => (parts.readFrom ?? asAsync)(log.values().slice(Number(offset))),
+    ...(parts.reader ? { reader: parts.reader } : {}),
     onSnapshot: (event) => events.push(event),
     ...(rebaseAfter === undefined ? {} : { rebaseAfter }),
     spillDir: mkdtempSync(join(tmpdir(), 'custodian-follower-')),
@@ -233,6 +240,51 @@ describe('LedgerFollower from a writer snapshot', () => {
     expect(Math.max(...froms)).toBeGreaterThan(started);
     expect(s.events.filter((event) => event.kind === 'resumed').length).toBeGreaterThan(1);
     expect(s.errors).toEqual([]);
+  });
+
+  it('waits at stop for a rebase under way, and ends its reader only once that rebase has ended', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let armed = false;
+    const rebase = { started: false };
+    const calls: string[] = [];
+    const reader: RecordReader = {
+      read: (entries) => {
+        calls.push('read');
+        return readHere.read(entries);
+      },
+      close: () => {
+        calls.push('close');
+        return Promise.resolve();
+      },
+    };
+    const s = await setUp(undefined, 60, {
+      reader,
+      // Once armed, the rebase's read of the topic waits at the gate.
+      readFrom: async function* (entries) {
+        if (armed) {
+          rebase.started = true;
+          await gate;
+        }
+        yield* entries;
+      },
+    });
+    armed = true;
+    for (let round = 0; round < 12; round++) {
+      if (rebase.started) break;
+      await Promise.all([s.step([PRODUCT]), ...OTHERS.slice(0, 8).map((other) => s.step([other]))]);
+      expect(await sameAsFullRead(s, PRODUCT, 3)).toBe('followed');
+    }
+    expect(rebase.started).toBe(true);
+    const stopped = s.follower.stop().then(() => calls.push('stopped'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls).not.toContain('close');
+    expect(calls).not.toContain('stopped');
+    release();
+    await stopped;
+    expect(calls.slice(-2)).toEqual(['close', 'stopped']);
   });
 
   it('says duplicate, as a full read, for a copy of a record before the snapshot appended again', async () => {

@@ -99,6 +99,7 @@ export class LedgerFollower {
   private readonly retired = new Set<FollowedPartition>();
   private directory: string | null = null;
   private stopped = false;
+  private stopping: Promise<void> | null = null;
   private following: Promise<void> | null = null;
 
   constructor(private readonly options: LedgerFollowerOptions) {}
@@ -300,7 +301,13 @@ export class LedgerFollower {
     }));
   }
 
-  async stop(): Promise<void> {
+  /** Stops following and lets go of what it kept; once (a second call waits for the first). */
+  stop(): Promise<void> {
+    this.stopping ??= this.end();
+    return this.stopping;
+  }
+
+  private async end(): Promise<void> {
     this.stopped = true;
     try {
       await this.options.feed.stop();
