@@ -26,6 +26,8 @@ export interface PartitionRecoveryOptions {
   readonly snapshotRecords: number;
   /** Entries of the state kept in memory besides those changed since the last snapshot. */
   readonly stateCacheEntries?: number;
+  /** State tree nodes kept in memory (PartitionStateOptions.cacheNodes). */
+  readonly stateCacheNodes?: number;
   /** Told what became of the snapshot at a start, and of each snapshot taken. */
   readonly onSnapshot?: (event: SnapshotEvent) => void;
 }
@@ -116,8 +118,14 @@ class TileMismatchError extends Error {
 }
 
 function stateOptions(options: PartitionRecoveryOptions) {
-  const { ledgerId, partition, snapshots, stateCacheEntries } = options;
-  return { ledgerId, partition, snapshots, ...(stateCacheEntries === undefined ? {} : { cacheEntries: stateCacheEntries }) };
+  const { ledgerId, partition, snapshots, stateCacheEntries, stateCacheNodes } = options;
+  return {
+    ledgerId,
+    partition,
+    snapshots,
+    ...(stateCacheEntries === undefined ? {} : { cacheEntries: stateCacheEntries }),
+    ...(stateCacheNodes === undefined ? {} : { cacheNodes: stateCacheNodes }),
+  };
 }
 
 async function fromSnapshot(

@@ -107,6 +107,9 @@ export class PartitionState implements EntityHeads {
   private readonly cache: BoundedCache<string, Entry | null>;
   private readonly loader: StateTreeLoader;
   private snapshotting: Promise<void> | null = null;
+  /** A snapshot's commit to the store under way, and a count moved at its start and its end. */
+  private committing: Promise<void> | null = null;
+  private storeGeneration = 0;
   private lastSnapshot: SnapshotBody | null;
   /** Set when a commit found another snapshot stored: this writer no longer owns the partition's snapshots. */
   private superseded = false;
@@ -143,15 +146,23 @@ export class PartitionState implements EntityHeads {
       const missing = [...keys].filter((key) => !this.pinned.has(key) && !this.cache.has(key) && !this.inLayers(key));
       if (missing.length === 0) break;
       const root = this.root;
+      const generation = this.storeGeneration;
+      const calmBefore = this.committing === null;
       try {
         const asked = missing.map((key) => hexToBytes(key));
         const tree = await this.loader.load(root, asked, true);
         read = new Map(missing.map((key, i) => [key, decode(tree.get(asked[i] as Uint8Array))]));
       } catch (error) {
-        // A snapshot written meanwhile changed nodes under the read: read again from its root.
-        if (root === this.root) throw error;
+        // A snapshot's commit replaces nodes in the store before this.root and the loader's
+        // cache follow it: a read that overlapped one may meet new nodes under the old root. Read
+        // again once it has ended. With no commit under way or in between, the store does not
+        // hold what it committed to.
+        if (calmBefore && this.committing === null && generation === this.storeGeneration) throw error;
+        await this.committing;
+        continue;
       }
-      // Read against the root that is still the store's: what was read stands.
+      // Read against the root that is still the store's: what was read stands (a key the
+      // commit changed is in a layer, not read here).
       if (root === this.root) break;
     }
     const held: string[] = [];
@@ -341,18 +352,29 @@ export class PartitionState implements EntityHeads {
       );
     }
     const snapshot = signSnapshot(signer, checkpoint.signed, body);
-    const written = await snapshots.commit(
-      this.stored,
-      { nodes: update.writes.nodes, values: update.writes.values, tiles: tiles.take(), records },
-      snapshot,
-    );
-    if (!written) {
-      this.superseded = true;
-      return null;
+    let ended!: () => void;
+    this.committing = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    this.storeGeneration += 1;
+    try {
+      const written = await snapshots.commit(
+        this.stored,
+        { nodes: update.writes.nodes, values: update.writes.values, tiles: tiles.take(), records },
+        snapshot,
+      );
+      if (!written) {
+        this.superseded = true;
+        return null;
+      }
+      this.loader.written(update.writes);
+      this.root = update.tree.root;
+    } finally {
+      this.storeGeneration += 1;
+      this.committing = null;
+      ended();
     }
-    this.loader.written(update.writes);
     this.tiles.adopt(tiles);
-    this.root = update.tree.root;
     this.stored = body.treeSize;
     this.lastSnapshot = body;
     // The closed layers are in the tree now: their entries go to the cache, unless pinned.

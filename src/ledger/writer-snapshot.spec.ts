@@ -226,6 +226,61 @@ describe('writer snapshots', () => {
     await again.close();
   });
 
+  it('read a state again when a snapshot commits under the read: the store holds its new nodes before the writer moves to them', async () => {
+    const log = new MemoryPartitionLog();
+    const snapshots = new MemoryPartitionSnapshots(0);
+    const w = new PartitionWriter({
+      ledgerId: 'unit',
+      partition: 0,
+      partitions: 1,
+      signer,
+      log,
+      pins: new MemoryGenesisPins(),
+      clock: steppingClock(),
+      maxBatch: 7,
+      newEventId: sequentialIds(1),
+      stateModel: counting,
+      snapshots,
+      snapshotRecords: 20,
+      // Almost nothing in memory: states and tree nodes are read from the store.
+      stateCacheEntries: 1,
+      stateCacheNodes: 1,
+    });
+    await w.start();
+    for (let i = 0; i < 30; i++) await w.append(request(`product-${i}`, i));
+    expect(snapshots.snapshot).not.toBeNull();
+    // The next commit replaces the rows at once (as PostgreSQL commits) and its answer is held.
+    const commit = snapshots.commit.bind(snapshots);
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const held = { commits: 0 };
+    snapshots.commit = async (...args) => {
+      const done = await commit(...args);
+      held.commits += 1;
+      await gate;
+      return done;
+    };
+    // Appends until a snapshot's commit is held; they are not awaited: those that read a state
+    // from the store now wait for the commit to end.
+    const appends: Promise<unknown>[] = [];
+    for (let i = 0; i < 60; i++) {
+      if (held.commits > 0) break;
+      appends.push(w.append(request(`product-${i % 3}`, 100 + i)));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(held.commits).toBe(1);
+    // Products 10 to 29 are in no layer and no cache: their states are read from the store now.
+    appends.push(...Array.from({ length: 20 }, (_, i) => w.append(request(`product-${10 + i}`, 200 + i))));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    open();
+    await Promise.all(appends);
+    const states = await w.committedStates(Array.from({ length: 20 }, (_, i) => `product-${10 + i}`));
+    expect([...states.values()]).toEqual(Array.from({ length: 20 }, () => 2));
+    await w.close();
+  });
+
   it('lose nothing when a snapshot cannot be written: the next one takes what it would have', async () => {
     const log = new MemoryPartitionLog();
     const snapshots = new MemoryPartitionSnapshots(0);
