@@ -36,6 +36,7 @@ function writer(
   snapshots: MemoryPartitionSnapshots,
   pins: MemoryGenesisPins,
   events: SnapshotEvent[] = [],
+  caches: { stateCacheEntries?: number; stateCacheNodes?: number } = {},
 ) {
   return new PartitionWriter({
     ledgerId: 'unit',
@@ -51,6 +52,7 @@ function writer(
     snapshots,
     snapshotRecords: 20,
     stateCacheEntries: 8,
+    ...caches,
     onSnapshot: (event) => events.push(event),
   });
 }
@@ -229,23 +231,8 @@ describe('writer snapshots', () => {
   it('read a state again when a snapshot commits under the read: the store holds its new nodes before the writer moves to them', async () => {
     const log = new MemoryPartitionLog();
     const snapshots = new MemoryPartitionSnapshots(0);
-    const w = new PartitionWriter({
-      ledgerId: 'unit',
-      partition: 0,
-      partitions: 1,
-      signer,
-      log,
-      pins: new MemoryGenesisPins(),
-      clock: steppingClock(),
-      maxBatch: 7,
-      newEventId: sequentialIds(1),
-      stateModel: counting,
-      snapshots,
-      snapshotRecords: 20,
-      // Almost nothing in memory: states and tree nodes are read from the store.
-      stateCacheEntries: 1,
-      stateCacheNodes: 1,
-    });
+    // Almost nothing in memory: states and tree nodes are read from the store.
+    const w = writer(log, snapshots, new MemoryGenesisPins(), [], { stateCacheEntries: 1, stateCacheNodes: 1 });
     await w.start();
     for (let i = 0; i < 30; i++) await w.append(request(`product-${i}`, i));
     expect(snapshots.snapshot).not.toBeNull();
