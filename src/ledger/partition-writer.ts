@@ -41,6 +41,11 @@ export interface PartitionWriterOptions
   readonly snapshotRecords?: number;
   /** The longest time a committed record waits for a snapshot (60 s by default). */
   readonly snapshotIntervalMs?: number;
+  /**
+   * Records committed and in no snapshot yet (held in memory) from which appends wait for the
+   * snapshot being written: 4 × snapshotRecords by default.
+   */
+  readonly snapshotBacklog?: number;
   readonly partitions: number;
   readonly pins: GenesisPins;
   readonly clock: Clock;
@@ -353,6 +358,7 @@ export class PartitionWriter {
    * again on the partition read back.
    */
   private async commit(taken: readonly WaitingGroup[]): Promise<void> {
+    await this.snapshotsCaughtUp();
     // The partition is never read back under a transaction in flight.
     if (this.needsRecovery) await this.settled();
     const previous = this.inFlight;
@@ -407,6 +413,19 @@ export class PartitionWriter {
     } finally {
       for (const lease of leases) lease.release();
     }
+  }
+
+  /**
+   * What is committed and in no snapshot yet stays in memory (the state's layers, the records'
+   * bytes). A writer that commits faster than its snapshots are written would hold more and
+   * more: from `snapshotBacklog` records on, the next batch waits for the snapshot being
+   * written, so appends go at the pace of the snapshots (docs/ledger-format.md §11). A snapshot
+   * that failed is not waited for: the next one takes its records.
+   */
+  private async snapshotsCaughtUp(): Promise<void> {
+    const backlog = this.options.snapshotBacklog ?? 4 * this.recovery.snapshotRecords;
+    const state = this.state;
+    while (state && this.state === state && state.busy && state.unsnapshotted >= backlog) await state.settled();
   }
 
   /** Loads the entities and event ids of these groups (and `also`), from disk into memory until the batch is committed. */

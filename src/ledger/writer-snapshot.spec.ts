@@ -36,7 +36,7 @@ function writer(
   snapshots: MemoryPartitionSnapshots,
   pins: MemoryGenesisPins,
   events: SnapshotEvent[] = [],
-  caches: { stateCacheEntries?: number; stateCacheNodes?: number } = {},
+  caches: { stateCacheEntries?: number; stateCacheNodes?: number; snapshotBacklog?: number } = {},
 ) {
   return new PartitionWriter({
     ledgerId: 'unit',
@@ -265,6 +265,42 @@ describe('writer snapshots', () => {
     await Promise.all(appends);
     const states = await w.committedStates(Array.from({ length: 20 }, (_, i) => `product-${10 + i}`));
     expect([...states.values()]).toEqual(Array.from({ length: 20 }, () => 2));
+    await w.close();
+  });
+
+  it('hold appends while the snapshot being written falls a backlog behind, and lose none of them once it is written', async () => {
+    const log = new MemoryPartitionLog();
+    const snapshots = new MemoryPartitionSnapshots(0);
+    const w = writer(log, snapshots, new MemoryGenesisPins(), [], { snapshotBacklog: 40 });
+    await w.start();
+    for (let i = 0; i < 30; i++) await w.append(request(`product-${i % 10}`, i));
+    expect(snapshots.snapshot).not.toBeNull();
+    // The next snapshot's commit does not end until the gate opens: the writer must not run on.
+    const commit = snapshots.commit.bind(snapshots);
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let commits = 0;
+    snapshots.commit = async (...args) => {
+      commits += 1;
+      await gate;
+      return commit(...args);
+    };
+    const before = w.stats.appends;
+    const appends = Array.from({ length: 200 }, (_, i) => w.append(request(`product-${i % 10}`, 100 + i)));
+    for (let i = 0; i < 50 && commits === 0; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(commits).toBe(1);
+    // At most the backlog, the batch that reached it and the one drafted meanwhile (7 each, and their checkpoints).
+    const held = w.stats.appends - before;
+    expect(held).toBeLessThanOrEqual(40 + 2 * 8);
+    expect(held).toBeGreaterThan(0);
+    open();
+    await Promise.all(appends);
+    expect(w.stats.appends - before).toBe(200);
+    const states = await w.committedStates(Array.from({ length: 10 }, (_, i) => `product-${i}`));
+    expect([...states.values()]).toEqual(Array.from({ length: 10 }, () => 23));
     await w.close();
   });
 
