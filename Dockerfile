@@ -19,4 +19,5 @@ COPY --from=build /app/dist ./dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000
-CMD ["node", "--enable-source-maps", "dist/src/main.js"]
+# The heap bounded as scripts/start.sh bounds it (CUSTODIAN_HEAP_MB there; docs/PERFORMANCE.md#rss-load).
+CMD ["node", "--max-old-space-size=640", "--enable-source-maps", "dist/src/main.js"]

@@ -24,4 +24,6 @@ fi
 if [ -z "${WITNESS_DIR:-}" ] && [ -z "${WITNESS_URL:-}" ]; then export WITNESS_DIR="${CUSTODIAN_DATA_DIR:-.data}/witness"; fi
 
 say "starting Custodian (Kafka $KAFKA_BROKERS)"
-exec node --enable-source-maps dist/src/main.js
+# Its heap is bounded (CUSTODIAN_HEAP_MB, docs/PERFORMANCE.md#rss-load): left alone, V8 lets a busy
+# process's heap grow toward about 4 GB before it collects hard.
+exec node --max-old-space-size="${CUSTODIAN_HEAP_MB:-640}" --enable-source-maps dist/src/main.js

@@ -53,8 +53,14 @@ export interface CustodianProcess {
 }
 
 /**
- * Starts dist/src/main.js with only PATH and `env` (which must set PORT), and `nodeArgs` before
- * it (--cpu-prof, …), and resolves once GET /health/ready answers 200; rejects when the process
+ * The flags the application runs with, as scripts/start.sh starts it: its heap bounded
+ * (CUSTODIAN_HEAP_MB, 640 by default; docs/PERFORMANCE.md#rss-load).
+ */
+export const APP_NODE_ARGS: readonly string[] = [`--max-old-space-size=${process.env.CUSTODIAN_HEAP_MB ?? '640'}`];
+
+/**
+ * Starts dist/src/main.js with only PATH and `env` (which must set PORT), APP_NODE_ARGS and
+ * `nodeArgs` before it (--cpu-prof, …; a flag given again there wins), and resolves once GET /health/ready answers 200; rejects when the process
  * exits first or `timeoutMs` passes.
  */
 export async function startCustodianProcess(
@@ -64,7 +70,7 @@ export async function startCustodianProcess(
 ): Promise<CustodianProcess> {
   const port = env.PORT;
   if (!port || port === '0') throw new Error('startCustodianProcess needs a fixed PORT');
-  const child = spawn(process.execPath, [...nodeArgs, MAIN], { env: { PATH: process.env.PATH, ...env } });
+  const child = spawn(process.execPath, [...APP_NODE_ARGS, ...nodeArgs, MAIN], { env: { PATH: process.env.PATH, ...env } });
   const log = collect(child);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
