@@ -92,7 +92,9 @@ const BUILDER = process.env.BENCH_SCALE_BUILDER === 'http' ? 'http' : 'direct';
 /** The message of a log line of the builder's (JSON, or Nest's text format). */
 function buildMessage(line: string): string {
   try {
-    return String((JSON.parse(line) as { message?: unknown }).message);
+    const { message } = JSON.parse(line) as { message?: unknown };
+    // kafkajs's lines carry an object: its own message in it.
+    return String(typeof message === 'object' && message !== null && 'message' in message ? message.message : message);
   } catch {
     return line.replace(/^.*LedgerBuild\W*/, '');
   }
@@ -113,7 +115,11 @@ function buildLedger(
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      for (const line of chunk.toString().split('\n')) if (line.includes('LedgerBuild')) progress(`  ${buildMessage(line)}`);
+      for (const line of chunk.toString().split('\n')) {
+        // Its progress, and what went wrong meanwhile (a writer that became unavailable and read its partition again).
+        if (line.includes('LedgerBuild') || /"level":"(warn|error)"|\b(WARN|ERROR)\b/.test(line))
+          progress(`  ${buildMessage(line)}`);
+      }
     });
     child.stderr.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-4000)));
     child.once('error', reject);
