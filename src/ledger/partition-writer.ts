@@ -92,6 +92,8 @@ export class PartitionWriter {
   /** Entities a draft read without having them loaded: loaded with the next batch's. */
   private unloaded = new Set<string>();
   private lastSnapshotAt = 0;
+  /** Looks for a snapshot due by time while no batch comes to take it (snapshotWhenIdle). */
+  private idleSnapshots: NodeJS.Timeout | null = null;
   /** Set when the state on disk was found not to be what its snapshot commits to: the next recovery reads the whole partition. */
   private distrusted: string | null = null;
   private readonly newEventId: () => string;
@@ -146,6 +148,13 @@ export class PartitionWriter {
       return null;
     }
     this.machine.transition('open');
+    const interval = this.options.snapshotIntervalMs ?? 60_000;
+    this.idleSnapshots ??= setInterval(
+      () => {
+        this.snapshotWhenIdle();
+      },
+      Math.max(interval / 4, 25),
+    ).unref();
     return this.currentHead();
   }
 
@@ -250,6 +259,8 @@ export class PartitionWriter {
    * start reads only what is written after it.
    */
   async close(options: { readonly snapshot?: boolean } = {}): Promise<void> {
+    if (this.idleSnapshots) clearInterval(this.idleSnapshots);
+    this.idleSnapshots = null;
     const failed = this.machine.state === 'failed';
     if (!failed) this.machine.transition('closed');
     await this.queue.idle();
@@ -327,6 +338,16 @@ export class PartitionWriter {
       state.unsnapshotted >= this.recovery.snapshotRecords ||
       Date.now() - this.lastSnapshotAt >= (this.options.snapshotIntervalMs ?? 60_000);
     if (due && !state.busy && state.close()) void this.snapshot(state);
+  }
+
+  /**
+   * A snapshot is looked for after each committed batch; a writer that went quiet after a burst
+   * commits none, and its last records would wait in memory, in no snapshot, until the next
+   * append or a clean close. This takes the snapshot once `snapshotIntervalMs` has passed.
+   */
+  private snapshotWhenIdle(): void {
+    if (this.machine.state !== 'open' || this.needsRecovery || !this.state || this.state.unsnapshotted === 0) return;
+    this.snapshotIfDue();
   }
 
   /**

@@ -36,7 +36,7 @@ function writer(
   snapshots: MemoryPartitionSnapshots,
   pins: MemoryGenesisPins,
   events: SnapshotEvent[] = [],
-  caches: { stateCacheEntries?: number; stateCacheNodes?: number; snapshotBacklog?: number } = {},
+  caches: { stateCacheEntries?: number; stateCacheNodes?: number; snapshotBacklog?: number; snapshotIntervalMs?: number } = {},
 ) {
   return new PartitionWriter({
     ledgerId: 'unit',
@@ -301,6 +301,22 @@ describe('writer snapshots', () => {
     expect(w.stats.appends - before).toBe(200);
     const states = await w.committedStates(Array.from({ length: 10 }, (_, i) => `product-${i}`));
     expect([...states.values()]).toEqual(Array.from({ length: 10 }, () => 23));
+    await w.close();
+  });
+
+  it('take a snapshot of the last records once the interval has passed, though no batch comes after them', async () => {
+    const snapshots = new MemoryPartitionSnapshots(0);
+    const w = writer(new MemoryPartitionLog(), snapshots, new MemoryGenesisPins(), [], { snapshotIntervalMs: 200 });
+    await w.start();
+    // Fewer records than a snapshot takes (20), at once: no snapshot is due when they are committed.
+    await Promise.all(Array.from({ length: 5 }, (_, i) => w.append(request(`product-${i}`, i))));
+    const head = w.headOrNull()?.lastCheckpoint?.treeSize;
+    expect(head).toBeGreaterThan(5);
+    expect(snapshots.snapshot?.body.treeSize ?? null).not.toBe(head);
+    for (let i = 0; i < 100 && snapshots.snapshot?.body.treeSize !== head; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(snapshots.snapshot?.body.treeSize).toBe(head);
     await w.close();
   });
 
