@@ -276,6 +276,11 @@ export class PartitionState implements EntityHeads {
     return this.snapshotting !== null;
   }
 
+  /** The snapshot being written, settled once it ends (never rejects); null when none is. */
+  get writing(): Promise<void> | null {
+    return this.snapshotting;
+  }
+
   /** Waits for the snapshot being written, if any. */
   async settled(): Promise<void> {
     await this.snapshotting;

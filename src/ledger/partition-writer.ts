@@ -46,6 +46,8 @@ export interface PartitionWriterOptions
    * snapshot being written: 4 × snapshotRecords by default.
    */
   readonly snapshotBacklog?: number;
+  /** The longest a batch waits for a snapshot that does not end, once (30 s by default). */
+  readonly snapshotBacklogWaitMs?: number;
   readonly partitions: number;
   readonly pins: GenesisPins;
   readonly clock: Clock;
@@ -346,7 +348,9 @@ export class PartitionWriter {
    * append or a clean close. This takes the snapshot once `snapshotIntervalMs` has passed.
    */
   private snapshotWhenIdle(): void {
-    if (this.machine.state !== 'open' || this.needsRecovery || !this.state || this.state.unsnapshotted === 0) return;
+    // A batch in flight looks itself once committed; one that failed may be reconciling (reading the partition back).
+    if (this.machine.state !== 'open' || this.needsRecovery || this.inFlight || !this.state || this.state.unsnapshotted === 0)
+      return;
     this.snapshotIfDue();
   }
 
@@ -379,7 +383,11 @@ export class PartitionWriter {
    * again on the partition read back.
    */
   private async commit(taken: readonly WaitingGroup[]): Promise<void> {
-    await this.snapshotsCaughtUp();
+    // The writer may have stopped taking appends while this batch waited: it is not sent.
+    if ((await this.snapshotsCaughtUp()) && this.machine.state !== 'open') {
+      this.queue.putBack(taken);
+      return;
+    }
     // The partition is never read back under a transaction in flight.
     if (this.needsRecovery) await this.settled();
     const previous = this.inFlight;
@@ -441,13 +449,29 @@ export class PartitionWriter {
    * bytes). A writer that commits faster than its snapshots are written would hold more and
    * more: from `snapshotBacklog` records on, the next batch waits for the snapshot being
    * written, so appends go at the pace of the snapshots (docs/ledger-format.md §11). A snapshot
-   * that failed is not waited for: the next one takes its records.
+   * that failed is not waited for: the next one takes its records. One that does not end (a
+   * database that does not answer) is waited for at most SNAPSHOT_BACKLOG_WAIT_MS, once: appends
+   * then go on without it. Whether the batch waited.
    */
-  private async snapshotsCaughtUp(): Promise<void> {
+  private async snapshotsCaughtUp(): Promise<boolean> {
     const backlog = this.options.snapshotBacklog ?? 4 * this.recovery.snapshotRecords;
     const state = this.state;
-    while (state && this.state === state && state.busy && state.unsnapshotted >= backlog) await state.settled();
+    let waited = false;
+    while (state && this.state === state && state.unsnapshotted >= backlog) {
+      const writing = state.writing;
+      if (!writing || writing === this.snapshotGivenUp) break;
+      waited = true;
+      const ended = await Promise.race([
+        writing.then(() => true),
+        delay(this.options.snapshotBacklogWaitMs ?? SNAPSHOT_BACKLOG_WAIT_MS).then(() => false),
+      ]);
+      if (!ended) this.snapshotGivenUp = writing;
+    }
+    return waited;
   }
+
+  /** A snapshot waited for too long (snapshotsCaughtUp): appends no longer wait for it. */
+  private snapshotGivenUp: Promise<void> | null = null;
 
   /** Loads the entities and event ids of these groups (and `also`), from disk into memory until the batch is committed. */
   private load(groups: readonly WaitingGroup[], also: readonly string[]): Promise<Lease> {
@@ -705,6 +729,9 @@ class HeldAnswers {
 
 /** How long close() waits for its last snapshot: the next start reads a longer tail when it does not finish. */
 const CLOSING_SNAPSHOT_WAIT_MS = 10_000;
+
+/** The longest a batch waits for a snapshot that does not end before appends go on without it (snapshotsCaughtUp). */
+const SNAPSHOT_BACKLOG_WAIT_MS = 30_000;
 
 /** Resolves after `ms`, holding no process open. */
 function delay(ms: number): Promise<void> {

@@ -36,7 +36,13 @@ function writer(
   snapshots: MemoryPartitionSnapshots,
   pins: MemoryGenesisPins,
   events: SnapshotEvent[] = [],
-  caches: { stateCacheEntries?: number; stateCacheNodes?: number; snapshotBacklog?: number; snapshotIntervalMs?: number } = {},
+  caches: {
+    stateCacheEntries?: number;
+    stateCacheNodes?: number;
+    snapshotBacklog?: number;
+    snapshotBacklogWaitMs?: number;
+    snapshotIntervalMs?: number;
+  } = {},
 ) {
   return new PartitionWriter({
     ledgerId: 'unit',
@@ -289,7 +295,7 @@ describe('writer snapshots', () => {
     };
     const before = w.stats.appends;
     const appends = Array.from({ length: 200 }, (_, i) => w.append(request(`product-${i % 10}`, 100 + i)));
-    for (let i = 0; i < 50 && commits === 0; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+    for (let i = 0; i < 1000 && commits === 0; i++) await new Promise((resolve) => setTimeout(resolve, 2));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(commits).toBe(1);
     // At most the backlog, the batch that reached it and the one drafted meanwhile (7 each, and their checkpoints).
@@ -304,9 +310,31 @@ describe('writer snapshots', () => {
     await w.close();
   });
 
+  it('go on without a snapshot that does not end: appends wait for it once, at most the given time', async () => {
+    const snapshots = new MemoryPartitionSnapshots(0);
+    const w = writer(new MemoryPartitionLog(), snapshots, new MemoryGenesisPins(), [], {
+      snapshotBacklog: 40,
+      snapshotBacklogWaitMs: 100,
+    });
+    await w.start();
+    for (let i = 0; i < 30; i++) await w.append(request(`product-${i % 10}`, i));
+    // The next snapshot's commit never ends (a database that does not answer).
+    let commits = 0;
+    snapshots.commit = () => {
+      commits += 1;
+      return new Promise<boolean>(() => undefined);
+    };
+    const before = w.stats.appends;
+    await Promise.all(Array.from({ length: 200 }, (_, i) => w.append(request(`product-${i % 10}`, 100 + i))));
+    expect(commits).toBe(1);
+    expect(w.stats.appends - before).toBe(200);
+    // close() waits for the snapshot at most 10 s (CLOSING_SNAPSHOT_WAIT_MS): not here.
+    void w.close({ snapshot: false });
+  });
+
   it('take a snapshot of the last records once the interval has passed, though no batch comes after them', async () => {
     const snapshots = new MemoryPartitionSnapshots(0);
-    const w = writer(new MemoryPartitionLog(), snapshots, new MemoryGenesisPins(), [], { snapshotIntervalMs: 200 });
+    const w = writer(new MemoryPartitionLog(), snapshots, new MemoryGenesisPins(), [], { snapshotIntervalMs: 1_000 });
     await w.start();
     // Fewer records than a snapshot takes (20), at once: no snapshot is due when they are committed.
     await Promise.all(Array.from({ length: 5 }, (_, i) => w.append(request(`product-${i}`, i))));
@@ -314,7 +342,7 @@ describe('writer snapshots', () => {
     expect(head).toBeGreaterThan(5);
     expect(snapshots.snapshot?.body.treeSize ?? null).not.toBe(head);
     for (let i = 0; i < 100 && snapshots.snapshot?.body.treeSize !== head; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(snapshots.snapshot?.body.treeSize).toBe(head);
     await w.close();
