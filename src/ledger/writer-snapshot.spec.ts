@@ -310,6 +310,43 @@ describe('writer snapshots', () => {
     await w.close();
   });
 
+  it('send no batch that waited for the snapshot backlog once the writer stopped taking appends: it is refused, not recorded', async () => {
+    const log = new MemoryPartitionLog();
+    const snapshots = new MemoryPartitionSnapshots(0);
+    const w = writer(log, snapshots, new MemoryGenesisPins(), [], { snapshotBacklog: 40 });
+    await w.start();
+    for (let i = 0; i < 30; i++) await w.append(request(`product-${i % 10}`, i));
+    const commit = snapshots.commit.bind(snapshots);
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let commits = 0;
+    snapshots.commit = async (...args) => {
+      commits += 1;
+      await gate;
+      return commit(...args);
+    };
+    const before = w.stats.appends;
+    const outcomes = Array.from({ length: 200 }, (_, i) =>
+      w.append(request(`product-${i % 10}`, 100 + i)).then(
+        () => 'recorded',
+        () => 'refused',
+      ),
+    );
+    for (let i = 0; i < 1000 && commits === 0; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A batch waits for the snapshot now; the writer closes meanwhile.
+    const held = w.stats.appends - before;
+    const closing = w.close({ snapshot: false });
+    open();
+    await closing;
+    const settled = await Promise.all(outcomes);
+    expect(w.stats.appends - before).toBe(held);
+    expect(settled.filter((outcome) => outcome === 'recorded')).toHaveLength(held);
+    expect(settled.filter((outcome) => outcome === 'refused')).toHaveLength(200 - held);
+  });
+
   it('go on without a snapshot that does not end: appends wait for it once, at most the given time', async () => {
     const snapshots = new MemoryPartitionSnapshots(0);
     const w = writer(new MemoryPartitionLog(), snapshots, new MemoryGenesisPins(), [], {
