@@ -63,6 +63,40 @@ function writer(
   });
 }
 
+/**
+ * A writer with a backlog of 40 records and 30 records committed (a snapshot taken), whose next
+ * snapshot's commit does not end until `gate.open()`; `gate.held()` waits until one is held.
+ */
+async function backloggedWriter() {
+  const snapshots = new MemoryPartitionSnapshots(0);
+  const w = writer(new MemoryPartitionLog(), snapshots, new MemoryGenesisPins(), [], { snapshotBacklog: 40 });
+  await w.start();
+  for (let i = 0; i < 30; i++) await w.append(request(`product-${i % 10}`, i));
+  expect(snapshots.snapshot).not.toBeNull();
+  const commit = snapshots.commit.bind(snapshots);
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const gate = {
+    commits: 0,
+    open: () => {
+      open();
+    },
+    /** Until a commit is held, and the batches that go on meanwhile have gone. */
+    async held() {
+      for (let i = 0; i < 1000 && gate.commits === 0; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    },
+  };
+  snapshots.commit = async (...args) => {
+    gate.commits += 1;
+    await opened;
+    return commit(...args);
+  };
+  return { w, gate };
+}
+
 /** A ledger of 300 records over 30 entities, written in batches of at most 7, with snapshots every 20 records or so. */
 async function written() {
   const log = new MemoryPartitionLog();
@@ -275,34 +309,16 @@ describe('writer snapshots', () => {
   });
 
   it('hold appends while the snapshot being written falls a backlog behind, and lose none of them once it is written', async () => {
-    const log = new MemoryPartitionLog();
-    const snapshots = new MemoryPartitionSnapshots(0);
-    const w = writer(log, snapshots, new MemoryGenesisPins(), [], { snapshotBacklog: 40 });
-    await w.start();
-    for (let i = 0; i < 30; i++) await w.append(request(`product-${i % 10}`, i));
-    expect(snapshots.snapshot).not.toBeNull();
-    // The next snapshot's commit does not end until the gate opens: the writer must not run on.
-    const commit = snapshots.commit.bind(snapshots);
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    let commits = 0;
-    snapshots.commit = async (...args) => {
-      commits += 1;
-      await gate;
-      return commit(...args);
-    };
+    const { w, gate } = await backloggedWriter();
     const before = w.stats.appends;
     const appends = Array.from({ length: 200 }, (_, i) => w.append(request(`product-${i % 10}`, 100 + i)));
-    for (let i = 0; i < 1000 && commits === 0; i++) await new Promise((resolve) => setTimeout(resolve, 2));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(commits).toBe(1);
+    await gate.held();
+    expect(gate.commits).toBe(1);
     // At most the backlog, the batch that reached it and the one drafted meanwhile (7 each, and their checkpoints).
     const held = w.stats.appends - before;
     expect(held).toBeLessThanOrEqual(40 + 2 * 8);
     expect(held).toBeGreaterThan(0);
-    open();
+    gate.open();
     await Promise.all(appends);
     expect(w.stats.appends - before).toBe(200);
     const states = await w.committedStates(Array.from({ length: 10 }, (_, i) => `product-${i}`));
@@ -311,22 +327,7 @@ describe('writer snapshots', () => {
   });
 
   it('send no batch that waited for the snapshot backlog once the writer stopped taking appends: it is refused, not recorded', async () => {
-    const log = new MemoryPartitionLog();
-    const snapshots = new MemoryPartitionSnapshots(0);
-    const w = writer(log, snapshots, new MemoryGenesisPins(), [], { snapshotBacklog: 40 });
-    await w.start();
-    for (let i = 0; i < 30; i++) await w.append(request(`product-${i % 10}`, i));
-    const commit = snapshots.commit.bind(snapshots);
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    let commits = 0;
-    snapshots.commit = async (...args) => {
-      commits += 1;
-      await gate;
-      return commit(...args);
-    };
+    const { w, gate } = await backloggedWriter();
     const before = w.stats.appends;
     const outcomes = Array.from({ length: 200 }, (_, i) =>
       w.append(request(`product-${i % 10}`, 100 + i)).then(
@@ -334,12 +335,11 @@ describe('writer snapshots', () => {
         () => 'refused',
       ),
     );
-    for (let i = 0; i < 1000 && commits === 0; i++) await new Promise((resolve) => setTimeout(resolve, 2));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await gate.held();
     // A batch waits for the snapshot now; the writer closes meanwhile.
     const held = w.stats.appends - before;
     const closing = w.close({ snapshot: false });
-    open();
+    gate.open();
     await closing;
     const settled = await Promise.all(outcomes);
     expect(w.stats.appends - before).toBe(held);
