@@ -39,15 +39,46 @@ export class KafkaLedgerFeed implements LedgerFeed {
     for (const [partition, offset] of from) this.positions.set(partition, offset);
     const mark = { stopped: false };
     this.runs.add(mark);
+    let started: Started | null;
+    try {
+      // A start that crashes on an error kafkajs calls retriable (the group coordinator still
+      // loading its offsets after a broker start) is tried again soon, not left to the owner's
+      // slower restart: a reader waiting on the feed would otherwise wait for seconds.
+      started = await startRetrying(() => this.startOnce(onBatch, onProgress), { stopped: () => mark.stopped });
+    } catch (error) {
+      this.runs.delete(mark);
+      throw error;
+    }
+    if (started === null) return;
+    const { consumer, finished } = started;
+    if (mark.stopped) {
+      // stop() came while the consumer was starting: it must not keep running.
+      await consumer.disconnect().catch(() => undefined);
+      return;
+    }
+    for (const [partition, offset] of from) consumer.seek({ topic: this.topic, partition, offset });
+    return finished;
+  }
+
+  /**
+   * One consumer, started. kafkajs reports a crash in its start (joining the group) as an event and
+   * then resolves run(): that crash is returned, the consumer already disconnected by kafkajs.
+   */
+  private async startOnce(
+    onBatch: (partition: number, entries: readonly StoredEntry[]) => Promise<void>,
+    onProgress?: (partition: number, fetchedTo: string) => void,
+  ): Promise<Started> {
     // Never restarted by kafkajs: a crash ends the run, and the feed's owner (the projector, the
     // ledger follower) runs it again with a new consumer after a pause. kafkajs decides to restart
     // when the crash happens and then starts the consumer again on a timer; a stop() that came
     // while such a start was connecting left a consumer running after the stop.
     const consumer = ledgerConsumer(this.kafka, this.groupPrefix, { maxWaitTimeInMs: 200, restartOnFailure: false });
     this.consumer = consumer;
+    let crash: unknown = null;
     const finished = new Promise<void>((resolve, reject) => {
       this.stopped = resolve;
       consumer.on(consumer.events.CRASH, ({ payload }) => {
+        crash ??= payload.error;
         reject(payload.error);
       });
     });
@@ -67,17 +98,10 @@ export class KafkaLedgerFeed implements LedgerFeed {
     try {
       await this.start(consumer, onBatch);
     } catch (error) {
-      this.runs.delete(mark);
       await consumer.disconnect().catch(() => undefined);
       throw error;
     }
-    if (mark.stopped) {
-      // stop() came while the consumer was starting: it must not keep running.
-      await consumer.disconnect().catch(() => undefined);
-      return;
-    }
-    for (const [partition, offset] of from) consumer.seek({ topic: this.topic, partition, offset });
-    return finished;
+    return { consumer, finished, crash };
   }
 
   private async start(
@@ -115,5 +139,52 @@ export class KafkaLedgerFeed implements LedgerFeed {
     await this.consumer?.disconnect();
     this.consumer = null;
     this.stopped?.();
+  }
+}
+
+interface Started {
+  readonly consumer: Consumer;
+  /** Resolves when the feed is stopped, rejects when the consumer crashes. */
+  readonly finished: Promise<void>;
+  /** The error the start itself crashed on, or null. */
+  readonly crash: unknown;
+}
+
+/** The pauses before a crashed start is tried again: about 4 s in all, then the crash is the owner's. */
+export const START_RETRY_DELAYS_MS: readonly number[] = [100, 200, 400, 800, 1_000, 1_500];
+
+/** Whether kafkajs would start a consumer again after this crash (its own rule, in consumer/index.js). */
+export function retriableKafkaError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  let cause: unknown = error;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  return (cause as { retriable?: unknown }).retriable === true;
+}
+
+/**
+ * Starts, and starts again after a pause while the start crashes on a retriable error. Returns
+ * what started without a crash, or null when stopped meanwhile; throws a crash that is not
+ * retriable, or the last one once the pauses are used up.
+ */
+export async function startRetrying<T extends { readonly crash: unknown }>(
+  start: () => Promise<T>,
+  options: {
+    readonly stopped: () => boolean;
+    readonly delaysMs?: readonly number[];
+    readonly sleep?: (ms: number) => Promise<void>;
+  },
+): Promise<T | null> {
+  const delays = options.delaysMs ?? START_RETRY_DELAYS_MS;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 0; ; attempt++) {
+    const started = await start();
+    if (started.crash === null) return started;
+    const delay = delays[attempt];
+    if (delay === undefined || !retriableKafkaError(started.crash)) {
+      throw started.crash instanceof Error ? started.crash : new Error(`the consumer crashed: ${JSON.stringify(started.crash)}`);
+    }
+    await sleep(delay);
+    if (options.stopped()) return null;
   }
 }
