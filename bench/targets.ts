@@ -46,6 +46,15 @@ function target(
 }
 
 const f = (figures: Readonly<Record<string, number>>, name: string) => figures[name] ?? Number.NaN;
+/**
+ * The worse of a scale figure at 1M and at 10M records; the 1M figure alone when the run built no
+ * 10M ledger (`BENCH_SCALE_SIZES`).
+ */
+const atBothSizes = (figures: Readonly<Record<string, number>>, name: string, unit: string) => {
+  const million = f(figures, `${name}1m${unit}`);
+  const tenMillion = figures[`${name}10m${unit}`];
+  return tenMillion === undefined ? million : Math.max(million, tenMillion);
+};
 
 export const TARGETS: readonly Target[] = [
   target(
@@ -84,17 +93,33 @@ export const TARGETS: readonly Target[] = [
     (x) => f(x, 'attestation100WritingP99Ms'),
   ),
   // Issue 16: start-up and memory that do not grow with the ledger (the scale section).
-  target('restart-ready', 'restart until the first 201, on a ledger of 1M records', 'scale', { below: 5000, unit: 'ms' }, (x) =>
-    f(x, 'restartReady1mMs'),
+  target(
+    'restart-ready',
+    'restart until the first 201, ledgers of 1M and 10M records (the slower)',
+    'scale',
+    { below: 5000, unit: 'ms' },
+    (x) => atBothSizes(x, 'restartReady', 'Ms'),
   ),
-  target('first-attestation', 'the first attestation after that restart, 1M records', 'scale', { below: 1000, unit: 'ms' }, (x) =>
-    f(x, 'firstAttestation1mMs'),
+  target(
+    'first-attestation',
+    'the first attestation after that restart, 1M and 10M records (the slower)',
+    'scale',
+    { below: 1000, unit: 'ms' },
+    (x) => atBothSizes(x, 'firstAttestation', 'Ms'),
   ),
-  target('rss-idle', 'resident memory at rest after that restart, 1M records', 'scale', { below: 400, unit: 'MiB' }, (x) =>
-    f(x, 'rssIdle1mMiB'),
+  target(
+    'rss-idle',
+    'resident memory at rest after that restart, 1M and 10M records (the larger)',
+    'scale',
+    { below: 400, unit: 'MiB' },
+    (x) => atBothSizes(x, 'rssIdle', 'MiB'),
   ),
-  target('rss-load', 'resident memory under HTTP load, 1M records', 'scale', { below: 800, unit: 'MiB' }, (x) =>
-    f(x, 'rssLoad1mMiB'),
+  target(
+    'rss-load',
+    'resident memory under HTTP load, 1M and 10M records (the larger)',
+    'scale',
+    { below: 800, unit: 'MiB' },
+    (x) => atBothSizes(x, 'rssLoad', 'MiB'),
   ),
   target(
     'attestation-10m',
