@@ -51,9 +51,12 @@ const f = (figures: Readonly<Record<string, number>>, name: string) => figures[n
  * 10M ledger (`BENCH_SCALE_SIZES`).
  */
 const atBothSizes = (figures: Readonly<Record<string, number>>, name: string, unit: string) => {
-  const million = f(figures, `${name}1m${unit}`);
-  const tenMillion = figures[`${name}10m${unit}`];
-  return tenMillion === undefined ? million : Math.max(million, tenMillion);
+  // A section kept from an earlier run comes back from JSON, where a NaN was written as null.
+  const known = (value: number | null | undefined) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+  const million = known(figures[`${name}1m${unit}`]);
+  const tenMillion = known(figures[`${name}10m${unit}`]);
+  if (million === null) return tenMillion ?? Number.NaN;
+  return tenMillion === null ? million : Math.max(million, tenMillion);
 };
 
 export const TARGETS: readonly Target[] = [

@@ -68,6 +68,42 @@ describe('startRetrying', () => {
     expect(s.count()).toBe(3);
   });
 
+  it('returns quietly when the start crashed after a stop, whatever the error', async () => {
+    const s = starts([new KafkaJSNonRetriableError('the consumer was disconnected')]);
+    await expect(startRetrying(s.start, { ...noSleep, stopped: () => true })).resolves.toBeNull();
+    expect(s.count()).toBe(1);
+  });
+
+  it('tries no start again past its time budget, counted from the first', async () => {
+    let clock = 0;
+    const crashes = [coordinatorLoading(), coordinatorLoading(), coordinatorLoading()];
+    const s = starts(crashes);
+    const slow = async () => {
+      clock += 3_000; // each start takes 3 s (kafkajs retried inside it)
+      return s.start();
+    };
+    await expect(startRetrying(slow, { ...noSleep, delaysMs: [100, 100, 100], budgetMs: 4_000, now: () => clock })).rejects.toBe(
+      crashes[1],
+    );
+    expect(s.count()).toBe(2);
+  });
+
+  it('ends a pause as soon as it is interrupted (stop() during the pause)', async () => {
+    const s = starts([coordinatorLoading(), coordinatorLoading()]);
+    let stopped = false;
+    let interrupt: () => void = () => undefined;
+    const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
+    const t0 = Date.now();
+    const running = startRetrying(s.start, { stopped: () => stopped, interrupted, delaysMs: [60_000], budgetMs: 120_000 });
+    setTimeout(() => {
+      stopped = true;
+      interrupt();
+    }, 20);
+    await expect(running).resolves.toBeNull();
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(s.count()).toBe(1);
+  });
+
   it('starts no more once stopped during a pause', async () => {
     const s = starts([coordinatorLoading(), coordinatorLoading()]);
     let stopped = false;

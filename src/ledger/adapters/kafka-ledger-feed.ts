@@ -15,7 +15,7 @@ export class KafkaLedgerFeed implements LedgerFeed {
    * Each run's "stopped" mark: a consumer whose start was still under way when stop() came is
    * disconnected as soon as it has started.
    */
-  private readonly runs = new Set<{ stopped: boolean }>();
+  private readonly runs = new Set<RunMark>();
   /** Where each partition is to be read from next: updated by seeks and by every fetched run. */
   private readonly positions = new Map<number, string>();
   /**
@@ -37,14 +37,17 @@ export class KafkaLedgerFeed implements LedgerFeed {
     onProgress?: (partition: number, fetchedTo: string) => void,
   ): Promise<void> {
     for (const [partition, offset] of from) this.positions.set(partition, offset);
-    const mark = { stopped: false };
+    const mark = runMark();
     this.runs.add(mark);
     let started: Started | null;
     try {
       // A start that crashes on an error kafkajs calls retriable (the group coordinator still
       // loading its offsets after a broker start) is tried again soon, not left to the owner's
       // slower restart: a reader waiting on the feed would otherwise wait for seconds.
-      started = await startRetrying(() => this.startOnce(onBatch, onProgress), { stopped: () => mark.stopped });
+      started = await startRetrying(() => this.startOnce(onBatch, onProgress), {
+        stopped: () => mark.stopped,
+        interrupted: mark.woken,
+      });
     } catch (error) {
       this.runs.delete(mark);
       throw error;
@@ -130,16 +133,43 @@ export class KafkaLedgerFeed implements LedgerFeed {
 
   seek(partition: number, offset: string): void {
     this.positions.set(partition, offset);
-    this.consumer?.seek({ topic: this.topic, partition, offset });
+    try {
+      this.consumer?.seek({ topic: this.topic, partition, offset });
+    } catch {
+      // A consumer still joining its group, or one that crashed, takes no seek (kafkajs throws
+      // "Consumer group was not initialized"): the position is kept, and the join seeks there.
+    }
   }
 
   async stop(): Promise<void> {
-    for (const mark of this.runs) mark.stopped = true;
+    for (const mark of this.runs) {
+      mark.stopped = true;
+      mark.wake();
+    }
     this.runs.clear();
     await this.consumer?.disconnect();
     this.consumer = null;
     this.stopped?.();
   }
+}
+
+/** A run's mark: stop() sets it, and ends a pause between two starts. */
+interface RunMark {
+  stopped: boolean;
+  readonly woken: Promise<void>;
+  readonly wake: () => void;
+}
+
+function runMark(): RunMark {
+  let wake: () => void = () => undefined;
+  const woken = new Promise<void>((resolve) => (wake = resolve));
+  return {
+    stopped: false,
+    woken,
+    wake: () => {
+      wake();
+    },
+  };
 }
 
 interface Started {
@@ -150,8 +180,10 @@ interface Started {
   readonly crash: unknown;
 }
 
-/** The pauses before a crashed start is tried again: about 4 s in all, then the crash is the owner's. */
+/** The pauses before a crashed start is tried again, then the crash is the owner's. */
 export const START_RETRY_DELAYS_MS: readonly number[] = [100, 200, 400, 800, 1_000, 1_500];
+/** No start is tried again this long after the first began (a crash may come only after kafkajs's own retries). */
+export const START_RETRY_BUDGET_MS = 4_000;
 
 /** Whether kafkajs would start a consumer again after this crash (its own rule, in consumer/index.js). */
 export function retriableKafkaError(error: unknown): boolean {
@@ -164,27 +196,48 @@ export function retriableKafkaError(error: unknown): boolean {
 
 /**
  * Starts, and starts again after a pause while the start crashes on a retriable error. Returns
- * what started without a crash, or null when stopped meanwhile; throws a crash that is not
- * retriable, or the last one once the pauses are used up.
+ * what started without a crash, or null when stopped meanwhile (a pause ends when `interrupted`
+ * settles); throws a crash that is not retriable, or the last one once the pauses or the time
+ * (`budgetMs` from the first start) are used up.
  */
 export async function startRetrying<T extends { readonly crash: unknown }>(
   start: () => Promise<T>,
   options: {
     readonly stopped: () => boolean;
+    readonly interrupted?: Promise<void>;
     readonly delaysMs?: readonly number[];
+    readonly budgetMs?: number;
     readonly sleep?: (ms: number) => Promise<void>;
+    readonly now?: () => number;
   },
 ): Promise<T | null> {
   const delays = options.delaysMs ?? START_RETRY_DELAYS_MS;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => pause(ms, options.interrupted));
+  const deadline = now() + (options.budgetMs ?? START_RETRY_BUDGET_MS);
   for (let attempt = 0; ; attempt++) {
     const started = await start();
     if (started.crash === null) return started;
+    // A crash after stop() is the end the owner asked for, not a failure.
+    if (options.stopped()) return null;
     const delay = delays[attempt];
-    if (delay === undefined || !retriableKafkaError(started.crash)) {
+    if (delay === undefined || now() + delay > deadline || !retriableKafkaError(started.crash)) {
       throw started.crash instanceof Error ? started.crash : new Error(`the consumer crashed: ${JSON.stringify(started.crash)}`);
     }
     await sleep(delay);
     if (options.stopped()) return null;
+  }
+}
+
+/** Resolves after `ms`, or as soon as `interrupted` settles. */
+async function pause(ms: number, interrupted?: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+      interrupted ?? new Promise(() => undefined),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
