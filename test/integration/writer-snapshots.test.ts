@@ -20,7 +20,8 @@ import { openDatabase } from '../support/projection-harness.js';
  * The writer's snapshots (issue 16) on the real thing: a Kafka partition and the PostgreSQL
  * snapshot store of the migrations. A start resumes from the newest snapshot that checks out
  * and verifies only the tail after it; a snapshot that does not check out (its body changed,
- * its note cut, signed by another key, its state values changed) is refused and the writer
+ * its note cut, signed by another key, of another ledger, its tiles deleted, its state values
+ * changed) is refused and the writer
  * reads the whole partition instead, with the same head and every record.
  *
  * The cases run in order on one ledger: each start reads what the one before it left.
@@ -267,6 +268,43 @@ describe('writer snapshots in PostgreSQL on a real Kafka partition', () => {
     await expectFullRead(events, /^the snapshot note: the signature is not by key id /);
     await expectSameLedger(writer);
     await append(writer, step(product(4), 'after-foreign-snapshot'));
+    await stop(writer);
+  });
+
+  it('refuses a snapshot of another ledger, signed by the ledger key, and reads the whole partition', async () => {
+    // A database restored from another installation that shares the key: its snapshot is
+    // validly signed, but of another ledger.
+    const stored = await storedSnapshot();
+    const ledgerKey = new CheckpointVerifier(signer.keyName, signer.publicKey);
+    const checked = checkSnapshotNote({ body: stored.body, note: stored.note }, { ledgerId, partition: 0, verifier: ledgerKey });
+    if ('problem' in checked) throw new Error(checked.problem);
+    const other = `${ledgerId}-elsewhere`;
+    const foreign = signSnapshot(signer, checked.checkpoint, { ...stored.body, ledgerId: other });
+    expect(checkSnapshotNote(foreign, { ledgerId: other, partition: 0, verifier: ledgerKey })).not.toHaveProperty('problem');
+    await dataSource.query('UPDATE ledger_snapshot SET body = $2, note = $3 WHERE ledger_id = $1', [
+      ledgerId,
+      JSON.stringify(foreign.body),
+      foreign.note,
+    ]);
+
+    const { writer, events } = await start();
+    await expectFullRead(events, new RegExp(`^the snapshot is of ${other}/0, not ${ledgerId}/0$`));
+    await expectSameLedger(writer);
+    await append(writer, step(product(8), 'after-other-ledger'));
+    await stop(writer);
+  });
+
+  it('refuses a snapshot whose tiles were deleted, and reads the whole partition', async () => {
+    const deleted: unknown[] = await dataSource.query(
+      'DELETE FROM ledger_tile WHERE ledger_id = $1 AND partition = 0 RETURNING level',
+      [ledgerId],
+    );
+    expect(deleted.length).toBeGreaterThan(0);
+
+    const { writer, events } = await start();
+    await expectFullRead(events, /^the snapshot's tiles: tile \S+ does not hold \d+ hashes$/);
+    await expectSameLedger(writer);
+    await append(writer, step(product(9), 'after-deleted-tiles'));
     await stop(writer);
   });
 
