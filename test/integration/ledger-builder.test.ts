@@ -4,18 +4,22 @@ import { buildLedger } from '../../bench/support/ledger-builder.js';
 import { custodyStateModel } from '../../src/custody/custody-state.js';
 import { openDataSource } from '../../src/infrastructure/database/data-source-options.js';
 import { createLogger } from '../../src/infrastructure/logging/logger.js';
-import { ledgerSigner } from '../../src/ledger-module/ledger-parts.js';
+import { ledgerKeyOf, ledgerSigner } from '../../src/ledger-module/ledger-parts.js';
 import { createKafkaLedgerWriter } from '../../src/ledger/adapters/kafka-ledger-writer.js';
 import { PostgresGenesisPins } from '../../src/ledger/adapters/postgres-genesis-pins.js';
 import { PostgresSnapshotStore } from '../../src/ledger/adapters/postgres-snapshots.js';
 import type { SnapshotEvent } from '../../src/ledger/partition-recovery.js';
+import { systemClock } from '../../src/ledger/ports.js';
+import { LedgerAudit } from '../../src/verification/ledger-audit.js';
+import { ledgerSource } from '../../src/verification/verification-parts.js';
 import { reserveTestDatabase, testConfig } from '../support/environment.js';
 import { testKafka, verifyTopic } from '../support/ledger-harness.js';
 
 /*
  * The ledger builder of the scale benchmark (npm run ledger:build, issue 16): what it builds
  * through the real writer is an ordinary ledger. Every step is a commissioning of a product of
- * its own, the whole partition verifies from offset 0 against the ledger key, and the writer's
+ * its own, the whole partition verifies from offset 0 against the ledger key (the test harness's
+ * reader and the full audit both), and the writer's
  * last snapshot stands at the head, so the application's next start resumes with no tail.
  */
 const STEPS = 2_400;
@@ -50,8 +54,23 @@ describe('the ledger builder (npm run ledger:build)', () => {
     const last = verified.records.at(-1)!;
     expect(last.record.eventType).toBe('ledger.checkpoint');
 
-    // A writer started on it resumes from the builder's last snapshot, at the head: no tail to verify.
+    // The full audit (npm run audit, without the read models: the builder projects nothing)
+    // reads the same partition from genesis and finds it verified, every record of it.
     const dataSource = await openDataSource(config.database.url);
+    const ledgerKey = ledgerKeyOf(signer);
+    const report = await new LedgerAudit({
+      source: ledgerSource(config, kafka, ledgerKey, dataSource),
+      witness: null,
+      readModel: null,
+      clock: systemClock,
+    }).run();
+    expect(report.findings).toEqual([]);
+    expect(report.verdict).toBe('verified');
+    expect(report.partitions).toMatchObject([
+      { partition: 0, recordsRead: verified.records.length, recordsVerified: verified.records.length },
+    ]);
+
+    // A writer started on it resumes from the builder's last snapshot, at the head: no tail to verify.
     const events: SnapshotEvent[] = [];
     const writer = createKafkaLedgerWriter({
       kafka,
