@@ -2,14 +2,17 @@
  * Start-up time and memory against the ledger's length (`npm run bench -- --only scale`).
  *
  * For each size, the application runs as a process of its own (bench/support/app-process.ts)
- * and the ledger is built through it, as users build it: batches of commissionings over HTTP,
- * projected as they come, with one product of 100 steps among the first. Then, measured:
+ * and records one product of 100 steps over HTTP; then the ledger is built by `npm run
+ * ledger:build` (commissionings through the real writer, the application stopped; it projects
+ * them when it starts again), or with `BENCH_SCALE_BUILDER=http` through the application, as
+ * users build it: batches of commissionings over HTTP, projected as they come. Then, measured:
  *   - restart-ready: SIGTERM, then from the spawn of the new process until its first `201`;
  *   - the first attestation of the 100-step product after that `201` (and how the ledger was
  *     read: `followed` from the writer's snapshot, or `full`);
  *   - rss-idle: the process's resident memory a few seconds later, at rest;
  *   - rss-load: its peak under batches over HTTP (as the http section's load);
- *   - attestations of the 100-step product, p50 and p99, at rest.
+ *   - attestations of the 100-step product, p99 right after the load (the projection caught
+ *     up), then p50 and p99 at rest, 15 s later.
  * Baseline in the same run: the same restart with the writer's snapshot deleted, which is what
  * every start did before snapshots (a full read of the partition by the writer, and by the
  * follower before its first attestation).

@@ -126,7 +126,7 @@ export const TARGETS: readonly Target[] = [
   ),
   target(
     'attestation-10m',
-    'attestation of a 100-step product over HTTP, p99, on a ledger of 10M records',
+    'attestation of a 100-step product over HTTP, p99 at rest, on a ledger of 10M records',
     'scale',
     { below: 50, unit: 'ms' },
     (x) => f(x, 'attestation10mP99Ms'),
