@@ -301,10 +301,64 @@ describe('PartitionWriter pipeline, against a model', () => {
     await writer.close({ snapshot: false });
   });
 
+  it('holds a refusal that rests on an earlier group of its own batch until that batch is committed, and decides it again when it is not', async () => {
+    const log = new GatedLog();
+    const writer = newWriter(log);
+    const startup = writer.start();
+    while (!log.settleNext('commit')) await turn();
+    await startup;
+    const ids = sequentialIds(4);
+    const limited = (entity: string): AppendRequest => ({
+      eventId: ids(),
+      eventType: 'custody.receive',
+      entityIds: [entity],
+      occurredAt: '2026-12-04T10:00:00Z',
+      actor: 'op',
+      payload: {},
+      precondition: (stateOf) => {
+        if (((stateOf(entity) as number | undefined) ?? 0) >= LIMIT) throw new AppendRejectedError(`limit of ${entity}`);
+      },
+    });
+    const answers: string[] = [];
+    const note = (name: string, answer: Promise<AppendReceipt[]>) =>
+      answer.then(
+        (receipts) => void answers.push(`${name}: recorded at ${receipts.map((receipt) => receipt.sequence).join(',')}`),
+        (error: unknown) => void answers.push(`${name}: ${(error as Error).message}`),
+      );
+    // One record of e in flight; then two more, and a fourth that the rule refuses on them.
+    const first = note(
+      'first',
+      writer.append(limited('e')).then((receipt) => [receipt]),
+    );
+    await turn();
+    const pair = note('pair', writer.appendAll([limited('e'), limited('e')]));
+    const fourth = note(
+      'fourth',
+      writer.append(limited('e')).then((receipt) => [receipt]),
+    );
+    await turn();
+    expect(log.settleNext('commit')).toBe(true);
+    await first;
+    await turn();
+    // The pair's transaction is in flight: the refusal is not told while it may not land.
+    expect(log.inFlight).toBe(1);
+    expect(answers).toEqual(['first: recorded at 2']);
+    // It does not land: the fourth is decided again on what the partition holds, and recorded.
+    expect(log.settleNext('lost-uncommitted')).toBe(true);
+    await pair;
+    for (let i = 0; i < 100 && log.inFlight === 0; i++) await turn();
+    expect(log.settleNext('commit')).toBe(true);
+    await fourth;
+    expect(answers[1]).toMatch(/^pair: partition 0: the transaction was not committed/);
+    expect(answers[2]).toMatch(/^fourth: recorded at \d+$/);
+    check(log, [], writer.status);
+    await writer.close({ snapshot: false });
+  });
+
   it('keeps one chain, one transaction in flight, every answer right and every rule at the head, whatever Kafka does', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => run(ops)),
-      { numRuns: 150 },
+      { numRuns: 400 },
     );
-  });
+  }, 60_000);
 });

@@ -392,8 +392,8 @@ export class PartitionWriter {
     if (this.needsRecovery) await this.settled();
     const previous = this.inFlight;
     const groups = [...taken];
-    // Refusals and replays decided on a batch not committed yet are told once it is.
-    const held = previous ? new HeldAnswers() : null;
+    // What the draft answers at once waits: a refusal may rest on records not committed yet.
+    const held = new HeldAnswers();
     let batch: BatchDraft | null = null;
     const leases: Lease[] = [];
     try {
@@ -402,8 +402,8 @@ export class PartitionWriter {
       this.unloaded = new Set();
       // The batch before may have been committed meanwhile: then this one is drafted on the committed head.
       batch = this.newBatch(this.inFlight);
-      let rest = batch.draftGroups(held ? held.hold(groups) : groups);
-      while (previous && held) {
+      let rest = batch.draftGroups(held.hold(groups));
+      while (previous) {
         const room = rest.length > 0 ? 0 : this.options.maxBatch - batch.appends;
         const next = await Promise.race([previous.done, ...(room > 0 ? [this.queue.arrival()] : [])]);
         if (next !== 'arrived') {
@@ -420,24 +420,33 @@ export class PartitionWriter {
         rest = batch.draftGroups(held.hold(more));
       }
       for (const id of batch.unloaded) this.unloaded.add(id);
-      held?.deliver();
-      this.queue.putBack(held ? held.originals(rest) : rest);
-      if (batch.accepted.length === 0) return;
+      this.queue.putBack(held.originals(rest));
+      // The batch before is committed. Refusals may rest on this batch's own records too: they
+      // are told once it is committed, and decided again when it is not.
+      const own = batch.accepted.length > 0;
+      held.release({ keepRefusals: own });
+      if (!own) return;
       batch.seal(this.options.signer);
       const flight: InFlightBatch = {
         head: batch.chain.pendingHead(),
         states: batch.draftedStates,
         eventIds: batch.draftedEventIds,
-        done: this.send(batch, leases.splice(0)).finally(() => {
-          if (this.inFlight === flight) this.inFlight = null;
-        }),
+        done: this.send(batch, leases.splice(0))
+          .then((committed) => {
+            if (committed) held.deliver();
+            else this.queue.putBack(held.withdraw());
+            return committed;
+          })
+          .finally(() => {
+            if (this.inFlight === flight) this.inFlight = null;
+          }),
       };
       this.inFlight = flight;
     } catch (error) {
       if (previous) await previous.done;
-      // Nothing of this batch was sent. Groups answered or put back by the draft are settled (once
-      // told); the failure answers the others.
-      const unanswered = held && !held.delivered ? groups : batch ? batch.accepted.map(({ group }) => group) : groups;
+      // Nothing of this batch was sent. Answers the draft gave and released are settled; the
+      // failure answers the others, refusals held for this batch included.
+      const unanswered = held.released ? [...(batch?.accepted.map(({ group }) => group) ?? []), ...held.withdraw()] : groups;
       await this.commitFailed(error, null, unanswered);
     } finally {
       for (const lease of leases) lease.release();
@@ -681,16 +690,20 @@ interface InFlightBatch {
 }
 
 /**
- * Groups drafted on a batch still in flight: what the draft answers at once (a refusal, a
- * replay) is held until that batch is committed, since a refusal may rest on its records;
- * then told, and later answers go straight through.
+ * What the draft of a batch answers at once (a refusal, a replay) may rest on records not
+ * committed yet: those of the batch in flight before it, and, for a refusal, those of the
+ * groups drafted before it in the same batch. Answers are held while the batch is drafted;
+ * `release` tells them once the batch before is committed (refusals may stay held until this
+ * batch is), and later answers (receipts, failures) go straight through. A refusal still held
+ * when the batch is not committed is withdrawn: its group is decided again.
  */
 class HeldAnswers {
   private readonly answers: (() => void)[] = [];
+  private readonly refusals: { readonly group: WaitingGroup; readonly tell: () => void }[] = [];
   private readonly original = new Map<WaitingGroup, WaitingGroup>();
-  delivered = false;
+  released = false;
 
-  /** Stand-ins for these groups, whose answers wait for `deliver`. */
+  /** Stand-ins for these groups, whose answers wait for `release`. */
   hold(groups: readonly WaitingGroup[]): WaitingGroup[] {
     return groups.map((group) => {
       const held: WaitingGroup = {
@@ -701,9 +714,11 @@ class HeldAnswers {
           });
         },
         reject: (error) => {
-          this.tell(() => {
+          const tell = () => {
             group.reject(error);
-          });
+          };
+          if (this.released) tell();
+          else this.refusals.push({ group, tell });
         },
       };
       this.original.set(held, group);
@@ -712,13 +727,25 @@ class HeldAnswers {
   }
 
   private tell(answer: () => void): void {
-    if (this.delivered) answer();
+    if (this.released) answer();
     else this.answers.push(answer);
   }
 
-  deliver(): void {
-    this.delivered = true;
+  /** Tells the answers held (the refusals too, unless `keepRefusals`); later ones go straight through. */
+  release({ keepRefusals }: { keepRefusals: boolean }): void {
+    this.released = true;
     for (const answer of this.answers.splice(0)) answer();
+    if (!keepRefusals) this.deliver();
+  }
+
+  /** Tells the refusals held: the records they may rest on are committed. */
+  deliver(): void {
+    for (const { tell } of this.refusals.splice(0)) tell();
+  }
+
+  /** The groups whose refusals are still held, untold: they are to be decided again. */
+  withdraw(): WaitingGroup[] {
+    return this.refusals.splice(0).map(({ group }) => group);
   }
 
   /** The groups themselves, for these held ones (to put back into the queue). */
