@@ -141,12 +141,33 @@ function newWriter(log: GatedLog): PartitionWriter {
   });
 }
 
-async function run(ops: readonly Op[]): Promise<void> {
+/** A writer on a gated log, started (its genesis committed). */
+async function startedWriter(): Promise<{ log: GatedLog; writer: PartitionWriter }> {
   const log = new GatedLog();
   const writer = newWriter(log);
   const startup = writer.start();
   while (!log.settleNext('commit')) await turn();
   await startup;
+  return { log, writer };
+}
+
+/** A custody step of one entity, refused by the rule once the entity has LIMIT records. */
+function limitedRequest(eventId: string, entity: string, payload: AppendRequest['payload'] = {}): AppendRequest {
+  return {
+    eventId,
+    eventType: 'custody.receive',
+    entityIds: [entity],
+    occurredAt: '2026-12-04T10:00:00Z',
+    actor: 'op',
+    payload,
+    precondition: (stateOf) => {
+      if (((stateOf(entity) as number | undefined) ?? 0) >= LIMIT) throw new AppendRejectedError(`limit of ${entity}`);
+    },
+  };
+}
+
+async function run(ops: readonly Op[]): Promise<void> {
+  const { log, writer } = await startedWriter();
   const groups: Group[] = [];
   const sends: Promise<void>[] = [];
   const ids = sequentialIds(2);
@@ -162,20 +183,9 @@ async function run(ops: readonly Op[]): Promise<void> {
     if (step.kind === 'append') {
       const entities = [`e${step.entity}`, `e${(step.entity + 1) % 4}`].slice(0, step.size === 3 ? 2 : 1);
       const digest = `digest-${groups.length}`;
-      const requests = Array.from({ length: step.size }, (_, i): AppendRequest => {
-        const entity = entities[i % entities.length] as string;
-        return {
-          eventId: ids(),
-          eventType: 'custody.receive',
-          entityIds: [entity],
-          occurredAt: '2026-12-04T10:00:00Z',
-          actor: 'op',
-          payload: { [REQUEST_DIGEST]: digest },
-          precondition: (stateOf) => {
-            if (((stateOf(entity) as number | undefined) ?? 0) >= LIMIT) throw new AppendRejectedError(`limit of ${entity}`);
-          },
-        };
-      });
+      const requests = Array.from({ length: step.size }, (_, i) =>
+        limitedRequest(ids(), entities[i % entities.length] as string, { [REQUEST_DIGEST]: digest }),
+      );
       const group: Group = { requests, entities, answers: [] };
       groups.push(group);
       send(group);
@@ -264,20 +274,9 @@ function check(log: GatedLog, groups: readonly Group[], status: string): void {
 
 describe('PartitionWriter pipeline, against a model', () => {
   it('drafts the next batch while one is in flight, taking every group that arrives meanwhile, and sends it once that one is committed', async () => {
-    const log = new GatedLog();
-    const writer = newWriter(log);
-    const startup = writer.start();
-    while (!log.settleNext('commit')) await turn();
-    await startup;
+    const { log, writer } = await startedWriter();
     const ids = sequentialIds(3);
-    const request = (entity: string): AppendRequest => ({
-      eventId: ids(),
-      eventType: 'custody.receive',
-      entityIds: [entity],
-      occurredAt: '2026-12-04T10:00:00Z',
-      actor: 'op',
-      payload: {},
-    });
+    const request = (entity: string) => limitedRequest(ids(), entity);
     const first = writer.append(request('a'));
     await turn();
     expect(log.inFlight).toBe(1);
@@ -302,23 +301,9 @@ describe('PartitionWriter pipeline, against a model', () => {
   });
 
   it('holds a refusal that rests on an earlier group of its own batch until that batch is committed, and decides it again when it is not', async () => {
-    const log = new GatedLog();
-    const writer = newWriter(log);
-    const startup = writer.start();
-    while (!log.settleNext('commit')) await turn();
-    await startup;
+    const { log, writer } = await startedWriter();
     const ids = sequentialIds(4);
-    const limited = (entity: string): AppendRequest => ({
-      eventId: ids(),
-      eventType: 'custody.receive',
-      entityIds: [entity],
-      occurredAt: '2026-12-04T10:00:00Z',
-      actor: 'op',
-      payload: {},
-      precondition: (stateOf) => {
-        if (((stateOf(entity) as number | undefined) ?? 0) >= LIMIT) throw new AppendRejectedError(`limit of ${entity}`);
-      },
-    });
+    const limited = (entity: string) => limitedRequest(ids(), entity);
     const answers: string[] = [];
     const note = (name: string, answer: Promise<AppendReceipt[]>) =>
       answer.then(
