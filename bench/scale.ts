@@ -21,6 +21,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type AppProcess, startAppProcess } from './support/app-process.js';
+import { parseServerTiming } from '../src/verification/phase-timings.js';
 import { commission, GTIN, MAKER, SITE } from './support/commissioning.js';
 import { type BenchContext, type Benchmark, type Measured, ms, percentile, sleep, whole } from './support/suite.js';
 
@@ -74,7 +75,14 @@ async function productOfHundredSteps(client: Client, serial: string): Promise<st
   return `/products/01/${GTIN}/21/${serial}/attestation`;
 }
 
-async function attest(client: Client, path: string): Promise<{ ms: number; read: string }> {
+/** One attestation as the client saw it: its time, how the ledger was read, and the verifier's phases (Server-Timing). */
+interface Attested {
+  readonly ms: number;
+  readonly read: string;
+  readonly phases: Map<string, number>;
+}
+
+async function attest(client: Client, path: string): Promise<Attested> {
   const t0 = performance.now();
   const response = await call(client, 'GET', path);
   const elapsed = performance.now() - t0;
@@ -82,7 +90,28 @@ async function attest(client: Client, path: string): Promise<{ ms: number; read:
   if (response.status !== 200 || body.attestation?.verdict !== 'verified' || body.attestation.steps !== PRODUCT_STEPS) {
     throw new Error(`attestation: ${response.status} ${JSON.stringify(body).slice(0, 500)}`);
   }
-  return { ms: elapsed, read: response.headers.get('custodian-ledger-read') ?? '?' };
+  return {
+    ms: elapsed,
+    read: response.headers.get('custodian-ledger-read') ?? '?',
+    phases: parseServerTiming(response.headers.get('server-timing')),
+  };
+}
+
+/**
+ * Where the time of the attestation at the series' p99 went: the time the client saw, the
+ * verifier's largest phases, and the rest ("outside": HTTP, and an event loop busy elsewhere).
+ */
+function p99Phases(series: readonly Attested[]): string {
+  const sorted = [...series].sort((a, b) => a.ms - b.ms);
+  const at = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)];
+  if (!at) return '–';
+  const total = at.phases.get('total') ?? 0;
+  const largest = [...at.phases]
+    .filter(([phase]) => phase !== 'total')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([phase, time]) => `${phase} ${time.toFixed(1)}`);
+  return `${ms(at.ms)}: ${largest.join(', ')}; outside ${(at.ms - total).toFixed(1)}`;
 }
 
 /**
@@ -167,6 +196,9 @@ interface SizeResult {
   readonly attestationP50Ms: number;
   readonly attestationP99Ms: number;
   readonly attestationAfterLoadP99Ms: number;
+  /** Where the p99 attestation's time went, at rest and right after the load (p99Phases). */
+  readonly atRestP99Phases: string;
+  readonly afterLoadP99Phases: string;
   readonly fullReadyMs: number;
   readonly fullFirstAttestationMs: number;
   readonly fullFirstRead: string;
@@ -236,15 +268,19 @@ async function measureSize(
     progress(`RSS at rest ${whole(rssIdleMiB)} MiB, under load ${whole(rssLoadMiB)} MiB (${whole(loadStepsPerSecond)} steps/s)`);
 
     while ((await scalar('SELECT count(*) AS n FROM products')) < built + loaded + 2) await sleep(500);
-    const afterLoad: number[] = [];
-    for (let i = 0; i < attestations; i++) afterLoad.push((await attest(client, attestation)).ms);
-    progress(`attestations right after the load: p50 ${ms(percentile(afterLoad, 50))}, p99 ${ms(percentile(afterLoad, 99))}`);
+    const afterLoadSeries: Attested[] = [];
+    for (let i = 0; i < attestations; i++) afterLoadSeries.push(await attest(client, attestation));
+    const afterLoad = afterLoadSeries.map((attested) => attested.ms);
+    progress(
+      `attestations right after the load: p50 ${ms(percentile(afterLoad, 50))}, p99 ${ms(percentile(afterLoad, 99))} (${p99Phases(afterLoadSeries)})`,
+    );
     // At rest: the collector has had time for what the load left behind (docs/PERFORMANCE.md,
     // "what makes the attestation tail after the load").
     await sleep(restSeconds * 1000);
-    const times: number[] = [];
-    for (let i = 0; i < attestations; i++) times.push((await attest(client, attestation)).ms);
-    progress(`attestations at rest: p50 ${ms(percentile(times, 50))}, p99 ${ms(percentile(times, 99))}`);
+    const atRest: Attested[] = [];
+    for (let i = 0; i < attestations; i++) atRest.push(await attest(client, attestation));
+    const times = atRest.map((attested) => attested.ms);
+    progress(`attestations at rest: p50 ${ms(percentile(times, 50))}, p99 ${ms(percentile(times, 99))} (${p99Phases(atRest)})`);
 
     // Baseline: the start every start was before snapshots, a full read (which takes minutes
     // at a million records: measured up to BENCH_SCALE_BASELINE_MAX steps).
@@ -268,6 +304,8 @@ async function measureSize(
       attestationP50Ms: percentile(times, 50),
       attestationP99Ms: percentile(times, 99),
       attestationAfterLoadP99Ms: percentile(afterLoad, 99),
+      atRestP99Phases: p99Phases(atRest),
+      afterLoadP99Phases: p99Phases(afterLoadSeries),
       fullReadyMs: full.readyMs,
       fullFirstAttestationMs: full.attestMs,
       fullFirstRead: full.read,
@@ -393,6 +431,8 @@ export const scale: Benchmark = {
               (r) => ms(r.attestationAfterLoadP99Ms),
               slope((r) => r.attestationAfterLoadP99Ms, ms),
             ),
+            row('where the p99 attestation at rest spent its time (Server-Timing), ms', (r) => r.atRestP99Phases, ''),
+            row('the same right after the load, ms', (r) => r.afterLoadP99Phases, ''),
             row(
               'baseline: restart-ready without the snapshot (full read), ms',
               (r) => (Number.isFinite(r.fullReadyMs) ? ms(r.fullReadyMs) : '–'),

@@ -4,6 +4,7 @@ import { readHere, type RecordReader } from '../ledger/chain-verifier.js';
 import type { LedgerFeed, SnapshotStore, StoredEntry } from '../ledger/ports.js';
 import { baseOf, FollowedPartition, type FollowerSnapshotEvent, type WantedProofs } from './followed-partition.js';
 import type { LedgerReading, LedgerSource } from './partition-scan.js';
+import { PhaseTimings } from './phase-timings.js';
 
 export type { FollowerSnapshotEvent, WantedProofs } from './followed-partition.js';
 
@@ -246,6 +247,7 @@ export class LedgerFollower {
     partition: number,
     subject: string,
     wanted: WantedProofs = { inclusion: true, fromSizes: [] },
+    phases: PhaseTimings = new PhaseTimings(),
   ): Promise<LedgerReading | null> {
     const deadline = Date.now() + this.options.catchUpWaitMs;
     const report = (error: Error) => this.options.onError?.(error);
@@ -262,7 +264,9 @@ export class LedgerFollower {
     if (!followed) return null;
     // Read before the offsets are asked for: the follower may fetch more while they are.
     const read = followed.fetchedTo;
-    const offsets = await within(this.options.catchUpWaitMs, this.options.offsets(partition), report);
+    const offsets = await phases.time('offsets', () =>
+      within(this.options.catchUpWaitMs, this.options.offsets(partition), report),
+    );
     if (!offsets) return null;
     const end = BigInt(offsets.end);
     // Records deleted from the start, or a topic now shorter than what was read: the view no
@@ -271,18 +275,24 @@ export class LedgerFollower {
     // Far behind (still reading a long partition after a start): more than a few seconds of
     // verification to wait for, after which the attestation would read the partition anyway.
     if (end - followed.fetchedTo > MAX_LAG_TO_WAIT) return null;
-    while (followed.fetchedTo < end && !followed.verifier.failure) {
-      if (Date.now() >= deadline) return null;
-      await sleep(2);
-    }
-    const pinned = await within(
-      Math.max(1, deadline - Date.now()),
-      this.options.source.genesisPin(partition).then((pin) => ({ pin })),
-      report,
+    const caughtUp = await phases.time('catch-up', async () => {
+      while (followed.fetchedTo < end && !followed.verifier.failure) {
+        if (Date.now() >= deadline) return false;
+        await sleep(2);
+      }
+      return true;
+    });
+    if (!caughtUp) return null;
+    const pinned = await phases.time('pin', () =>
+      within(
+        Math.max(1, deadline - Date.now()),
+        this.options.source.genesisPin(partition).then((pin) => ({ pin })),
+        report,
+      ),
     );
     if (!pinned || !followed.agreesWith(pinned.pin)) return null;
     try {
-      return await followed.reading(subject, wanted);
+      return await phases.time('view', () => followed.reading(subject, wanted));
     } catch (error) {
       // The spill file or the snapshot's store no longer holds what was verified: read the partition instead.
       report(error as Error);

@@ -24,6 +24,7 @@ import {
 import { expectedProductRows, type ReadModelSource, rowFindings } from './read-model-check.js';
 import type { ReadModelTableName } from '../projection/index.js';
 import type { Witness } from './witness.js';
+import { PhaseTimings } from './phase-timings.js';
 
 /** Findings of these kinds leave the history unproven rather than disproven. */
 const INCOMPLETE_KINDS = new Set(['read-model-behind', 'read-model-unavailable', 'witness-unreachable']);
@@ -78,6 +79,8 @@ export interface ProductVerification {
   readonly bundle: EvidenceBundle | null;
   /** How the ledger was read: the follower's verified view and its tail, or the whole partition. */
   readonly ledgerRead: 'followed' | 'full';
+  /** Where its time went (the answer's `Server-Timing` header). */
+  readonly phases: PhaseTimings;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -100,6 +103,8 @@ export class ProductVerifier {
 
   /** Verifies the product's history; throws VerifierBusyError when too many wait already. */
   async verify(subject: string, request: VerifyRequest): Promise<ProductVerification> {
+    const phases = new PhaseTimings();
+    const queued = performance.now();
     if (this.running >= (this.options.maxConcurrent ?? 2)) {
       if (this.waiting.length >= (this.options.maxWaiting ?? 32)) {
         throw new VerifierBusyError(`${this.running} verifications run and ${this.waiting.length} wait; try again shortly`);
@@ -107,8 +112,9 @@ export class ProductVerifier {
       // Woken by a verification that ends: it hands its place over (running stays the same).
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else this.running += 1;
+    phases.add('queue', performance.now() - queued);
     try {
-      return await this.verifyNow(subject, request);
+      return await this.verifyNow(subject, request, phases);
     } finally {
       const next = this.waiting.shift();
       if (next) next();
@@ -116,10 +122,10 @@ export class ProductVerifier {
     }
   }
 
-  private async verifyNow(subject: string, request: VerifyRequest): Promise<ProductVerification> {
+  private async verifyNow(subject: string, request: VerifyRequest, phases: PhaseTimings): Promise<ProductVerification> {
     const { source } = this.options;
     const partition = partitionOf(subject, source.partitions);
-    const witnessed = await readWitness(this.options.witness, source, partition);
+    const witnessed = await phases.time('witness', () => readWitness(this.options.witness, source, partition));
     let reading: LedgerReading;
     let ledgerRead: 'followed' | 'full';
     let findings: Finding[];
@@ -137,7 +143,7 @@ export class ProductVerifier {
       ],
     };
     for (let round = 1; ; round += 1) {
-      ({ reading, ledgerRead } = await this.read(partition, subject, wanted));
+      ({ reading, ledgerRead } = await this.read(partition, subject, wanted, phases));
       findings = reading.problem ? [ledgerFinding(reading.problem)] : [];
       if (!reading.problem && reading.history.length === 0)
         throw new UnknownSubjectError(`the ledger holds no record of ${subject}`);
@@ -146,7 +152,7 @@ export class ProductVerifier {
       if (findings.length > 0) break;
       let check: ReadModelCheck;
       try {
-        check = await this.readModelFindings(subject, partition, reading, round === MAX_ROUNDS, wanted);
+        check = await this.readModelFindings(subject, partition, reading, round === MAX_ROUNDS, wanted, phases);
       } catch (error) {
         findings.push({
           source: 'read-model',
@@ -184,8 +190,9 @@ export class ProductVerifier {
       verifierKeyName: this.options.signer.keyName,
       verifierKeyId: this.options.signer.keyId,
     };
-    const signed = signAttestation(attestation, this.options.signer);
-    if (!request.evidence) return { attestation: signed, bundle: null, ledgerRead };
+    const signed = phases.timeSync('sign', () => signAttestation(attestation, this.options.signer));
+    if (!request.evidence) return { attestation: signed, bundle: null, ledgerRead, phases };
+    const t0 = performance.now();
 
     const size = checkpoint?.treeSize ?? 0;
     const evidence = (stored: StoredRecord): BundleRecord => ({
@@ -215,7 +222,8 @@ export class ProductVerifier {
       records: history.map(evidence),
       consistency,
     };
-    return { attestation: signed, bundle, ledgerRead };
+    phases.add('evidence', performance.now() - t0);
+    return { attestation: signed, bundle, ledgerRead, phases };
   }
 
   /** The partition as the follower verified it to its end now, or else read from Kafka from offset 0. */
@@ -223,11 +231,12 @@ export class ProductVerifier {
     partition: number,
     subject: string,
     wanted: WantedProofs,
+    phases: PhaseTimings,
   ): Promise<{ reading: LedgerReading; ledgerRead: 'followed' | 'full' }> {
-    const followed = (await this.options.follower?.reading(partition, subject, wanted)) ?? null;
+    const followed = (await this.options.follower?.reading(partition, subject, wanted, phases)) ?? null;
     return followed
       ? { reading: followed, ledgerRead: 'followed' }
-      : { reading: await this.readPartition(partition, subject), ledgerRead: 'full' };
+      : { reading: await phases.time('full-read', () => this.readPartition(partition, subject)), ledgerRead: 'full' };
   }
 
   /** The partition read from Kafka from offset 0 and verified, keeping the subject's records. */
@@ -256,24 +265,29 @@ export class ProductVerifier {
     first: LedgerReading,
     lastRound: boolean,
     wanted: WantedProofs,
+    phases: PhaseTimings,
   ): Promise<ReadModelCheck> {
     const readModel = this.options.readModel;
     if (!readModel) return { findings: [], newer: false };
     const deadline = Date.now() + this.options.readModelWaitMs;
-    let projectedTo = await readModel.projectedTo(partition);
-    while (projectedTo < first.size && Date.now() < deadline) {
-      await sleep(50);
-      projectedTo = await readModel.projectedTo(partition);
-    }
-    const snapshot = await readModel.productSnapshot(
-      subject,
-      partition,
-      first.history.map((stored) => stored.record.sequence),
+    await phases.time('projected', async () => {
+      let projectedTo = await readModel.projectedTo(partition);
+      while (projectedTo < first.size && Date.now() < deadline) {
+        await sleep(50);
+        projectedTo = await readModel.projectedTo(partition);
+      }
+    });
+    const snapshot = await phases.time('rows', () =>
+      readModel.productSnapshot(
+        subject,
+        partition,
+        first.history.map((stored) => stored.record.sequence),
+      ),
     );
     const position = snapshot.position;
     let reading = first;
     if (position > reading.size) {
-      reading = (await this.read(partition, subject, wanted)).reading;
+      reading = (await this.read(partition, subject, wanted, phases)).reading;
       if (reading.problem || reading.size < position) {
         throw new Error(`the projection stands at sequence ${position}, past the ledger read to ${reading.size}`);
       }
@@ -281,10 +295,17 @@ export class ProductVerifier {
     const before = reading.history.filter((stored) => stored.record.sequence < position);
     const after = reading.history.find((stored) => stored.record.sequence >= position);
     const recordAt = (sequence: number) => reading.history.find((stored) => stored.record.sequence === sequence);
-    const expected = expectedProductRows(subject, before);
-    const findings = (Object.keys(expected) as ReadModelTableName[]).flatMap((table) =>
-      rowFindings(table, expected[table] ?? [], snapshot.rows[table] ?? [], { partition, position, entityId: subject, recordAt }),
-    );
+    const findings = phases.timeSync('check', () => {
+      const expected = expectedProductRows(subject, before);
+      return (Object.keys(expected) as ReadModelTableName[]).flatMap((table) =>
+        rowFindings(table, expected[table] ?? [], snapshot.rows[table] ?? [], {
+          partition,
+          position,
+          entityId: subject,
+          recordAt,
+        }),
+      );
+    });
     if (after && findings.length === 0) {
       if (position >= first.size && !lastRound) return { findings: [], newer: true, reading };
       findings.push({

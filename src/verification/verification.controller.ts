@@ -129,12 +129,14 @@ export class VerificationController {
     reply: FastifyReply,
   ): Promise<Answer<typeof AttestationAnswerSchema>> {
     try {
-      const { attestation, bundle, ledgerRead } = await this.verifier.verify(subject, {
+      const { attestation, bundle, ledgerRead, phases } = await this.verifier.verify(subject, {
         evidence: query.evidence === 'true' || query.since !== undefined,
         since: query.since === undefined ? undefined : Number(query.since),
       });
       // How the ledger was read: the follower's verified view and the new tail, or the whole partition.
       void reply.header('custodian-ledger-read', ledgerRead);
+      // Where the verifier's time went (W3C Server Timing), phase by phase.
+      void reply.header('server-timing', phases.header());
       return bundle ?? attestation;
     } catch (error) {
       if (error instanceof UnknownSubjectError) throw new NotFoundException(error.message);

@@ -9,6 +9,7 @@ import { CheckpointVerifier } from '../../src/ledger/checkpoint-note.js';
 import { attestationSignatureProblem, type SignedAttestation } from '../../src/verification/attestation.js';
 import type { EvidenceBundle } from '../../src/verification/evidence-bundle.js';
 import type { AuditJob } from '../../src/verification/audit-jobs.js';
+import { parseServerTiming } from '../../src/verification/phase-timings.js';
 import { startApplication } from '../support/application.js';
 import {
   CustodyClient,
@@ -182,6 +183,35 @@ describe('attestations, evidence bundles and audits through the API', () => {
     expect(attestationSignatureProblem({ ...signed, attestation: { ...signed.attestation, steps: 5 } }, key)).toBe(
       'the attestation signature does not verify',
     );
+  });
+
+  it('says where the verifier spent its time, phase by phase, in a Server-Timing header', async () => {
+    const response = await app.client.request<SignedAttestation>('GET', attestationPath, { key: app.keys.dc });
+    expect(response.status).toBe(200);
+    const phases = parseServerTiming(response.headers.get('server-timing'));
+    // The followed reading (the topic's end, the wait for the follower, the genesis pin, the
+    // verified view), the read model (its position, its rows, the check) and the signature.
+    expect([...phases.keys()]).toEqual(
+      expect.arrayContaining([
+        'queue',
+        'witness',
+        'offsets',
+        'catch-up',
+        'pin',
+        'view',
+        'projected',
+        'rows',
+        'check',
+        'sign',
+        'total',
+      ]),
+    );
+    expect(phases.has('full-read')).toBe(false);
+    const total = phases.get('total') as number;
+    const parts = [...phases].filter(([phase]) => phase !== 'total').reduce((sum, [, ms]) => sum + ms, 0);
+    expect(total).toBeGreaterThan(0);
+    // Phases run one after another: together they take no more than the whole (rounded to 0.1 ms each).
+    expect(parts).toBeLessThanOrEqual(total + 0.05 * phases.size);
   });
 
   it('answers bad requests with a problem naming the parameter, and unknown products with 404', async () => {
