@@ -23,7 +23,9 @@ export interface BatchCommitter {
   /**
    * Drafts one batch and sends it, answering every group of it (or putting some back). It may
    * resolve while the batch's transaction is still in flight (a pipelined writer drafts the
-   * next batch meanwhile); `settled` waits for that.
+   * next batch meanwhile); `settled` waits for that. Groups whose answers waited for that
+   * transaction may then be put back (a refusal that rested on it, when it was not committed):
+   * that happens before `settled` resolves, so the pump, which waits for it, takes them.
    */
   commit(groups: readonly WaitingGroup[]): Promise<void>;
   /** Resolves once no transaction is in flight. */
@@ -56,6 +58,9 @@ export class AppendQueue {
   /** Who waits for the next group to arrive (the pump, or a batch drafted while another is in flight). */
   private arrivals: (() => void)[] = [];
   private drained: Promise<void> = Promise.resolve();
+  /** Each group's place in the order of arrival: what is put back goes where it came. */
+  private readonly arrivalOf = new WeakMap<WaitingGroup, number>();
+  private arrived = 0;
 
   constructor(
     private readonly limits: AppendQueueLimits,
@@ -66,6 +71,7 @@ export class AppendQueue {
 
   /** Queues a group, and starts committing batches unless a batch is being committed already. */
   add(group: WaitingGroup): void {
+    this.arrivalOf.set(group, this.arrived++);
     this.waiting.push(group);
     if (!this.pumping) {
       this.pumping = true;
@@ -139,9 +145,17 @@ export class AppendQueue {
     return first ? 'too-large' : 'next-batch';
   }
 
-  /** Groups taken but left out of the transaction go first in the next one, in their order. */
+  /**
+   * Groups taken but left out of the transaction go back where they arrived: ahead of every
+   * group that came later. Groups put back by two batches (a refusal withdrawn from one, the
+   * batch drafted on it) keep their order of arrival between them too.
+   */
   putBack(groups: readonly WaitingGroup[]): void {
     this.waiting.unshift(...groups);
+    const order = (group: WaitingGroup) => this.arrivalOf.get(group) ?? -1;
+    if (this.waiting.some((group, i) => i > 0 && order(group) < order(this.waiting[i - 1] as WaitingGroup))) {
+      this.waiting.sort((a, b) => order(a) - order(b));
+    }
   }
 
   /** Empties the queue, rejecting each group with the error `refusal` gives it. */

@@ -340,6 +340,42 @@ describe('PartitionWriter pipeline, against a model', () => {
     await writer.close({ snapshot: false });
   });
 
+  it('puts a refusal withdrawn from a batch that did not land back in its order of arrival, ahead of a group that came after it', async () => {
+    const { log, writer } = await startedWriter();
+    const ids = sequentialIds(5);
+    const answers = new Map<string, string>();
+    const send = (name: string) =>
+      writer.append(limitedRequest(ids(), 'e')).then(
+        (receipt) => void answers.set(name, `recorded at ${receipt.sequence}`),
+        (error: unknown) => void answers.set(name, (error as Error).message),
+      );
+    const first = send('first');
+    await turn();
+    expect(log.settleNext('commit')).toBe(true);
+    await first;
+    // e has one record; X is in flight, A is drafted on it, and R refused on A (held).
+    const x = send('x');
+    await turn();
+    const later = [send('a'), send('r')];
+    await turn();
+    expect(log.settleNext('commit')).toBe(true);
+    await x;
+    await turn();
+    // A's transaction is in flight; G arrives after R and is refused on it too.
+    later.push(send('g'));
+    await turn();
+    expect(answers.size).toBe(2);
+    // A's transaction does not land: R, which came before G, is decided first and recorded.
+    expect(log.settleNext('lost-uncommitted')).toBe(true);
+    for (let i = 0; i < 100 && log.inFlight === 0; i++) await turn();
+    expect(log.settleNext('commit')).toBe(true);
+    await Promise.all(later);
+    expect(answers.get('a')).toMatch(/the transaction was not committed/);
+    expect(answers.get('r')).toMatch(/^recorded at \d+$/);
+    expect(answers.get('g')).toBe('limit of e');
+    await writer.close({ snapshot: false });
+  });
+
   it('keeps one chain, one transaction in flight, every answer right and every rule at the head, whatever Kafka does', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => run(ops)),

@@ -392,9 +392,10 @@ export class PartitionWriter {
     if (this.needsRecovery) await this.settled();
     const previous = this.inFlight;
     const groups = [...taken];
-    // What the draft answers at once waits: a refusal may rest on records not committed yet.
-    const held = new HeldAnswers();
     let batch: BatchDraft | null = null;
+    // What the draft answers at once waits: a refusal may rest on records not committed yet,
+    // those of the batch before and those of this batch's groups drafted before it.
+    const held = new HeldAnswers(() => (batch?.accepted.length ?? 0) > 0);
     const leases: Lease[] = [];
     try {
       if (this.needsRecovery) this.adopt(await this.recover());
@@ -421,22 +422,27 @@ export class PartitionWriter {
       }
       for (const id of batch.unloaded) this.unloaded.add(id);
       this.queue.putBack(held.originals(rest));
-      // The batch before is committed. Refusals may rest on this batch's own records too: they
-      // are told once it is committed, and decided again when it is not.
-      const own = batch.accepted.length > 0;
-      held.release({ keepRefusals: own });
-      if (!own) return;
+      // The batch before is committed: what rests on it is told. Refusals that may rest on this
+      // batch's own records are told once it is committed, and decided again when it is not.
+      held.release();
+      if (batch.accepted.length === 0) return;
       batch.seal(this.options.signer);
       const flight: InFlightBatch = {
         head: batch.chain.pendingHead(),
         states: batch.draftedStates,
         eventIds: batch.draftedEventIds,
         done: this.send(batch, leases.splice(0))
-          .then((committed) => {
-            if (committed) held.deliver();
-            else this.queue.putBack(held.withdraw());
-            return committed;
-          })
+          .then(
+            (committed) => {
+              if (committed) held.deliver();
+              else this.queue.putBack(held.withdraw());
+              return committed;
+            },
+            (error: unknown) => {
+              this.queue.putBack(held.withdraw());
+              throw error;
+            },
+          )
           .finally(() => {
             if (this.inFlight === flight) this.inFlight = null;
           }),
@@ -691,17 +697,20 @@ interface InFlightBatch {
 
 /**
  * What the draft of a batch answers at once (a refusal, a replay) may rest on records not
- * committed yet: those of the batch in flight before it, and, for a refusal, those of the
- * groups drafted before it in the same batch. Answers are held while the batch is drafted;
- * `release` tells them once the batch before is committed (refusals may stay held until this
- * batch is), and later answers (receipts, failures) go straight through. A refusal still held
- * when the batch is not committed is withdrawn: its group is decided again.
+ * committed yet: those of the batch in flight before it, and, for a refusal, those of the groups
+ * drafted before it in the same batch (`restsOnBatch`: the batch has accepted groups). Answers
+ * are held while the batch is drafted; `release` tells them once the batch before is committed,
+ * but for refusals drafted after a group of this batch, which wait until this batch is committed
+ * (`deliver`) or, when it is not, are withdrawn: their groups are decided again. After `release`
+ * answers (receipts, failures) go straight through.
  */
 class HeldAnswers {
   private readonly answers: (() => void)[] = [];
   private readonly refusals: { readonly group: WaitingGroup; readonly tell: () => void }[] = [];
   private readonly original = new Map<WaitingGroup, WaitingGroup>();
   released = false;
+
+  constructor(private readonly restsOnBatch: () => boolean) {}
 
   /** Stand-ins for these groups, whose answers wait for `release`. */
   hold(groups: readonly WaitingGroup[]): WaitingGroup[] {
@@ -717,8 +726,8 @@ class HeldAnswers {
           const tell = () => {
             group.reject(error);
           };
-          if (this.released) tell();
-          else this.refusals.push({ group, tell });
+          if (!this.released && this.restsOnBatch()) this.refusals.push({ group, tell });
+          else this.tell(tell);
         },
       };
       this.original.set(held, group);
@@ -731,11 +740,10 @@ class HeldAnswers {
     else this.answers.push(answer);
   }
 
-  /** Tells the answers held (the refusals too, unless `keepRefusals`); later ones go straight through. */
-  release({ keepRefusals }: { keepRefusals: boolean }): void {
+  /** Tells the answers held but the refusals that rest on the batch; later ones go straight through. */
+  release(): void {
     this.released = true;
     for (const answer of this.answers.splice(0)) answer();
-    if (!keepRefusals) this.deliver();
   }
 
   /** Tells the refusals held: the records they may rest on are committed. */
