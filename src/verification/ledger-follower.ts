@@ -264,6 +264,14 @@ export class LedgerFollower {
     if (!followed) return null;
     // Read before the offsets are asked for: the follower may fetch more while they are.
     const read = followed.fetchedTo;
+    // The genesis pin is asked for meanwhile (PostgreSQL and Kafka, one round trip each, at once).
+    const pinning = phases.time('pin', () =>
+      within(
+        this.options.catchUpWaitMs,
+        this.options.source.genesisPin(partition).then((pin) => ({ pin })),
+        report,
+      ),
+    );
     const offsets = await phases.time('offsets', () =>
       within(this.options.catchUpWaitMs, this.options.offsets(partition), report),
     );
@@ -283,13 +291,7 @@ export class LedgerFollower {
       return true;
     });
     if (!caughtUp) return null;
-    const pinned = await phases.time('pin', () =>
-      within(
-        Math.max(1, deadline - Date.now()),
-        this.options.source.genesisPin(partition).then((pin) => ({ pin })),
-        report,
-      ),
-    );
+    const pinned = await pinning;
     if (!pinned || !followed.agreesWith(pinned.pin)) return null;
     try {
       return await phases.time('view', () => followed.reading(subject, wanted));

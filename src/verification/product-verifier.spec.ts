@@ -114,4 +114,65 @@ describe('holding the read model against a product that keeps changing', () => {
     expect(attestation.attestation.findings).toEqual([expect.objectContaining({ kind: 'read-model-behind', sequence: 6 })]);
     expect(attestation.attestation.steps).toBe(3);
   });
+
+  it("reads the rows once when the projector is at the ledger's end, and else waits for it and reads them again", async () => {
+    const { writer, log } = await startMemoryWriter('unit', signer);
+    for (let n = 1; n <= 3; n++) {
+      await writer.append({
+        eventId: `00000000-0000-4000-8000-00000000010${n}`,
+        eventType: 'custody.inspected',
+        entityIds: ['a'],
+        occurredAt: '2026-11-26T07:00:00Z',
+        actor: 'op',
+        payload: { party: 'x', location: 'y', result: 'passed' },
+      });
+    }
+    const entries = log.values();
+    const history = entries.flatMap((entry) => {
+      const { record, hash } = decodeRecord(entry.value);
+      return record.entities.some((entity) => entity.id === 'a') ? [{ partition: 0, offset: entry.offset, record, hash }] : [];
+    });
+    const calls: string[] = [];
+    // The projector's position: `at` to begin with, at the ledger's end (8) once polled twice.
+    const verifierAt = (at: number) => {
+      let position = at;
+      let polls = 0;
+      return new ProductVerifier({
+        source: {
+          ledgerId: 'unit',
+          partitions: 1,
+          ledgerKey: new CheckpointVerifier(signer.keyName, signer.publicKey),
+          genesisPin: () => Promise.resolve(null),
+          read: () => entries,
+        },
+        signer: new CheckpointSigner('custodian-verifier/unit', new Uint8Array(32).fill(22)),
+        witness: null,
+        readModel: {
+          projectedTo: () => {
+            calls.push('projectedTo');
+            if ((polls += 1) >= 2) position = entries.length;
+            return Promise.resolve(position);
+          },
+          productSnapshot: () => {
+            calls.push(`rows at ${position}`);
+            const before = history.filter((stored) => stored.record.sequence < position);
+            return Promise.resolve({ position, rows: expectedProductRows('a', before) });
+          },
+        } as unknown as ReadModelSource,
+        clock: { now: () => new Date('2026-11-26T12:00:00Z') },
+        readModelWaitMs: 5_000,
+      });
+    };
+    const atRest = await verifierAt(entries.length).verify('a', { evidence: false });
+    expect(atRest.attestation.attestation.verdict).toBe('verified');
+    expect(calls).toEqual(['rows at 8']);
+    expect(atRest.phases.entries().map(([phase]) => phase)).not.toContain('projected');
+
+    calls.length = 0;
+    const behind = await verifierAt(3).verify('a', { evidence: false });
+    expect(behind.attestation.attestation.verdict).toBe('verified');
+    expect(behind.attestation.attestation.steps).toBe(3);
+    expect(calls).toEqual(['rows at 3', 'projectedTo', 'projectedTo', 'rows at 8']);
+    expect(behind.phases.entries().map(([phase]) => phase)).toContain('projected');
+  });
 });
