@@ -62,19 +62,25 @@ describe('rationing attestations', () => {
   });
 });
 
+/** A memory ledger with three inspections of product `a`: sequences genesis 0, checkpoint 1, then 2-3, 4-5, 6-7. */
+async function productOfThreeSteps() {
+  const { writer, log } = await startMemoryWriter('unit', signer);
+  for (let n = 1; n <= 3; n++) {
+    await writer.append({
+      eventId: `00000000-0000-4000-8000-00000000000${n}`,
+      eventType: 'custody.inspected',
+      entityIds: ['a'],
+      occurredAt: '2026-11-26T07:00:00Z',
+      actor: 'op',
+      payload: { party: 'x', location: 'y', result: 'passed' },
+    });
+  }
+  return log;
+}
+
 describe('holding the read model against a product that keeps changing', () => {
   it('reads the ledger and the read model again while the product has a step past the snapshot, then says the read model is behind', async () => {
-    const { writer, log } = await startMemoryWriter('unit', signer);
-    for (let n = 1; n <= 3; n++) {
-      await writer.append({
-        eventId: `00000000-0000-4000-8000-00000000000${n}`,
-        eventType: 'custody.inspected',
-        entityIds: ['a'],
-        occurredAt: '2026-11-26T07:00:00Z',
-        actor: 'op',
-        payload: { party: 'x', location: 'y', result: 'passed' },
-      });
-    }
+    const log = await productOfThreeSteps();
     // Sequences: genesis 0, checkpoint 1, then each step and its checkpoint: 2-3, 4-5, 6-7.
     const entries = log.values();
     let reads = 0;
@@ -116,17 +122,7 @@ describe('holding the read model against a product that keeps changing', () => {
   });
 
   it("reads the rows once when the projector is at the ledger's end, and else waits for it and reads them again", async () => {
-    const { writer, log } = await startMemoryWriter('unit', signer);
-    for (let n = 1; n <= 3; n++) {
-      await writer.append({
-        eventId: `00000000-0000-4000-8000-00000000010${n}`,
-        eventType: 'custody.inspected',
-        entityIds: ['a'],
-        occurredAt: '2026-11-26T07:00:00Z',
-        actor: 'op',
-        payload: { party: 'x', location: 'y', result: 'passed' },
-      });
-    }
+    const log = await productOfThreeSteps();
     const entries = log.values();
     const history = entries.flatMap((entry) => {
       const { record, hash } = decodeRecord(entry.value);
