@@ -94,6 +94,8 @@ export function historyRowsOf(record: StoredRecord['record']): HistoryRow[] {
 export function foldBatch(
   records: readonly StoredRecord[],
   current: { products: ReadonlyMap<string, ProductRow>; shipments: ReadonlyMap<string, ShipmentRow> },
+  /** `epcis: false` leaves the EPCIS rows out (epcisEvents and epcisIdentifiers stay empty): they are most of the fold's work. */
+  { epcis: withEpcis = true }: { readonly epcis?: boolean } = {},
 ): ReadModelChanges {
   const changes: ReadModelChanges = {
     events: [],
@@ -120,7 +122,7 @@ export function foldBatch(
     changes.events.push(custodyEventRow(stored));
     changes.history.push(...historyRowsOf(record));
     (eventTypeOf(record.eventType) ?? UNKNOWN_EVENT_TYPE).project(record, rowsAt(record.sequence));
-    const epcis = epcisRowsOf(stored);
+    const epcis = withEpcis ? epcisRowsOf(stored) : undefined;
     if (epcis) {
       changes.epcisEvents.push(epcis.event);
       changes.epcisIdentifiers.push(...epcis.identifiers);

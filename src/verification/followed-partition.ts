@@ -15,7 +15,8 @@ import type { StoredRecord } from '../ledger/ledger-record.js';
 import { MerkleProofs, verifyConsistency, verifyInclusion } from '../ledger/merkle-tree.js';
 import { TileSet } from '../ledger/merkle-tiles.js';
 import type { SnapshotStore, StoredEntry } from '../ledger/ports.js';
-import { decodeRecord } from '../ledger/record-codec.js';
+import { recordHash } from '../ledger/hashing.js';
+import { parseDecodedRecord } from '../ledger/record-codec.js';
 import { checkSnapshot } from '../ledger/writer-snapshot.js';
 import type { LedgerReading, LedgerSource } from './partition-scan.js';
 import { RecordSpill } from './record-spill.js';
@@ -375,12 +376,15 @@ export class FollowedPartition {
   /** A verified record read back from the spill file, hashed again against the verified hash. */
   private stored(sequence: number): StoredRecord {
     const index = sequence - this.first;
-    const { record, hash } = decodeRecord(this.spill.read(index));
+    const bytes = this.spill.read(index);
+    // The very bytes the verifier accepted (their hash is the one it verified): parsed without
+    // the format checks they passed then, as a record decoded in a worker thread is.
+    const hash = recordHash(bytes);
     const verified = this.verifier.recordHashes.at(index);
     if (hash !== verified) {
       throw new Error(`the verifier's record cache does not hold the verified record ${sequence}: ${hash} is not ${verified}`);
     }
-    return { partition: this.partition, offset: String(this.offsets[index]), record, hash };
+    return { partition: this.partition, offset: String(this.offsets[index]), record: parseDecodedRecord(bytes), hash };
   }
 
   /** Closes and deletes the spill file. */

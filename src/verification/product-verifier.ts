@@ -296,8 +296,8 @@ export class ProductVerifier {
     const before = reading.history.filter((stored) => stored.record.sequence < position);
     const after = reading.history.find((stored) => stored.record.sequence >= position);
     const recordAt = (sequence: number) => reading.history.find((stored) => stored.record.sequence === sequence);
+    const expected = phases.timeSync('fold', () => expectedProductRows(subject, before));
     const findings = phases.timeSync('check', () => {
-      const expected = expectedProductRows(subject, before);
       return (Object.keys(expected) as ReadModelTableName[]).flatMap((table) =>
         rowFindings(table, expected[table] ?? [], snapshot.rows[table] ?? [], {
           partition,

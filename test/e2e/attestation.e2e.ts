@@ -191,7 +191,8 @@ describe('attestations, evidence bundles and audits through the API', () => {
     const phases = parseServerTiming(response.headers.get('server-timing'));
     // The followed reading (the genesis pin and the topic's end at once, the wait for the
     // follower, the verified view), the read model (its rows, with the projection's position,
-    // and the check) and the signature; at rest the projector is at the end: no wait for it.
+    // the records folded to the rows they make, and the check) and the signature; at rest the
+    // projector is at the end: no wait for it.
     expect([...phases.keys()]).toEqual([
       'queue',
       'witness',
@@ -200,6 +201,7 @@ describe('attestations, evidence bundles and audits through the API', () => {
       'catch-up',
       'view',
       'rows',
+      'fold',
       'check',
       'sign',
       'total',
