@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { fold, step } from '../../../test/support/custody-records.js';
+import { fold, recordsOf, step } from '../../../test/support/custody-records.js';
+import { foldBatch } from '../../projection/read-model-changes.js';
 import { EVENT_TYPE_OF } from '../custody-decider.js';
 import type { ShipmentState } from '../entity-state.js';
 import { CUSTODY_EVENT_TYPES, eventTypeOf } from './index.js';
@@ -45,6 +46,18 @@ describe('the custody event registry', () => {
     for (const type of types) expect(eventTypeOf(type)?.type).toBe(type);
     expect(Object.values(EVENT_TYPE_OF).sort()).toEqual([...types].sort());
     expect(eventTypeOf('custody.recalled')).toBeUndefined();
+  });
+
+  it('folds the same custody rows without the EPCIS rows when asked to leave them out (as an attestation does)', () => {
+    const records = recordsOf(journey);
+    const whole = foldBatch(records, { products: new Map(), shipments: new Map() });
+    const custodyOnly = foldBatch(records, { products: new Map(), shipments: new Map() }, { epcis: false });
+
+    expect(whole.epcisEvents.length).toBe(journey.length);
+    expect(whole.epcisIdentifiers.length).toBeGreaterThan(journey.length);
+    expect(custodyOnly.epcisEvents).toEqual([]);
+    expect(custodyOnly.epcisIdentifiers).toEqual([]);
+    expect({ ...custodyOnly, epcisEvents: whole.epcisEvents, epcisIdentifiers: whole.epcisIdentifiers }).toEqual(whole);
   });
 
   it('holds in every products and shipments row the custody state the writer decides the rules against', () => {
