@@ -234,4 +234,46 @@ describe('the state tree', () => {
     store.nodes.set(path, leaf);
     expect(new TextDecoder().decode((await fresh().load(tree.root, [key], true)).get(key))).toBe('holder 12');
   });
+
+  it('keeps out of its cache the nodes of a read that a write overtook (they are of the tree before it)', async () => {
+    const store = new MemoryStore();
+    const names = Array.from({ length: 300 }, (_, i) => `product-${i}`);
+    const before = grow(
+      store,
+      new StateTree(store, EMPTY_ROOT),
+      names.map((name) => [name, 'at the maker']),
+    );
+    // A source whose answers are read from the store when asked, and delivered when the test says.
+    const held: (() => void)[] = [];
+    let holding = false;
+    const answer = <T>(value: T): Promise<T> =>
+      holding
+        ? new Promise<T>((resolve) =>
+            held.push(() => {
+              resolve(value);
+            }),
+          )
+        : Promise.resolve(value);
+    const source: StateTreeSource = {
+      nodes: (paths) => answer(new Map(paths.flatMap((p) => (store.nodes.has(p) ? [[p, store.nodes.get(p)!]] : [])))),
+      values: (keys) => answer(new Map(keys.flatMap((k) => (store.values.has(k) ? [[k, store.values.get(k)!]] : [])))),
+    };
+    const loader = new StateTreeLoader(source, new BoundedCache<string, Uint8Array>(1_000));
+    const key = stateKey('entity', 'product-7');
+    // A read of the tree as it is, whose answer (the nodes before the write) comes late...
+    holding = true;
+    const overtaken = loader.load(before.root, [key], true);
+    await Promise.resolve();
+    holding = false;
+    // ...after a write of a new value for the same key was applied, and the loader told.
+    const changes = new Map([[keyHex('product-7'), bytes('with the carrier')]]);
+    const { tree: after, writes } = (await loader.load(before.root, [key], false)).update(changes);
+    store.apply(writes);
+    loader.written(writes);
+    for (const deliver of held.splice(0)) deliver();
+    // The late read met the store between two trees (its caller reads again, PartitionState.load)...
+    await expect(overtaken.then((tree) => tree.get(key))).rejects.toThrow(StateTreeIntegrityError);
+    // ...and the tree after the write reads through the cache without a node of the one before.
+    expect(new TextDecoder().decode((await loader.load(after.root, [key], true)).get(key))).toBe('with the carrier');
+  });
 });

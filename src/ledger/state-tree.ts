@@ -355,8 +355,12 @@ export class StateTreeLoader {
     return new StateTree({ node: (path) => nodes.get(path), value: (key) => values.get(key) }, root);
   }
 
+  /** Writes applied to the source so far: a read that one overtook does not fill the cache. */
+  private writes = 0;
+
   /** The tree's writes were applied to the source: the cache follows them. */
   written(writes: StateTreeWrites): void {
+    this.writes += 1;
     for (const [path, node] of writes.nodes) if (node) this.cache.set(path, node);
   }
 
@@ -379,9 +383,14 @@ export class StateTreeLoader {
       }
     }
     if (wanted.length === 0) return;
-    for (const [path, node] of await this.source.nodes(wanted)) {
+    const writes = this.writes;
+    const read = await this.source.nodes(wanted);
+    // Nodes read before a write was applied may be of the tree before it: they serve this read
+    // (whose caller finds out, PartitionState.load), and are not kept for the next ones.
+    const current = writes === this.writes;
+    for (const [path, node] of read) {
       into.set(path, node);
-      this.cache.set(path, node);
+      if (current) this.cache.set(path, node);
     }
   }
 }
