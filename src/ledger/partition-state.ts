@@ -143,8 +143,9 @@ export class PartitionState implements EntityHeads {
     const keys = new Set([...[...entityIds].map(entityKey), ...[...eventIds].map(eventKey)]);
     let read = new Map<string, Entry | null>();
     for (;;) {
-      const missing = [...keys].filter((key) => !this.pinned.has(key) && !this.cache.has(key) && !this.inLayers(key));
+      const missing = [...keys].filter((key) => !this.found(key));
       if (missing.length === 0) break;
+      read = new Map();
       const root = this.root;
       const generation = this.storeGeneration;
       const calmBefore = this.committing === null;
@@ -162,8 +163,9 @@ export class PartitionState implements EntityHeads {
         continue;
       }
       // Read against the root that is still the store's: what was read stands (a key the
-      // commit changed is in a layer, not read here).
-      if (root === this.root) break;
+      // commit changed is in a layer, not read here). A key that was in the cache may have been
+      // evicted meanwhile (by other batches' entries): then it is read from the store too.
+      if (root === this.root && [...keys].every((key) => this.found(key) || read.has(key))) break;
     }
     const held: string[] = [];
     for (const key of keys) {
@@ -190,6 +192,11 @@ export class PartitionState implements EntityHeads {
         }
       },
     };
+  }
+
+  /** Whether the key's entry is in memory now: in a layer, pinned by a batch, or cached. */
+  private found(key: string): boolean {
+    return this.pinned.has(key) || this.cache.has(key) || this.inLayers(key);
   }
 
   private inLayers(key: string): boolean {
