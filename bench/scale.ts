@@ -82,6 +82,13 @@ interface Attested {
   readonly phases: Map<string, number>;
 }
 
+/** `count` attestations, one after another. */
+async function attestSeries(client: Client, path: string, count: number): Promise<Attested[]> {
+  const series: Attested[] = [];
+  for (let i = 0; i < count; i++) series.push(await attest(client, path));
+  return series;
+}
+
 async function attest(client: Client, path: string): Promise<Attested> {
   const t0 = performance.now();
   const response = await call(client, 'GET', path);
@@ -102,8 +109,11 @@ async function attest(client: Client, path: string): Promise<Attested> {
  * verifier's largest phases, and the rest ("outside": HTTP, and an event loop busy elsewhere).
  */
 function p99Phases(series: readonly Attested[]): string {
-  const sorted = [...series].sort((a, b) => a.ms - b.ms);
-  const at = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)];
+  const p99 = percentile(
+    series.map((attested) => attested.ms),
+    99,
+  );
+  const at = series.find((attested) => attested.ms === p99);
   if (!at) return '–';
   const total = at.phases.get('total') ?? 0;
   const largest = [...at.phases]
@@ -268,8 +278,7 @@ async function measureSize(
     progress(`RSS at rest ${whole(rssIdleMiB)} MiB, under load ${whole(rssLoadMiB)} MiB (${whole(loadStepsPerSecond)} steps/s)`);
 
     while ((await scalar('SELECT count(*) AS n FROM products')) < built + loaded + 2) await sleep(500);
-    const afterLoadSeries: Attested[] = [];
-    for (let i = 0; i < attestations; i++) afterLoadSeries.push(await attest(client, attestation));
+    const afterLoadSeries = await attestSeries(client, attestation, attestations);
     const afterLoad = afterLoadSeries.map((attested) => attested.ms);
     progress(
       `attestations right after the load: p50 ${ms(percentile(afterLoad, 50))}, p99 ${ms(percentile(afterLoad, 99))} (${p99Phases(afterLoadSeries)})`,
@@ -277,8 +286,7 @@ async function measureSize(
     // At rest: the collector has had time for what the load left behind (docs/PERFORMANCE.md,
     // "what makes the attestation tail after the load").
     await sleep(restSeconds * 1000);
-    const atRest: Attested[] = [];
-    for (let i = 0; i < attestations; i++) atRest.push(await attest(client, attestation));
+    const atRest = await attestSeries(client, attestation, attestations);
     const times = atRest.map((attested) => attested.ms);
     progress(`attestations at rest: p50 ${ms(percentile(times, 50))}, p99 ${ms(percentile(times, 99))} (${p99Phases(atRest)})`);
 

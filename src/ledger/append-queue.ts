@@ -151,11 +151,13 @@ export class AppendQueue {
    * batch drafted on it) keep their order of arrival between them too.
    */
   putBack(groups: readonly WaitingGroup[]): void {
+    const last = groups.at(-1);
+    if (!last) return;
+    // Both are in order of arrival (the queue always is): they need merging only when they overlap.
+    const first = this.waiting[0];
     this.waiting.unshift(...groups);
     const order = (group: WaitingGroup) => this.arrivalOf.get(group) ?? -1;
-    if (this.waiting.some((group, i) => i > 0 && order(group) < order(this.waiting[i - 1] as WaitingGroup))) {
-      this.waiting.sort((a, b) => order(a) - order(b));
-    }
+    if (first && order(first) < order(last)) this.waiting.sort((a, b) => order(a) - order(b));
   }
 
   /** Empties the queue, rejecting each group with the error `refusal` gives it. */

@@ -145,7 +145,6 @@ export class PartitionState implements EntityHeads {
     for (;;) {
       const missing = [...keys].filter((key) => !this.found(key));
       if (missing.length === 0) break;
-      read = new Map();
       const root = this.root;
       const generation = this.storeGeneration;
       const calmBefore = this.committing === null;

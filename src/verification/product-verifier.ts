@@ -297,16 +297,16 @@ export class ProductVerifier {
     const after = reading.history.find((stored) => stored.record.sequence >= position);
     const recordAt = (sequence: number) => reading.history.find((stored) => stored.record.sequence === sequence);
     const expected = phases.timeSync('fold', () => expectedProductRows(subject, before));
-    const findings = phases.timeSync('check', () => {
-      return (Object.keys(expected) as ReadModelTableName[]).flatMap((table) =>
+    const findings = phases.timeSync('check', () =>
+      (Object.keys(expected) as ReadModelTableName[]).flatMap((table) =>
         rowFindings(table, expected[table] ?? [], snapshot.rows[table] ?? [], {
           partition,
           position,
           entityId: subject,
           recordAt,
         }),
-      );
-    });
+      ),
+    );
     if (after && findings.length === 0) {
       if (position >= first.size && !lastRound) return { findings: [], newer: true, reading };
       findings.push({
