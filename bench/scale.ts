@@ -1,11 +1,13 @@
 /**
  * Start-up time and memory against the ledger's length (`npm run bench -- --only scale`).
  *
- * For each size, the application runs as a process of its own (bench/support/app-process.ts)
- * and records one product of 100 steps over HTTP; then the ledger is built by `npm run
- * ledger:build` (commissionings through the real writer, the application stopped; it projects
- * them when it starts again), or with `BENCH_SCALE_BUILDER=http` through the application, as
- * users build it: batches of commissionings over HTTP, projected as they come. Then, measured:
+ * One ledger, measured at each size as it grows (the larger size is the smaller one built on).
+ * The application runs as a process of its own (bench/support/app-process.ts) and records one
+ * product of 100 steps over HTTP; then the ledger is built up to each size by `npm run
+ * ledger:build` (commissionings through the real writer, the application stopped, its projector
+ * following meanwhile as a process of its own), or with `BENCH_SCALE_BUILDER=http` through the
+ * application, as users build it: batches of commissionings over HTTP, projected as they come.
+ * Then, at each size, measured:
  *   - restart-ready: SIGTERM, then from the spawn of the new process until its first `201`;
  *   - the first attestation of the 100-step product after that `201` (and how the ledger was
  *     read: `followed` from the writer's snapshot, or `full`);
@@ -195,6 +197,8 @@ async function timedRestart(client: Client, attestation: string): Promise<{ read
 interface SizeResult {
   readonly records: number;
   readonly buildSeconds: number;
+  /** Steps the builder added for this size (to the ledger of the size before). */
+  readonly builtSteps: number;
   readonly snapshotTreeSize: number;
   readonly rssBeforeMiB: number;
   readonly readyMs: number;
@@ -214,14 +218,21 @@ interface SizeResult {
   readonly fullFirstRead: string;
 }
 
-async function measureSize(
-  context: BenchContext,
-  steps: number,
-  loadSeconds: number,
-  attestations: number,
-  restSeconds: number,
-): Promise<SizeResult> {
-  const { progress } = context;
+/**
+ * The one ledger all sizes are measured on, as it grows: its application, the 100-step product
+ * recorded first, and how many products the projection holds once it has caught up.
+ */
+interface GrowingLedger {
+  readonly client: Client;
+  readonly db: pg.Client;
+  readonly attestation: string;
+  /** Steps built by the builder so far. */
+  built: number;
+  /** Products recorded so far, by the builder, the load and the restarts' first 201s. */
+  products: number;
+}
+
+async function openLedger(context: BenchContext): Promise<GrowingLedger> {
   const app = await startAppProcess({
     serverUrl: context.databaseUrl,
     brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
@@ -229,99 +240,137 @@ async function measureSize(
   });
   const client: Client = { app, key: app.keys['bench-maker']! };
   const db = new pg.Client({ connectionString: app.databaseUrl });
-  await db.connect();
-  const scalar = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
   try {
-    const attestation = await productOfHundredSteps(client, `H-${steps}`);
-    const t0 = performance.now();
-    let built: number;
-    let buildSeconds: number;
-    if (BUILDER === 'http') {
-      progress(`${whole(steps)} steps: building the ledger over HTTP (batches of ${BATCH_STEPS}, ${CONNECTIONS} connections)`);
-      let last = t0;
-      built = await load(client, 'build', steps, () => {
-        if (performance.now() - last > 30_000) {
-          last = performance.now();
-          progress(`  ${Math.round((last - t0) / 1000)} s`);
-        }
-        return false;
-      });
-      buildSeconds = (performance.now() - t0) / 1000;
-    } else {
-      progress(`${whole(steps)} steps: building the ledger with npm run ledger:build, the application stopped`);
-      // The builder's own time: not the application's stop and start around it.
-      ({ steps: built, seconds: buildSeconds } = await app.whileStopped((env) => buildLedger(env, steps, progress)));
-    }
-    progress(`${whole(built)} steps in ${buildSeconds.toFixed(0)} s; waiting for the projection`);
-    while ((await scalar('SELECT count(*) AS n FROM products')) < built + 1) await sleep(1000);
-    const records = await scalar('SELECT max(sequence) + 1 AS n FROM custody_events');
-    const snapshotTreeSize = await scalar("SELECT max((body::jsonb->>'treeSize')::bigint) AS n FROM ledger_snapshot");
-    const rssBeforeMiB = app.rss() / MiB;
-    progress(
-      `ledger of ${whole(records)} records, newest snapshot at ${whole(snapshotTreeSize)}, RSS ${whole(rssBeforeMiB)} MiB; restarting`,
-    );
-
-    const restart = await timedRestart(client, attestation);
-    progress(
-      `ready (first 201) ${ms(restart.readyMs)} after the spawn; first attestation ${ms(restart.attestMs)} (${restart.read})`,
-    );
-    await sleep(5000);
-    const rssIdleMiB = app.rss() / MiB;
-
-    let peak = app.rss();
-    const sampler = setInterval(() => (peak = Math.max(peak, app.rss())), 200);
-    const l0 = performance.now();
-    const loaded = await load(client, 'load', Number.MAX_SAFE_INTEGER, () => performance.now() - l0 > loadSeconds * 1000);
-    const loadStepsPerSecond = loaded / ((performance.now() - l0) / 1000);
-    clearInterval(sampler);
-    const rssLoadMiB = peak / MiB;
-    progress(`RSS at rest ${whole(rssIdleMiB)} MiB, under load ${whole(rssLoadMiB)} MiB (${whole(loadStepsPerSecond)} steps/s)`);
-
-    while ((await scalar('SELECT count(*) AS n FROM products')) < built + loaded + 2) await sleep(500);
-    const afterLoadSeries = await attestSeries(client, attestation, attestations);
-    const afterLoad = afterLoadSeries.map((attested) => attested.ms);
-    progress(
-      `attestations right after the load: p50 ${ms(percentile(afterLoad, 50))}, p99 ${ms(percentile(afterLoad, 99))} (${p99Phases(afterLoadSeries)})`,
-    );
-    // At rest: the collector has had time for what the load left behind (docs/PERFORMANCE.md,
-    // "what makes the attestation tail after the load").
-    await sleep(restSeconds * 1000);
-    const atRest = await attestSeries(client, attestation, attestations);
-    const times = atRest.map((attested) => attested.ms);
-    progress(`attestations at rest: p50 ${ms(percentile(times, 50))}, p99 ${ms(percentile(times, 99))} (${p99Phases(atRest)})`);
-
-    // Baseline: the start every start was before snapshots, a full read (which takes minutes
-    // at a million records: measured up to BENCH_SCALE_BASELINE_MAX steps).
-    let full = { readyMs: Number.NaN, attestMs: Number.NaN, read: 'not measured' };
-    if (steps <= Number(process.env.BENCH_SCALE_BASELINE_MAX ?? 200_000)) {
-      await db.query('DELETE FROM ledger_snapshot');
-      full = await timedRestart(client, attestation);
-      progress(`without the snapshot: ready ${ms(full.readyMs)}, first attestation ${ms(full.attestMs)} (${full.read})`);
-    }
-    return {
-      records,
-      buildSeconds,
-      snapshotTreeSize,
-      rssBeforeMiB,
-      readyMs: restart.readyMs,
-      firstAttestationMs: restart.attestMs,
-      firstRead: restart.read,
-      rssIdleMiB,
-      rssLoadMiB,
-      loadStepsPerSecond,
-      attestationP50Ms: percentile(times, 50),
-      attestationP99Ms: percentile(times, 99),
-      attestationAfterLoadP99Ms: percentile(afterLoad, 99),
-      atRestP99Phases: p99Phases(atRest),
-      afterLoadP99Phases: p99Phases(afterLoadSeries),
-      fullReadyMs: full.readyMs,
-      fullFirstAttestationMs: full.attestMs,
-      fullFirstRead: full.read,
-    };
-  } finally {
-    await db.end();
+    await db.connect();
+    const attestation = await productOfHundredSteps(client, 'H-scale');
+    return { client, db, attestation, built: 0, products: 1 };
+  } catch (error) {
+    await db.end().catch(() => undefined);
     await app.stop();
+    throw error;
   }
+}
+
+async function closeLedger(ledger: GrowingLedger): Promise<void> {
+  await ledger.db.end();
+  await ledger.client.app.stop();
+}
+
+/** Grows the ledger to `steps` built steps, then measures it. */
+async function measureSize(
+  context: BenchContext,
+  ledger: GrowingLedger,
+  steps: number,
+  loadSeconds: number,
+  attestations: number,
+  restSeconds: number,
+): Promise<SizeResult> {
+  const { progress } = context;
+  const { client, db, attestation } = ledger;
+  const { app } = client;
+  const scalar = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
+  const projected = async (products: number, every: number) => {
+    while ((await scalar('SELECT count(*) AS n FROM products')) < products) await sleep(every);
+  };
+  const more = Math.max(0, steps - ledger.built);
+  const t0 = performance.now();
+  let built: number;
+  let buildSeconds: number;
+  if (BUILDER === 'http') {
+    progress(`${whole(steps)} steps: ${whole(more)} more over HTTP (batches of ${BATCH_STEPS}, ${CONNECTIONS} connections)`);
+    let last = t0;
+    built = await load(client, 'build', more, () => {
+      if (performance.now() - last > 30_000) {
+        last = performance.now();
+        progress(`  ${Math.round((last - t0) / 1000)} s`);
+      }
+      return false;
+    });
+    buildSeconds = (performance.now() - t0) / 1000;
+  } else {
+    progress(
+      `${whole(steps)} steps: ${whole(more)} more with npm run ledger:build, the application stopped, its projector following as a process of its own`,
+    );
+    // The builder's own time: not the application's stop and start around it.
+    ({ steps: built, seconds: buildSeconds } = await app.whileStopped((env) => buildLedger(env, more, progress), {
+      project: true,
+    }));
+  }
+  ledger.built += built;
+  ledger.products += built;
+  progress(`${whole(built)} steps in ${buildSeconds.toFixed(0)} s; waiting for the projection`);
+  const w0 = performance.now();
+  await projected(ledger.products, 1000);
+  progress(`projection caught up ${((performance.now() - w0) / 1000).toFixed(0)} s after the build`);
+  const records = await scalar('SELECT max(sequence) + 1 AS n FROM custody_events');
+  const snapshotTreeSize = await scalar("SELECT max((body::jsonb->>'treeSize')::bigint) AS n FROM ledger_snapshot");
+  const rssBeforeMiB = app.rss() / MiB;
+  progress(
+    `ledger of ${whole(records)} records, newest snapshot at ${whole(snapshotTreeSize)}, RSS ${whole(rssBeforeMiB)} MiB; restarting`,
+  );
+
+  const restart = await timedRestart(client, attestation);
+  ledger.products += 1;
+  progress(
+    `ready (first 201) ${ms(restart.readyMs)} after the spawn; first attestation ${ms(restart.attestMs)} (${restart.read})`,
+  );
+  await sleep(5000);
+  const rssIdleMiB = app.rss() / MiB;
+
+  let peak = app.rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, app.rss())), 200);
+  const l0 = performance.now();
+  const loaded = await load(client, 'load', Number.MAX_SAFE_INTEGER, () => performance.now() - l0 > loadSeconds * 1000);
+  const loadStepsPerSecond = loaded / ((performance.now() - l0) / 1000);
+  clearInterval(sampler);
+  ledger.products += loaded;
+  const rssLoadMiB = peak / MiB;
+  progress(`RSS at rest ${whole(rssIdleMiB)} MiB, under load ${whole(rssLoadMiB)} MiB (${whole(loadStepsPerSecond)} steps/s)`);
+
+  await projected(ledger.products, 500);
+  const afterLoadSeries = await attestSeries(client, attestation, attestations);
+  const afterLoad = afterLoadSeries.map((attested) => attested.ms);
+  progress(
+    `attestations right after the load: p50 ${ms(percentile(afterLoad, 50))}, p99 ${ms(percentile(afterLoad, 99))} (${p99Phases(afterLoadSeries)})`,
+  );
+  // At rest: the collector has had time for what the load left behind (docs/PERFORMANCE.md,
+  // "what makes the attestation tail after the load").
+  await sleep(restSeconds * 1000);
+  const atRest = await attestSeries(client, attestation, attestations);
+  const times = atRest.map((attested) => attested.ms);
+  progress(`attestations at rest: p50 ${ms(percentile(times, 50))}, p99 ${ms(percentile(times, 99))} (${p99Phases(atRest)})`);
+
+  // Baseline: the start every start was before snapshots, a full read (which takes minutes
+  // at a million records: measured up to BENCH_SCALE_BASELINE_MAX steps). The writer's next
+  // snapshot is taken again as the ledger grows on.
+  let full = { readyMs: Number.NaN, attestMs: Number.NaN, read: 'not measured' };
+  if (steps <= Number(process.env.BENCH_SCALE_BASELINE_MAX ?? 200_000)) {
+    await db.query('DELETE FROM ledger_snapshot');
+    full = await timedRestart(client, attestation);
+    ledger.products += 1;
+    progress(`without the snapshot: ready ${ms(full.readyMs)}, first attestation ${ms(full.attestMs)} (${full.read})`);
+  }
+  return {
+    records,
+    buildSeconds,
+    builtSteps: built,
+    snapshotTreeSize,
+    rssBeforeMiB,
+    readyMs: restart.readyMs,
+    firstAttestationMs: restart.attestMs,
+    firstRead: restart.read,
+    rssIdleMiB,
+    rssLoadMiB,
+    loadStepsPerSecond,
+    attestationP50Ms: percentile(times, 50),
+    attestationP99Ms: percentile(times, 99),
+    attestationAfterLoadP99Ms: percentile(afterLoad, 99),
+    atRestP99Phases: p99Phases(atRest),
+    afterLoadP99Phases: p99Phases(afterLoadSeries),
+    fullReadyMs: full.readyMs,
+    fullFirstAttestationMs: full.attestMs,
+    fullFirstRead: full.read,
+  };
 }
 
 /** A figure's name at a size: restartReady1mMs, rssIdle100kMiB. */
@@ -334,12 +383,27 @@ export const scale: Benchmark = {
   title: 'Start-up and memory against the ledger’s length',
   async run(context): Promise<Measured> {
     const sizes = (process.env.BENCH_SCALE_SIZES ?? (context.quick ? '2000,10000' : '100000,1000000')).split(',').map(Number);
+    if (sizes.some((steps, i) => !Number.isSafeInteger(steps) || steps < 1 || (i > 0 && steps <= sizes[i - 1]!)))
+      throw new Error(`BENCH_SCALE_SIZES: ${sizes.join(',')} are not growing step counts`);
     const results: { steps: number; result: SizeResult }[] = [];
-    for (const steps of sizes) {
-      results.push({
-        steps,
-        result: await measureSize(context, steps, context.quick ? 3 : 15, context.quick ? 20 : 200, context.quick ? 2 : 15),
-      });
+    // One ledger, measured at each size as it grows: the larger size is the smaller one built on.
+    const ledger = await openLedger(context);
+    try {
+      for (const steps of sizes) {
+        results.push({
+          steps,
+          result: await measureSize(
+            context,
+            ledger,
+            steps,
+            context.quick ? 3 : 15,
+            context.quick ? 20 : 200,
+            context.quick ? 2 : 15,
+          ),
+        });
+      }
+    } finally {
+      await closeLedger(ledger);
     }
     const figures: Record<string, number> = {};
     for (const { steps, result } of results) {
@@ -373,12 +437,12 @@ export const scale: Benchmark = {
     ];
     return {
       about:
-        'Whether start-up time and memory stay flat as the ledger grows (issue 16). For each size a fresh application ' +
-        'process records one product of 100 steps over HTTP, then the ledger is built ' +
+        'Whether start-up time and memory stay flat as the ledger grows (issue 16). One ledger is measured at each size as it ' +
+        'grows: an application process of its own records one product of 100 steps over HTTP, then the ledger is built up to the size ' +
         (BUILDER === 'http'
           ? 'through it over HTTP (`POST /custody/batch` of 500 commissionings, 4 connections, projected as it goes)'
           : 'by `npm run ledger:build` (the same commissionings through the real writer without HTTP, 8 batches of 500 in ' +
-            'flight, the application stopped; its projector reads the whole ledger when it starts again; ' +
+            'flight, the application stopped, its projector following meanwhile as a process of its own; ' +
             '`BENCH_SCALE_BUILDER=http` builds over HTTP instead)') +
         '; then: `restart-ready` is SIGTERM and the time from the ' +
         'spawn of the new process to its first `201`; the first attestation of the 100-step product follows at once ' +
@@ -395,7 +459,7 @@ export const scale: Benchmark = {
           rows: [
             row(
               BUILDER === 'http' ? 'built over HTTP' : 'built by npm run ledger:build',
-              (r) => `${whole(r.records / r.buildSeconds)} records/s`,
+              (r) => `${whole(r.builtSteps / r.buildSeconds)} steps/s`,
               '',
             ),
             row('newest snapshot before the restart, at tree size', (r) => whole(r.snapshotTreeSize), ''),

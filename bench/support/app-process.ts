@@ -35,6 +35,14 @@ function extraEnv(): Record<string, string> {
 }
 const PROJECTOR = join(dirname(MAIN), 'tools/projector.js');
 
+/** SIGTERM to a child process, resolved once it has exited. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 export interface AppProcess {
   readonly url: string;
   readonly pid: number;
@@ -49,8 +57,16 @@ export interface AppProcess {
    * data directory; resolves once it is ready, with the moment (performance.now()) it was spawned.
    */
   restart(env?: Record<string, string>): Promise<{ readonly spawnedAt: number }>;
-  /** SIGTERM, wait for the exit, run `work` with the process's environment, and start it again as it was. */
-  whileStopped<T>(work: (env: Readonly<Record<string, string>>) => Promise<T>): Promise<T>;
+  /**
+   * SIGTERM, wait for the exit, run `work` with the process's environment, and start it again as
+   * it was. `project`: the projector follows the ledger meanwhile as a process of its own
+   * (dist/src/tools/projector.js, on the same read models and position), so the application
+   * does not find all that `work` appended unprojected when it starts again.
+   */
+  whileStopped<T>(
+    work: (env: Readonly<Record<string, string>>) => Promise<T>,
+    options?: { readonly project?: boolean },
+  ): Promise<T>;
   /** SIGTERM, wait for the exit, drop the database and the data directory. */
   stop(): Promise<void>;
 }
@@ -114,14 +130,10 @@ export async function startAppProcess(options: {
     throw error;
   });
   // Started once the application has migrated the database; it follows the ledger until stop().
-  const projector: ChildProcess | null = PROJECTOR_APART
-    ? spawn(process.execPath, [PROJECTOR], { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' })
-    : null;
+  const spawnProjector = () => spawn(process.execPath, [PROJECTOR], { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
+  const projector: ChildProcess | null = PROJECTOR_APART ? spawnProjector() : null;
   const stopProjector = async () => {
-    if (!projector || projector.exitCode !== null || projector.signalCode !== null) return;
-    const exited = new Promise((resolve) => projector.once('exit', resolve));
-    projector.kill('SIGTERM');
-    await exited;
+    if (projector) await stopChild(projector);
   };
   return {
     get url() {
@@ -141,11 +153,14 @@ export async function startAppProcess(options: {
       app = await startCustodianProcess({ ...env, ...more }, 600_000, nodeArgs);
       return { spawnedAt };
     },
-    async whileStopped(work) {
+    async whileStopped(work, { project = false } = {}) {
       await app.stop('SIGTERM');
+      // With BENCH_PROJECTOR=process the projector follows the ledger all along already.
+      const beside = project && !PROJECTOR_APART ? spawnProjector() : null;
       try {
         return await work(env);
       } finally {
+        if (beside) await stopChild(beside);
         app = await startCustodianProcess(env, 600_000, nodeArgs);
       }
     },
