@@ -28,7 +28,7 @@ stop_all() {
 trap stop_all INT TERM
 for ((i = 0; i < instances; i++)); do
   port=$((base + i))
-  PORT=$port CLUSTER_PORT=$((port + 1000)) CLUSTER_ENABLED=true node --max-old-space-size="${CUSTODIAN_HEAP_MB:-640}" --enable-source-maps dist/src/main.js &
+  PORT=$port CLUSTER_PORT=$((port + 1000)) CLUSTER_ENABLED=true node --max-old-space-size="${CUSTODIAN_HEAP_MB:-640}" --no-allocation-site-pretenuring --enable-source-maps dist/src/main.js &
   pids+=($!)
   say "instance $i (pid $!): http://127.0.0.1:$port, forwarded writes on $((port + 1000))"
 done

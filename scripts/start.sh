@@ -25,5 +25,7 @@ if [ -z "${WITNESS_DIR:-}" ] && [ -z "${WITNESS_URL:-}" ]; then export WITNESS_D
 
 say "starting Custodian (Kafka $KAFKA_BROKERS)"
 # Its heap is bounded (CUSTODIAN_HEAP_MB, docs/PERFORMANCE.md#rss-load): left alone, V8 lets a busy
-# process's heap grow toward about 4 GB before it collects hard.
-exec node --max-old-space-size="${CUSTODIAN_HEAP_MB:-640}" --enable-source-maps dist/src/main.js
+# process's heap grow toward about 4 GB before it collects hard. No allocation-site pretenuring:
+# V8 had objects of sites that survived under load made in the old generation from then on, and
+# attestations at rest then ran into its collector (docs/PERFORMANCE.md#attestation-10m).
+exec node --max-old-space-size="${CUSTODIAN_HEAP_MB:-640}" --no-allocation-site-pretenuring --enable-source-maps dist/src/main.js

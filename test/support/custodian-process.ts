@@ -54,9 +54,13 @@ export interface CustodianProcess {
 
 /**
  * The flags the application runs with, as scripts/start.sh starts it: its heap bounded
- * (CUSTODIAN_HEAP_MB, 640 by default; docs/PERFORMANCE.md#rss-load).
+ * (CUSTODIAN_HEAP_MB, 640 by default; docs/PERFORMANCE.md#rss-load), no allocation-site
+ * pretenuring (docs/PERFORMANCE.md#attestation-10m).
  */
-export const APP_NODE_ARGS: readonly string[] = [`--max-old-space-size=${process.env.CUSTODIAN_HEAP_MB ?? '640'}`];
+export const APP_NODE_ARGS: readonly string[] = [
+  `--max-old-space-size=${process.env.CUSTODIAN_HEAP_MB ?? '640'}`,
+  '--no-allocation-site-pretenuring',
+];
 
 /**
  * Starts dist/src/main.js with only PATH and `env` (which must set PORT), APP_NODE_ARGS and
