@@ -130,6 +130,8 @@ describe('writer snapshots in PostgreSQL on a real Kafka partition', () => {
 
   /** What every start must give, whatever it started from: the topic's head, every product's holder, every receipt. */
   async function expectSameLedger(writer: LedgerWriter): Promise<void> {
+    // A commit is acknowledged before its markers make the records readable: wait for them.
+    await settled({ kafka, topic, ledgerId, signer, writer });
     const { total, lastHash, eventIds } = await audit();
     const head = writer.heads()[0]!;
     expect({ nextSequence: head.nextSequence, headHash: head.headHash }).toEqual({ nextSequence: total, headHash: lastHash });
