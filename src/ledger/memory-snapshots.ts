@@ -1,5 +1,11 @@
 import { type Tile, tileKey } from './merkle-tiles.js';
-import type { PartitionSnapshots, SnapshotStore, SnapshotWrites } from './ports.js';
+import {
+  type PartitionSnapshots,
+  type SnapshotCommit,
+  snapshotCommitOf,
+  type SnapshotStore,
+  type SnapshotWrites,
+} from './ports.js';
 import type { SignedSnapshot } from './writer-snapshot.js';
 
 /**
@@ -60,11 +66,12 @@ export class MemoryPartitionSnapshots implements PartitionSnapshots {
     return Promise.resolve((this.entityRows.get(entityId) ?? []).filter((sequence) => sequence < below));
   }
 
-  commit(expected: number | 'fresh', writes: SnapshotWrites, snapshot: SignedSnapshot): Promise<boolean> {
+  commit(expected: number | 'fresh', writes: SnapshotWrites, snapshot: SignedSnapshot): Promise<SnapshotCommit> {
     if (expected === 'fresh') {
       for (const rows of [this.nodeRows, this.valueRows, this.tileRows, this.recordRows, this.entityRows]) rows.clear();
-    } else if (this.snapshot?.body.treeSize !== expected) {
-      return Promise.resolve(false);
+    } else {
+      const refused = snapshotCommitOf(expected, this.snapshot?.body.treeSize ?? null, snapshot.body.treeSize);
+      if (refused) return Promise.resolve(refused);
     }
     for (const [path, node] of writes.nodes) if (node) this.nodeRows.set(path, node);
     for (const [key, value] of writes.values) this.valueRows.set(key, value);
@@ -79,7 +86,7 @@ export class MemoryPartitionSnapshots implements PartitionSnapshots {
     }
     this.snapshot = snapshot;
     this.commits += 1;
-    return Promise.resolve(true);
+    return Promise.resolve('written');
   }
 }
 

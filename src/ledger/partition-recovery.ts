@@ -7,7 +7,7 @@ import { IdempotencyIndex } from './idempotency-index.js';
 import { LedgerIntegrityError } from './ledger-errors.js';
 import type { EntityStateModel } from './ledger-record.js';
 import { partialTiles, TileWriter } from './merkle-tiles.js';
-import { PartitionState } from './partition-state.js';
+import { PartitionState, SnapshotDeferredError } from './partition-state.js';
 import type { PartitionLog, PartitionSnapshots, StoredEntry } from './ports.js';
 import { StateTreeIntegrityError } from './state-tree.js';
 import { checkSnapshot, type SnapshotStart } from './writer-snapshot.js';
@@ -237,8 +237,15 @@ class Replay {
     if (this.state.unsnapshotted < atLeast || !this.state.close()) return;
     const genesis = this.verifier.head().genesisHash;
     if (genesis === null) return;
-    const taken = await this.state.takeSnapshot(this.options.signer, genesis);
-    if (taken) this.options.onSnapshot?.({ kind: 'taken', partition: this.options.partition, treeSize: taken.treeSize });
+    const { partition, onSnapshot } = this.options;
+    try {
+      const taken = await this.state.takeSnapshot(this.options.signer, genesis);
+      if (taken) onSnapshot?.({ kind: 'taken', partition, treeSize: taken.treeSize });
+    } catch (error) {
+      // Not now (a writer that lost the partition holds it): the start goes on, the next snapshot takes these records.
+      if (!(error instanceof SnapshotDeferredError)) throw error;
+      onSnapshot?.({ kind: 'failed', partition, reason: error.message });
+    }
   }
 
   private releaseAll(): void {

@@ -7,7 +7,7 @@ import type { Hash } from './hashing.js';
 import type { IndexedEvent, IndexedEvents } from './idempotency-index.js';
 import { CHECKPOINT_EVENT, type EntityStateModel, type StoredRecord } from './ledger-record.js';
 import { TileWriter } from './merkle-tiles.js';
-import type { PartitionSnapshots, SnapshotRecord } from './ports.js';
+import type { PartitionSnapshots, SnapshotCommit, SnapshotRecord } from './ports.js';
 import { EMPTY_ROOT, StateTreeLoader, stateKey } from './state-tree.js';
 import { signSnapshot, SNAPSHOT_FORMAT_VERSION, type SnapshotBody } from './writer-snapshot.js';
 
@@ -369,15 +369,16 @@ export class PartitionState implements EntityHeads {
     });
     this.storeGeneration += 1;
     try {
-      const written = await snapshots.commit(
+      const outcome = await snapshots.commit(
         this.stored,
         { nodes: update.writes.nodes, values: update.writes.values, tiles: tiles.take(), records },
         snapshot,
       );
-      if (!written) {
+      if (outcome === 'superseded') {
         this.superseded = true;
         return null;
       }
+      if (outcome !== 'written') throw new SnapshotDeferredError(partition, body.treeSize, outcome);
       this.loader.written(update.writes);
       this.root = update.tree.root;
     } finally {
@@ -398,6 +399,23 @@ export class PartitionState implements EntityHeads {
       }
     }
     return body;
+  }
+}
+
+/**
+ * A snapshot not written now, for a reason that passes ('busy' or 'behind': see SnapshotCommit).
+ * Nothing was written and nothing is lost: its layers stay in memory, and the next snapshot,
+ * larger, takes them.
+ */
+export class SnapshotDeferredError extends Error {
+  override name = 'SnapshotDeferredError';
+
+  constructor(partition: number, treeSize: number, outcome: Exclude<SnapshotCommit, 'written' | 'superseded'>) {
+    super(
+      outcome === 'busy'
+        ? `partition ${partition}: the snapshot at tree size ${treeSize} was not written: another session holds the partition's snapshot row (a writer that lost the partition, paused in its own commit)`
+        : `partition ${partition}: the snapshot at tree size ${treeSize} was not written: the one stored is of a larger tree (written by a writer that lost the partition)`,
+    );
   }
 }
 

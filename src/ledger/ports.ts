@@ -105,11 +105,32 @@ export interface PartitionSnapshots extends StateTreeSource {
   /** The sequences of the records that name the entity, below `below`, in order. */
   entityRecords(entityId: string, below: number): Promise<number[]>;
   /**
-   * Writes the snapshot and what it needs in one transaction, when the snapshot stored is still
-   * the one of tree size `expected`; 'fresh' replaces whatever the partition has (after a full
-   * read). False, writing nothing, when another snapshot was stored meanwhile.
+   * Writes the snapshot and what it needs in one transaction; 'fresh' replaces whatever the
+   * partition has (after a full read). Otherwise `writes` are what changed since the snapshot of
+   * tree size `expected`, and they are written over any stored snapshot of the same chain from
+   * `expected` up to this one's size: writing them over it gives this one's rows (every row a
+   * record in between changed is among them). See SnapshotCommit for when nothing is written.
    */
-  commit(expected: number | 'fresh', writes: SnapshotWrites, snapshot: SignedSnapshot): Promise<boolean>;
+  commit(expected: number | 'fresh', writes: SnapshotWrites, snapshot: SignedSnapshot): Promise<SnapshotCommit>;
+}
+
+/**
+ * What a snapshot's commit did. Only 'written' wrote anything.
+ * - 'busy': another session holds the partition's snapshot, as a writer that lost the
+ *   partition does while paused in its own commit (frozen, or cut off from Kafka); waiting for
+ *   it could take as long as the pause. The next snapshot takes these records.
+ * - 'behind': the snapshot stored is of a larger tree (that other writer's, committed before it
+ *   learnt it was fenced); the next snapshot, larger, is written over it.
+ * - 'superseded': the snapshot stored is older than `expected` or gone (replaced after a full
+ *   read): the rows these writes were computed on are not there any more.
+ */
+export type SnapshotCommit = 'written' | 'busy' | 'behind' | 'superseded';
+
+/** The commit of a snapshot of the partition's tree of `size` records, given what is stored and the snapshot its writes were computed on. */
+export function snapshotCommitOf(expected: number, stored: number | null, size: number): SnapshotCommit | null {
+  if (stored === null || stored < expected) return 'superseded';
+  if (stored > size) return 'behind';
+  return null;
 }
 
 export interface SnapshotStore {

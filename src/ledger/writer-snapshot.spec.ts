@@ -4,6 +4,7 @@ import { CheckpointSigner, type SignedCheckpoint } from './checkpoint-note.js';
 import type { AppendRequest, EntityStateModel } from './ledger-record.js';
 import { MemoryPartitionSnapshots } from './memory-snapshots.js';
 import type { SnapshotEvent } from './partition-recovery.js';
+import type { SnapshotCommit } from './ports.js';
 import { entityKey } from './partition-state.js';
 import { PartitionWriter } from './partition-writer.js';
 import { decodeRecord } from './record-codec.js';
@@ -359,7 +360,7 @@ describe('writer snapshots', () => {
     let commits = 0;
     snapshots.commit = () => {
       commits += 1;
-      return new Promise<boolean>(() => undefined);
+      return new Promise<SnapshotCommit>(() => undefined);
     };
     const before = w.stats.appends;
     await Promise.all(Array.from({ length: 200 }, (_, i) => w.append(request(`product-${i % 10}`, 100 + i))));
@@ -406,6 +407,80 @@ describe('writer snapshots', () => {
     await again.start();
     const states = await again.committedStates(Array.from({ length: 6 }, (_, i) => `product-${i}`));
     expect([...states.values()]).toEqual(Array.from({ length: 6 }, () => 15));
+    await again.close();
+  });
+
+  it('start without waiting for a writer that lost the partition and is paused in its snapshot commit, and write over the smaller snapshot it stores later', async () => {
+    const log = new MemoryPartitionLog();
+    const snapshots = new MemoryPartitionSnapshots(0);
+    const pins = new MemoryGenesisPins();
+    const steps = new Map<string, number>();
+    const step = async (w: PartitionWriter, entity: string, n: number) => {
+      await w.append(request(entity, n));
+      steps.set(entity, (steps.get(entity) ?? 0) + 1);
+    };
+    const old = writer(log, snapshots, pins);
+    await old.start();
+    for (let i = 0; i < 30; i++) await step(old, `product-${i % 6}`, i);
+    const base = snapshots.snapshot!.body.treeSize;
+    // The old writer's next commit is held (paused in it); commits asked meanwhile find the rows held ('busy').
+    const commit = snapshots.commit.bind(snapshots);
+    let resume: () => void = () => undefined;
+    const resumed = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    const pause: { at: number | null } = { at: null };
+    const commits: { treeSize: number; outcome: SnapshotCommit }[] = [];
+    snapshots.commit = async (...args) => {
+      const treeSize = args[2].body.treeSize;
+      if (pause.at === null) {
+        pause.at = treeSize;
+        await resumed;
+      } else if (commits.every((c) => c.treeSize !== pause.at)) {
+        commits.push({ treeSize, outcome: 'busy' });
+        return 'busy';
+      }
+      const outcome = await commit(...args);
+      commits.push({ treeSize, outcome });
+      return outcome;
+    };
+    for (let i = 0; i < 30 && pause.at === null; i++) await step(old, `product-${i % 6}`, 100 + i);
+    expect(pause.at).not.toBeNull();
+    const paused = pause.at!;
+
+    // The new writer reads the tail after the stored snapshot; its snapshot at the end is deferred, its start is not.
+    const events: SnapshotEvent[] = [];
+    const next = writer(log, snapshots, pins, events);
+    await next.start();
+    expect(commits).toEqual([{ treeSize: expect.any(Number), outcome: 'busy' }]);
+    expect(events.map((event) => event.kind)).toEqual(['failed', 'resumed']);
+    expect(events[0]).toMatchObject({ reason: expect.stringMatching(/another session holds the partition's snapshot row/) });
+    for (let i = 0; i < 5; i++) await step(next, `product-${i}`, 200 + i);
+
+    // The old writer's commit ends: its snapshot, of a tree between the new writer's base and its head, is stored.
+    resume();
+    for (let i = 0; i < 100 && commits.every((c) => c.treeSize !== pause.at); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(commits.find((c) => c.treeSize === paused)).toEqual({ treeSize: paused, outcome: 'written' });
+    expect(paused).toBeGreaterThan(base);
+    expect(paused).toBeLessThan(next.headOrNull()!.lastCheckpoint!.treeSize);
+    // The new writer's snapshots are written over it (before, it found another snapshot and took none again).
+    for (let i = 0; i < 40; i++) await step(next, `product-${i % 6}`, 300 + i);
+    await next.close();
+    const head = next.headOrNull()!.lastCheckpoint!.treeSize;
+    const after = commits.slice(commits.findIndex((c) => c.treeSize === paused) + 1);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((c) => c.outcome === 'written' && c.treeSize > paused)).toBe(true);
+    expect(snapshots.snapshot!.body.treeSize).toBe(head);
+
+    // A start from it resumes with no tail, and every state it reads verifies against its root.
+    const starts: SnapshotEvent[] = [];
+    const again = writer(log, snapshots, pins, starts);
+    await again.start();
+    expect(starts).toEqual([{ kind: 'resumed', partition: 0, treeSize: head, tail: 0 }]);
+    const states = await again.committedStates([...steps.keys()]);
+    expect(Object.fromEntries(states)).toEqual(Object.fromEntries(steps));
     await again.close();
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Kafka } from 'kafkajs';
+import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { createKafkaLedgerWriter } from '../../src/ledger/adapters/kafka-ledger-writer.js';
 import { PostgresGenesisPins } from '../../src/ledger/adapters/postgres-genesis-pins.js';
@@ -395,5 +396,50 @@ describe('writer snapshots in PostgreSQL on a real Kafka partition', () => {
     await append(writer, request);
     await expectSameLedger(writer);
     await stop(writer);
+  });
+  it('starts without waiting for a session that holds the snapshot row (a writer that lost the partition, paused in its commit), and stores its next snapshot once the row is let go', async () => {
+    // Records after the stored snapshot: the next start verifies them and snapshots at its end.
+    const { writer: first } = await start();
+    for (let i = 0; i < 10; i++) await append(first, step(product(i % PRODUCTS), `paused-${i}`));
+    await kill(first);
+    // The writer that lost the partition, paused inside its snapshot commit: the row locked, nothing more.
+    const paused = new pg.Client({ connectionString: database.url });
+    await paused.connect();
+    try {
+      await paused.query('BEGIN');
+      const locked = await paused.query<{ tree_size: string }>(
+        'SELECT tree_size FROM ledger_snapshot WHERE ledger_id = $1 AND partition = 0 FOR UPDATE',
+        [ledgerId],
+      );
+      const lockedSize = Number(locked.rows[0]!.tree_size);
+      // Before, the start's snapshot waited for the row as long as the pause lasted: here, for ever.
+      let timer: NodeJS.Timeout | undefined;
+      const { writer, events } = await Promise.race([
+        start(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            reject(new Error('the start waited for the held snapshot row'));
+          }, 15_000);
+        }),
+      ]).finally(() => {
+        clearTimeout(timer);
+      });
+      expect(events.map((event) => event.kind)).toEqual(['failed', 'resumed']);
+      expect(events[0]).toMatchObject({ reason: expect.stringMatching(/another session holds the partition's snapshot row/) });
+      expect(events[1]).toMatchObject({ kind: 'resumed', partition: 0, treeSize: lockedSize });
+      expect((events[1] as { tail: number }).tail).toBeGreaterThan(0);
+      await append(writer, step(product(0), 'while-paused'));
+      await expectSameLedger(writer);
+      await paused.query('ROLLBACK');
+      // The row let go: the clean stop's snapshot at the head is stored, and the next start resumes from it.
+      await stop(writer);
+      expect((await storedSnapshot()).treeSize).toBe((await audit()).total - 1);
+      const { writer: next, events: nextEvents } = await start();
+      expect(resumedOf(nextEvents)).toMatchObject({ kind: 'resumed', tail: 0 });
+      await expectSameLedger(next);
+      await stop(next);
+    } finally {
+      await paused.end().catch(() => undefined);
+    }
   });
 });

@@ -1,6 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { type Tile, tileKey } from '../merkle-tiles.js';
-import type { PartitionSnapshots, SnapshotStore, SnapshotWrites } from '../ports.js';
+import {
+  type PartitionSnapshots,
+  type SnapshotCommit,
+  snapshotCommitOf,
+  type SnapshotStore,
+  type SnapshotWrites,
+} from '../ports.js';
 import type { SignedSnapshot, SnapshotBody } from '../writer-snapshot.js';
 import { TableStatistics } from './postgres-statistics.js';
 
@@ -32,6 +38,11 @@ export class PostgresSnapshotStore implements SnapshotStore {
     return new PostgresPartitionSnapshots(this.dataSource, this.ledgerId, partition, this.statistics);
   }
 }
+
+/** How long a snapshot's commit waits for the partition's snapshot rows held by another session before it is deferred ('busy'). */
+const SNAPSHOT_LOCK_TIMEOUT_MS = 1_000;
+/** PostgreSQL's lock_not_available, which lock_timeout raises. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 const SNAPSHOT_TABLES = [
   'ledger_snapshot',
@@ -133,26 +144,38 @@ class PostgresPartitionSnapshots implements PartitionSnapshots {
     return rows.map((row) => Number(row.sequence));
   }
 
-  async commit(expected: number | 'fresh', writes: SnapshotWrites, snapshot: SignedSnapshot): Promise<boolean> {
-    const committed = await this.dataSource.transaction(async (manager) => {
-      const stored: { tree_size: string }[] = await manager.query(
-        'SELECT tree_size FROM ledger_snapshot WHERE ledger_id = $1 AND partition = $2 FOR UPDATE',
-        this.key,
-      );
-      const storedSize = stored[0] ? Number(stored[0].tree_size) : null;
-      if (expected === 'fresh') await this.clear(manager);
-      else if (storedSize !== expected) return false;
-      await this.write(manager, writes);
-      await manager.query(
-        `INSERT INTO ledger_snapshot (ledger_id, partition, tree_size, body, note) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (ledger_id, partition)
-         DO UPDATE SET tree_size = EXCLUDED.tree_size, body = EXCLUDED.body, note = EXCLUDED.note, taken_at = now()`,
-        [...this.key, String(snapshot.body.treeSize), JSON.stringify(snapshot.body), snapshot.note],
-      );
-      return true;
-    });
-    if (committed) this.statistics.written();
-    return committed;
+  async commit(expected: number | 'fresh', writes: SnapshotWrites, snapshot: SignedSnapshot): Promise<SnapshotCommit> {
+    let outcome: SnapshotCommit;
+    try {
+      outcome = await this.dataSource.transaction(async (manager): Promise<SnapshotCommit> => {
+        // A writer that lost the partition may hold these rows, paused in its own commit: not waited for.
+        await manager.query(`SET LOCAL lock_timeout = '${SNAPSHOT_LOCK_TIMEOUT_MS}ms'`);
+        const stored: { tree_size: string }[] = await manager.query(
+          'SELECT tree_size FROM ledger_snapshot WHERE ledger_id = $1 AND partition = $2 FOR UPDATE',
+          this.key,
+        );
+        const storedSize = stored[0] ? Number(stored[0].tree_size) : null;
+        if (expected === 'fresh') await this.clear(manager);
+        else {
+          const refused = snapshotCommitOf(expected, storedSize, snapshot.body.treeSize);
+          if (refused) return refused;
+        }
+        await this.write(manager, writes);
+        await manager.query(
+          `INSERT INTO ledger_snapshot (ledger_id, partition, tree_size, body, note) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (ledger_id, partition)
+           DO UPDATE SET tree_size = EXCLUDED.tree_size, body = EXCLUDED.body, note = EXCLUDED.note, taken_at = now()`,
+          [...this.key, String(snapshot.body.treeSize), JSON.stringify(snapshot.body), snapshot.note],
+        );
+        return 'written';
+      });
+    } catch (error) {
+      const { code, driverError } = error as { code?: string; driverError?: { code?: string } };
+      if ((code ?? driverError?.code) === LOCK_NOT_AVAILABLE) return 'busy';
+      throw error;
+    }
+    if (outcome === 'written') this.statistics.written();
+    return outcome;
   }
 
   private async clear(manager: EntityManager): Promise<void> {
