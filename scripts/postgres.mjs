@@ -38,6 +38,21 @@ const port = Number(values.port ?? process.env.EMBEDDED_POSTGRES_PORT ?? 54329);
 const log = (message) => process.stderr.write(`[postgres] ${message}\n`);
 
 /**
+ * Settings for a ledger's write load (docs/PERFORMANCE.md, "The server's settings"): the writer's
+ * snapshots and the projector's rows are inserts spread over many index pages, and with the
+ * defaults (1 GB of WAL between checkpoints, 128 MB of buffers) a checkpoint was forced every 9 s
+ * while building a ledger, and most of the WAL was full-page images of pages written again.
+ * They apply when the server starts; one already running keeps what it started with.
+ */
+const SERVER_SETTINGS = [
+  'max_connections=200',
+  'shared_buffers=1GB',
+  'max_wal_size=8GB',
+  'checkpoint_timeout=15min',
+  'wal_compression=on',
+];
+
+/**
  * @typedef {import('./postgres-placement.mjs').ServerUser} ServerUser
  * @typedef {{ user: ServerUser | undefined, dataDir: string, placed: boolean, passwordFile: string, logFile: string,
  *   binaries: () => Promise<import('./postgres-placement.mjs').ServerBinaries> }} Server
@@ -126,7 +141,7 @@ async function start(server) {
       '-l',
       server.logFile,
       '-o',
-      `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200`,
+      `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' ${SERVER_SETTINGS.map((setting) => `-c ${setting}`).join(' ')}`,
     ]);
     log(`serving on 127.0.0.1:${port} after ${Date.now() - t0} ms (data ${server.dataDir})`);
   }
