@@ -175,6 +175,8 @@ class Replay {
   /** Bytes of records pushed and not verified yet (waiting for their checkpoint), by offset. */
   private readonly waiting = new Map<string, Uint8Array>();
   private leases: { release(): void }[] = [];
+  /** After a snapshot was deferred (its row held by another session), none is tried again before this many records are verified. */
+  private retryAt = 0;
 
   constructor(
     private readonly options: PartitionRecoveryOptions,
@@ -234,7 +236,7 @@ class Replay {
 
   /** Writes what was verified into a snapshot, once `atLeast` records wait for one: memory stays bounded. */
   private async snapshotIfDue(atLeast: number): Promise<void> {
-    if (this.state.unsnapshotted < atLeast || !this.state.close()) return;
+    if (this.verified < this.retryAt || this.state.unsnapshotted < atLeast || !this.state.close()) return;
     const genesis = this.verifier.head().genesisHash;
     if (genesis === null) return;
     const { partition, onSnapshot } = this.options;
@@ -245,6 +247,8 @@ class Replay {
       // Not now (a writer that lost the partition holds it): the start goes on, the next snapshot takes these records.
       if (!(error instanceof SnapshotDeferredError)) throw error;
       onSnapshot?.({ kind: 'failed', partition, reason: error.message });
+      // Each try waits for the row (a second) and works over all that is held: not one a chunk.
+      this.retryAt = this.verified + this.options.snapshotRecords;
     }
   }
 

@@ -15,7 +15,7 @@ import {
 } from './ledger-errors.js';
 import { MemorySnapshotStore } from './memory-snapshots.js';
 import { type PartitionRecoveryOptions, type RecoveredPartition, recoverPartition } from './partition-recovery.js';
-import type { Lease, PartitionState } from './partition-state.js';
+import { type Lease, type PartitionState, SnapshotDeferredError } from './partition-state.js';
 import type { Clock, GenesisPins, PartitionSnapshots } from './ports.js';
 import { StateTreeIntegrityError } from './state-tree.js';
 import {
@@ -94,6 +94,12 @@ export class PartitionWriter {
   /** Entities a draft read without having them loaded: loaded with the next batch's. */
   private unloaded = new Set<string>();
   private lastSnapshotAt = 0;
+  /**
+   * After a snapshot was deferred (its row held by another session, or a larger one stored):
+   * the count of records in no snapshot before which none is tried again, unless the interval
+   * passed. Each try waits for the row and works over all that is held, so not one a batch.
+   */
+  private snapshotRetry: { readonly state: PartitionState; readonly at: number } | null = null;
   /** Looks for a snapshot due by time while no batch comes to take it (snapshotWhenIdle). */
   private idleSnapshots: NodeJS.Timeout | null = null;
   /** Set when the state on disk was found not to be what its snapshot commits to: the next recovery reads the whole partition. */
@@ -336,8 +342,9 @@ export class PartitionWriter {
    */
   private snapshotIfDue(): void {
     const state = this.currentState();
+    const retryAt = this.snapshotRetry?.state === state ? this.snapshotRetry.at : 0;
     const due =
-      state.unsnapshotted >= this.recovery.snapshotRecords ||
+      state.unsnapshotted >= Math.max(this.recovery.snapshotRecords, retryAt) ||
       Date.now() - this.lastSnapshotAt >= (this.options.snapshotIntervalMs ?? 60_000);
     if (due && !state.busy && state.close()) void this.snapshot(state);
   }
@@ -365,9 +372,13 @@ export class PartitionWriter {
     const { partition, onSnapshot, signer } = this.options;
     return state.takeSnapshot(signer, genesis).then(
       (taken) => {
+        this.snapshotRetry = null;
         if (taken) onSnapshot?.({ kind: 'taken', partition, treeSize: taken.treeSize });
       },
       (error: unknown) => {
+        if (error instanceof SnapshotDeferredError) {
+          this.snapshotRetry = { state, at: state.unsnapshotted + this.recovery.snapshotRecords };
+        }
         onSnapshot?.({ kind: 'failed', partition, reason: error instanceof Error ? error.message : String(error) });
       },
     );

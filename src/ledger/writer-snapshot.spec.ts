@@ -43,6 +43,7 @@ function writer(
     snapshotBacklog?: number;
     snapshotBacklogWaitMs?: number;
     snapshotIntervalMs?: number;
+    snapshotRecords?: number;
   } = {},
 ) {
   return new PartitionWriter({
@@ -482,5 +483,56 @@ describe('writer snapshots', () => {
     const states = await again.committedStates([...steps.keys()]);
     expect(Object.fromEntries(states)).toEqual(Object.fromEntries(steps));
     await again.close();
+  });
+  it('try a snapshot whose row another session holds once a snapshot interval, not once a chunk, while a start reads a long tail', async () => {
+    const log = new MemoryPartitionLog();
+    const snapshots = new MemoryPartitionSnapshots(0);
+    const pins = new MemoryGenesisPins();
+    const old = writer(log, snapshots, pins);
+    await old.start();
+    for (let i = 0; i < 30; i++) await old.append(request(`product-${i % 6}`, i));
+    expect(snapshots.snapshot).not.toBeNull();
+    await old.close({ snapshot: false });
+    // A tail of about 5,700 records after the snapshot, by a writer due no snapshot in it.
+    const tailWriter = writer(log, snapshots, pins, [], { snapshotRecords: 1_000_000, snapshotIntervalMs: 3_600_000 });
+    await tailWriter.start();
+    for (let n = 0; n < 5_000; n += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => tailWriter.append(request(`product-${i % 40}`, 100 + n + i))));
+    }
+    await tailWriter.close({ snapshot: false });
+    // From here the row is held: every commit is deferred.
+    let tries = 0;
+    snapshots.commit = () => {
+      tries += 1;
+      return Promise.resolve('busy');
+    };
+    // The start reads the tail in chunks of 2,000 records and is due a snapshot every 2,500.
+    const events: SnapshotEvent[] = [];
+    const next = writer(log, snapshots, pins, events, { snapshotRecords: 2_500 });
+    await next.start();
+    const tail = (events.at(-1) as { tail: number }).tail;
+    expect(tail).toBeGreaterThan(5_000);
+    expect(tail).toBeLessThan(6_500);
+    // Due after the second chunk and deferred; not tried again after the third, nor at the end.
+    expect(tries).toBe(1);
+    expect(events.map((event) => event.kind)).toEqual(['failed', 'resumed']);
+    await next.close({ snapshot: false });
+  }, 30_000);
+  it('try again a snapshot whose row another session holds once a snapshot interval of records later, not after every batch', async () => {
+    const snapshots = new MemoryPartitionSnapshots(0);
+    const events: SnapshotEvent[] = [];
+    const w = writer(new MemoryPartitionLog(), snapshots, new MemoryGenesisPins(), events);
+    await w.start();
+    let tries = 0;
+    snapshots.commit = () => {
+      tries += 1;
+      return Promise.resolve('busy');
+    };
+    // 200 batches of one step and its checkpoint: 400 records, a snapshot due every 20.
+    for (let i = 0; i < 200; i++) await w.append(request(`product-${i % 6}`, i));
+    expect(tries).toBeGreaterThanOrEqual(15);
+    expect(tries).toBeLessThanOrEqual(21);
+    expect(events.filter((event) => event.kind === 'failed')).toHaveLength(tries);
+    await w.close({ snapshot: false });
   });
 });
