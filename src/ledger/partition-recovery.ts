@@ -236,7 +236,7 @@ class Replay {
 
   /** Writes what was verified into a snapshot, once `atLeast` records wait for one: memory stays bounded. */
   private async snapshotIfDue(atLeast: number): Promise<void> {
-    if (this.verified < this.retryAt || this.state.unsnapshotted < atLeast || !this.state.close()) return;
+    if (this.verified < this.retryAt || this.state.unsnapshotted < atLeast || !this.state.closeForSnapshot()) return;
     const genesis = this.verifier.head().genesisHash;
     if (genesis === null) return;
     const { partition, onSnapshot } = this.options;

@@ -277,6 +277,15 @@ export class PartitionState implements EntityHeads {
     return true;
   }
 
+  /**
+   * Closes the open layer when it can (close), and says whether a snapshot has closed layers to
+   * take: also those a deferred or failed snapshot left, with no batch since.
+   */
+  closeForSnapshot(): boolean {
+    this.close();
+    return this.layers.length > 1;
+  }
+
   /** Whether a snapshot is being written. */
   get busy(): boolean {
     return this.snapshotting !== null;

@@ -256,7 +256,7 @@ export class PartitionWriter {
     const state = this.state;
     if (!state || this.machine.state === 'failed' || this.needsRecovery) return;
     await Promise.race([state.settled(), delay(CLOSING_SNAPSHOT_WAIT_MS)]);
-    if (!state.busy && state.unsnapshotted > 0 && state.close()) {
+    if (!state.busy && state.unsnapshotted > 0 && state.closeForSnapshot()) {
       await Promise.race([this.snapshot(state), delay(CLOSING_SNAPSHOT_WAIT_MS)]);
     }
   }
@@ -346,7 +346,7 @@ export class PartitionWriter {
     const due =
       state.unsnapshotted >= Math.max(this.recovery.snapshotRecords, retryAt) ||
       Date.now() - this.lastSnapshotAt >= (this.options.snapshotIntervalMs ?? 60_000);
-    if (due && !state.busy && state.close()) void this.snapshot(state);
+    if (due && !state.busy && state.closeForSnapshot()) void this.snapshot(state);
   }
 
   /**

@@ -535,4 +535,27 @@ describe('writer snapshots', () => {
     expect(events.filter((event) => event.kind === 'failed')).toHaveLength(tries);
     await w.close({ snapshot: false });
   });
+  it('take the records of a deferred snapshot at a clean close, though no batch came after it', async () => {
+    const snapshots = new MemoryPartitionSnapshots(0);
+    const events: SnapshotEvent[] = [];
+    const w = writer(new MemoryPartitionLog(), snapshots, new MemoryGenesisPins(), events);
+    await w.start();
+    const commit = snapshots.commit.bind(snapshots);
+    let tries = 0;
+    snapshots.commit = () => {
+      tries += 1;
+      return Promise.resolve('busy');
+    };
+    // One batch at a time, each given the time to start its snapshot: none comes after the deferral.
+    for (let i = 0; i < 100 && tries === 0; i++) {
+      await w.append(request(`product-${i % 6}`, i));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(tries).toBe(1);
+    expect(snapshots.snapshot).toBeNull();
+    // The row let go; the writer stops cleanly with nothing appended since the deferral.
+    snapshots.commit = commit;
+    await w.close();
+    expect(snapshots.snapshot?.body.treeSize).toBe(w.headOrNull()?.lastCheckpoint?.treeSize);
+  });
 });
