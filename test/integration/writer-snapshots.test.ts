@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
@@ -442,4 +443,99 @@ describe('writer snapshots in PostgreSQL on a real Kafka partition', () => {
       await paused.end().catch(() => undefined);
     }
   });
+  it('ends the session of a snapshot commit whose process stopped inside it: the row is let go while the process is still stopped', async () => {
+    const stored = await storedSnapshot();
+    const takenAt = async (): Promise<string | undefined> => {
+      const rows: { at: string }[] = await dataSource.query(
+        'SELECT taken_at::text AS at FROM ledger_snapshot WHERE ledger_id = $1 AND partition = 0',
+        [ledgerId],
+      );
+      return rows[0]?.at;
+    };
+    const before = await takenAt();
+    // The writer that holds the partition now, in a process of its own: 2 s from now it asks for
+    // the snapshot row and waits up to 3 s for it, while this process stands still.
+    const taker = spawn(process.execPath, ['-e', TAKE_THE_ROW], {
+      env: { ...process.env, TAKE_URL: database.url, TAKE_LEDGER: ledgerId },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let answer = '';
+    taker.stdout.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    taker.stderr.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const exited = new Promise<void>((resolve) => {
+      taker.on('exit', () => {
+        resolve();
+      });
+    });
+    await new Promise<void>((resolve) => {
+      taker.on('spawn', () => {
+        resolve();
+      });
+    });
+    // This process stops inside its commit, holding the row: the whole thread stands still for
+    // 9 s (Atomics.wait), as a process stopped by SIGSTOP or a paused VM does.
+    const store = new PostgresSnapshotStore(dataSource, ledgerId, { idleTimeoutMs: 1_000 }).partition(0);
+    const commit = store.commit(
+      stored.treeSize,
+      { nodes: new StoppingMap(9_000), values: new Map(), tiles: [], records: [] },
+      { body: stored.body, note: stored.note },
+    );
+    const outcome = commit.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error: String(error) }),
+    );
+    // The other process took the row while this one stood still.
+    await exited;
+    expect(answer.trim()).toMatch(/^took the row after \d+ ms$/);
+    // PostgreSQL ended the stopped session: the commit, running again, finds it gone and writes nothing.
+    expect(await outcome).toEqual({ error: expect.stringMatching(/idle-in-transaction|terminat/i) });
+    expect(await takenAt()).toBe(before);
+    // And the store goes on: the same snapshot written again, with no stop, is written.
+    const again = await new PostgresSnapshotStore(dataSource, ledgerId, { idleTimeoutMs: 1_000 })
+      .partition(0)
+      .commit(
+        stored.treeSize,
+        { nodes: new Map(), values: new Map(), tiles: [], records: [] },
+        { body: stored.body, note: stored.note },
+      );
+    expect(again).toBe('written');
+  });
 });
+
+/** Another process taking the partition's snapshot row (TAKE_URL, TAKE_LEDGER): says whether it got it, and when. */
+const TAKE_THE_ROW = `
+const pg = require('pg');
+(async () => {
+  const started = Date.now();
+  const client = new pg.Client({ connectionString: process.env.TAKE_URL });
+  await client.connect();
+  await new Promise((resolve) => setTimeout(resolve, 2000 - (Date.now() - started)));
+  await client.query('BEGIN');
+  await client.query("SET LOCAL lock_timeout = '3s'");
+  try {
+    await client.query('SELECT tree_size FROM ledger_snapshot WHERE ledger_id = $1 AND partition = 0 FOR UPDATE', [process.env.TAKE_LEDGER]);
+    console.log('took the row after ' + (Date.now() - started) + ' ms');
+  } catch (error) {
+    console.log('did not take the row: ' + error.message);
+  }
+  await client.query('ROLLBACK');
+  await client.end();
+})();
+`;
+
+/** Nodes whose first reading stops the whole thread for a while (as SIGSTOP stops a process): the commit stands still holding what it holds. */
+class StoppingMap extends Map<string, Uint8Array | null> {
+  private stopped = false;
+
+  constructor(private readonly stopMs: number) {
+    super();
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, Uint8Array | null]> {
+    if (!this.stopped) {
+      this.stopped = true;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.stopMs);
+    }
+    return super[Symbol.iterator]();
+  }
+}

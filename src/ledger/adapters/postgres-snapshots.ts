@@ -30,14 +30,40 @@ export class PostgresSnapshotStore implements SnapshotStore {
   constructor(
     private readonly dataSource: DataSource,
     private readonly ledgerId: string,
+    private readonly options: SnapshotStoreOptions = {},
   ) {
+    const { idleTimeoutMs } = options;
+    if (idleTimeoutMs !== undefined && !(Number.isInteger(idleTimeoutMs) && idleTimeoutMs > 0)) {
+      throw new RangeError(`idleTimeoutMs must be a whole number of milliseconds above 0, not ${idleTimeoutMs}`);
+    }
     this.statistics = new TableStatistics(dataSource, SNAPSHOT_TABLES);
   }
 
   partition(partition: number): PartitionSnapshots {
-    return new PostgresPartitionSnapshots(this.dataSource, this.ledgerId, partition, this.statistics);
+    return new PostgresPartitionSnapshots(this.dataSource, this.ledgerId, partition, this.statistics, {
+      idleTimeoutMs: this.options.idleTimeoutMs ?? SNAPSHOT_IDLE_TIMEOUT_MS,
+    });
   }
 }
+
+export interface SnapshotStoreOptions {
+  /**
+   * How long a snapshot's commit may sit idle inside its transaction before PostgreSQL ends the
+   * session (`idle_in_transaction_session_timeout`), default SNAPSHOT_IDLE_TIMEOUT_MS.
+   */
+  readonly idleTimeoutMs?: number;
+}
+
+/**
+ * A commit's transaction idle this long has a process that stopped inside it (a writer that lost
+ * the partition: frozen, its VM paused, cut off from Kafka): PostgreSQL ends its session, and
+ * the partition's snapshot rows it held are free for the writer that holds the partition now.
+ * Without it they stay held until the stopped process runs again or TCP keepalive ends the
+ * connection (about 2 hours by default), and every snapshot of the new writer meanwhile is
+ * deferred ('busy'), its layers held in memory. A healthy commit is never idle that long: between
+ * its statements it only builds the next one's parameters.
+ */
+const SNAPSHOT_IDLE_TIMEOUT_MS = 30_000;
 
 /** How long a snapshot's commit waits for the partition's snapshot rows held by another session before it is deferred ('busy'). */
 const SNAPSHOT_LOCK_TIMEOUT_MS = 1_000;
@@ -59,6 +85,7 @@ class PostgresPartitionSnapshots implements PartitionSnapshots {
     private readonly ledgerId: string,
     readonly partition: number,
     private readonly statistics: TableStatistics,
+    private readonly options: { readonly idleTimeoutMs: number },
   ) {}
 
   private get key(): [string, number] {
@@ -148,8 +175,12 @@ class PostgresPartitionSnapshots implements PartitionSnapshots {
     let outcome: SnapshotCommit;
     try {
       outcome = await this.dataSource.transaction(async (manager): Promise<SnapshotCommit> => {
-        // A writer that lost the partition may hold these rows, paused in its own commit: not waited for.
-        await manager.query(`SET LOCAL lock_timeout = '${SNAPSHOT_LOCK_TIMEOUT_MS}ms'`);
+        // A writer that lost the partition may hold these rows, paused in its own commit: not
+        // waited for; and if this process is the one that stops in here, its session is ended.
+        await manager.query(
+          `SET LOCAL lock_timeout = '${SNAPSHOT_LOCK_TIMEOUT_MS}ms'; ` +
+            `SET LOCAL idle_in_transaction_session_timeout = '${this.options.idleTimeoutMs}ms'`,
+        );
         const stored: { tree_size: string }[] = await manager.query(
           'SELECT tree_size FROM ledger_snapshot WHERE ledger_id = $1 AND partition = $2 FOR UPDATE',
           this.key,
