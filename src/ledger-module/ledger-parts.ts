@@ -106,6 +106,11 @@ function logSnapshot(event: SnapshotEvent): void {
     case 'failed':
       logger.warn(`${where}: a snapshot could not be written (${event.reason}); the next one takes its records`);
       break;
+    case 'adopted':
+      logger.warn(
+        `${where}: goes on from the snapshot at tree size ${event.treeSize}, stored by a writer that lost the partition (its key signed it, its checkpoint is in this writer's chain)`,
+      );
+      break;
     case 'taken':
       break;
   }

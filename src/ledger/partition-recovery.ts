@@ -36,6 +36,8 @@ export type SnapshotEvent =
   | { readonly kind: 'resumed'; readonly partition: number; readonly treeSize: number; readonly tail: number }
   | { readonly kind: 'refused'; readonly partition: number; readonly reason: string }
   | { readonly kind: 'taken'; readonly partition: number; readonly treeSize: number }
+  /** The state went on from a snapshot another writer of this chain stored meanwhile (PartitionState.adoptStored). */
+  | { readonly kind: 'adopted'; readonly partition: number; readonly treeSize: number }
   | { readonly kind: 'failed'; readonly partition: number; readonly reason: string };
 
 /** What a writer continues from: the verified head and the state, from a snapshot checked against the topic and the tail after it. */
@@ -118,11 +120,13 @@ class TileMismatchError extends Error {
 }
 
 function stateOptions(options: PartitionRecoveryOptions) {
-  const { ledgerId, partition, snapshots, stateCacheEntries, stateCacheNodes } = options;
+  const { ledgerId, partition, snapshots, stateCacheEntries, stateCacheNodes, signer } = options;
   return {
     ledgerId,
     partition,
     snapshots,
+    verifier: new CheckpointVerifier(signer.keyName, signer.publicKey),
+    onAdopted: (treeSize: number) => options.onSnapshot?.({ kind: 'adopted', partition, treeSize }),
     ...(stateCacheEntries === undefined ? {} : { cacheEntries: stateCacheEntries }),
     ...(stateCacheNodes === undefined ? {} : { cacheNodes: stateCacheNodes }),
   };

@@ -1,10 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { canonicalBytes } from './canonical-json.js';
+import { CheckpointSigner, CheckpointVerifier } from './checkpoint-note.js';
 import { MemoryPartitionSnapshots } from './memory-snapshots.js';
 import { TileWriter } from './merkle-tiles.js';
 import { entityKey, type EntityEntry, PartitionState } from './partition-state.js';
 import { EMPTY_ROOT, StateTree } from './state-tree.js';
 import type { SnapshotBody } from './writer-snapshot.js';
+
+const signer = new CheckpointSigner('custodian/unit', new Uint8Array(32).fill(7));
+const verifier = new CheckpointVerifier(signer.keyName, signer.publicKey);
 
 /** Snapshot rows in memory whose next node read answers only when the test lets it. */
 class HeldSnapshots extends MemoryPartitionSnapshots {
@@ -42,7 +46,7 @@ describe('PartitionState.load', () => {
     for (const [key, value] of writes.values) snapshots.valueRows.set(key, value);
     const body = { treeSize: 10, stateRoot: Buffer.from(tree.root).toString('hex') } as SnapshotBody;
     const state = new PartitionState(
-      { ledgerId: 'unit', partition: 0, snapshots, cacheEntries: 2 },
+      { ledgerId: 'unit', partition: 0, snapshots, verifier, cacheEntries: 2 },
       { body, tiles: TileWriter.empty() },
     );
 

@@ -2,14 +2,14 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { BoundedCache } from './bounded-cache.js';
 import { canonicalBytes, type JsonValue } from './canonical-json.js';
 import type { EntityHeads } from './chain-verifier.js';
-import type { CheckpointSigner, SignedCheckpoint } from './checkpoint-note.js';
+import type { CheckpointSigner, CheckpointVerifier, SignedCheckpoint } from './checkpoint-note.js';
 import type { Hash } from './hashing.js';
 import type { IndexedEvent, IndexedEvents } from './idempotency-index.js';
 import { CHECKPOINT_EVENT, type EntityStateModel, type StoredRecord } from './ledger-record.js';
 import { TileWriter } from './merkle-tiles.js';
 import type { PartitionSnapshots, SnapshotCommit, SnapshotRecord } from './ports.js';
-import { EMPTY_ROOT, StateTreeLoader, stateKey } from './state-tree.js';
-import { signSnapshot, SNAPSHOT_FORMAT_VERSION, type SnapshotBody } from './writer-snapshot.js';
+import { EMPTY_ROOT, type StateTree, StateTreeIntegrityError, StateTreeLoader, stateKey } from './state-tree.js';
+import { checkSnapshotNote, signSnapshot, SNAPSHOT_FORMAT_VERSION, type SnapshotBody } from './writer-snapshot.js';
 
 /** An entity's entry in the state tree: its head, where and how many its records are, its state. */
 export interface EntityEntry {
@@ -75,6 +75,10 @@ export interface PartitionStateOptions {
   readonly ledgerId: string;
   readonly partition: number;
   readonly snapshots: PartitionSnapshots;
+  /** The writer key's: checks a snapshot stored by another writer of this chain before the state goes on from it (adoptStored). */
+  readonly verifier: CheckpointVerifier;
+  /** Told when the state went on from a snapshot another writer stored (adoptStored), with its tree size. */
+  readonly onAdopted?: (treeSize: number) => void;
   /** Entries kept in memory besides those changed since the last snapshot (a bounded cache). */
   readonly cacheEntries?: number;
   /** State tree nodes kept in memory (their upper levels are read by every lookup). */
@@ -156,10 +160,14 @@ export class PartitionState implements EntityHeads {
         // A snapshot's commit replaces nodes in the store before this.root and the loader's
         // cache follow it: a read that overlapped one may meet new nodes under the old root. Read
         // again once it has ended. With no commit under way or in between, the store does not
-        // hold what it committed to.
-        if (calmBefore && this.committing === null && generation === this.storeGeneration) throw error;
-        await this.committing;
-        continue;
+        // hold what it committed to, unless another writer of this chain stored a larger
+        // snapshot (adoptStored).
+        if (!calmBefore || this.committing !== null || generation !== this.storeGeneration) {
+          await this.committing;
+          continue;
+        }
+        if (await this.movedOn(root, error)) continue;
+        throw error;
       }
       // Read against the root that is still the store's: what was read stands (a key the
       // commit changed is in a layer, not read here). A key that was in the cache may have been
@@ -286,6 +294,45 @@ export class PartitionState implements EntityHeads {
     return this.layers.length > 1;
   }
 
+  /**
+   * After a read of the store under `root` failed: whether to read again, since the state's root
+   * moved on meanwhile, or moves on now to a snapshot stored by another writer (adoptStored).
+   */
+  private async movedOn(root: Uint8Array, error: unknown): Promise<boolean> {
+    if (root !== this.root) return true;
+    return error instanceof StateTreeIntegrityError && (await this.adoptStored(root));
+  }
+
+  /**
+   * The store holds a snapshot of this chain larger than the one the state goes on from: a
+   * writer that lost the partition committed it after this one read its base, before it learnt
+   * it was fenced (docs/ledger-format.md §11.4). That commit replaced nodes under the base's root,
+   * so reads held against it fail where the store is sound. The state goes on from the stored
+   * snapshot's root instead when the writer key signed it and its checkpoint is a record the
+   * state holds in its layers (one this writer verified or committed: the same chain). Its
+   * entries changed since its base stay in the layers, which every read consults first, so a
+   * key read from the store is one that did not change since the base, whichever root it is read
+   * under. True when the root moved on (here or meanwhile).
+   */
+  private async adoptStored(root: Uint8Array): Promise<boolean> {
+    if (this.stored === 'fresh') return false;
+    const stored = await this.options.snapshots.latest();
+    if (root !== this.root) return true;
+    if (!stored || stored.body.treeSize <= this.stored) return false;
+    const { body } = stored;
+    const checkpoint = this.layers.flatMap((layer) => layer.records).find((record) => record.sequence === body.treeSize);
+    if (checkpoint?.offset !== body.checkpointOffset || checkpoint.hash !== body.checkpointHash) return false;
+    if (this.lastSnapshot && body.genesisHash !== this.lastSnapshot.genesisHash) return false;
+    const { ledgerId, partition, verifier } = this.options;
+    if ('problem' in checkSnapshotNote(stored, { ledgerId, partition, verifier })) return false;
+    this.root = hexToBytes(body.stateRoot);
+    this.stored = body.treeSize;
+    this.lastSnapshot = body;
+    this.loader.reset();
+    this.options.onAdopted?.(body.treeSize);
+    return true;
+  }
+
   /** Whether a snapshot is being written. */
   get busy(): boolean {
     return this.snapshotting !== null;
@@ -340,12 +387,18 @@ export class PartitionState implements EntityHeads {
         if (entries.size % SNAPSHOT_SLICE === 0) await pause();
       }
     }
-    const tree = await this.loader.load(
-      this.root,
-      [...entries.keys()].map((key) => hexToBytes(key)),
-      false,
-    );
-    const update = await tree.updateInSlices(entries, pause);
+    const keys = [...entries.keys()].map((key) => hexToBytes(key));
+    let update: Awaited<ReturnType<StateTree['updateInSlices']>>;
+    for (;;) {
+      const root = this.root;
+      try {
+        update = await (await this.loader.load(root, keys, false)).updateInSlices(entries, pause);
+        break;
+      } catch (error) {
+        if (await this.movedOn(root, error)) continue;
+        throw error;
+      }
+    }
     const records = closed.flatMap((layer) => layer.records);
     // The tiles move on record by record; the frontier is taken just before the checkpoint record.
     const tiles = this.tiles.clone();

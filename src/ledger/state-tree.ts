@@ -329,7 +329,11 @@ export class StateTreeLoader {
   constructor(
     private readonly source: StateTreeSource,
     /** Nodes by path, of the tree the source holds now (kept in step by `written`). */
-    private readonly cache: { get(path: string): Uint8Array | undefined; set(path: string, node: Uint8Array): void },
+    private readonly cache: {
+      get(path: string): Uint8Array | undefined;
+      set(path: string, node: Uint8Array): void;
+      clear(): void;
+    },
   ) {}
 
   /** A tree of `root` over what the keys' paths need, read from the source; values too when `withValues`. */
@@ -357,6 +361,12 @@ export class StateTreeLoader {
 
   /** Writes applied to the source so far: a read that one overtook does not fill the cache. */
   private writes = 0;
+
+  /** The source holds another tree than the cache followed (written by someone else): the cache is emptied, and reads under way do not fill it. */
+  reset(): void {
+    this.writes += 1;
+    this.cache.clear();
+  }
 
   /** The tree's writes were applied to the source: the cache follows them. */
   written(writes: StateTreeWrites): void {

@@ -411,80 +411,132 @@ describe('writer snapshots', () => {
     await again.close();
   });
 
-  it('start without waiting for a writer that lost the partition and is paused in its snapshot commit, and write over the smaller snapshot it stores later', async () => {
-    const log = new MemoryPartitionLog();
-    const snapshots = new MemoryPartitionSnapshots(0);
-    const pins = new MemoryGenesisPins();
-    const steps = new Map<string, number>();
-    const step = async (w: PartitionWriter, entity: string, n: number) => {
-      await w.append(request(entity, n));
-      steps.set(entity, (steps.get(entity) ?? 0) + 1);
-    };
-    const old = writer(log, snapshots, pins);
-    await old.start();
-    for (let i = 0; i < 30; i++) await step(old, `product-${i % 6}`, i);
-    const base = snapshots.snapshot!.body.treeSize;
-    // The old writer's next commit is held (paused in it); commits asked meanwhile find the rows held ('busy').
-    const commit = snapshots.commit.bind(snapshots);
-    let resume: () => void = () => undefined;
-    const resumed = new Promise<void>((resolve) => {
-      resume = resolve;
-    });
-    const pause: { at: number | null } = { at: null };
-    const commits: { treeSize: number; outcome: SnapshotCommit }[] = [];
-    snapshots.commit = async (...args) => {
-      const treeSize = args[2].body.treeSize;
-      if (pause.at === null) {
-        pause.at = treeSize;
-        await resumed;
-      } else if (commits.every((c) => c.treeSize !== pause.at)) {
-        commits.push({ treeSize, outcome: 'busy' });
-        return 'busy';
+  it.each([
+    ['the default caches', {}, 'genuine'],
+    // Every lookup of the new writer reads the store, where the old writer's commit replaced nodes under its base's root.
+    ['caches of one entry and one node', { stateCacheEntries: 1, stateCacheNodes: 1 }, 'genuine'],
+    [
+      'caches of one entry and one node, the stored snapshot signed by another key',
+      { stateCacheEntries: 1, stateCacheNodes: 1 },
+      'forged',
+    ],
+    [
+      'caches of one entry and one node, the stored snapshot signed by the writer key but naming a checkpoint not in its chain',
+      { stateCacheEntries: 1, stateCacheNodes: 1 },
+      'foreign',
+    ],
+  ] as const)(
+    'start without waiting for a writer that lost the partition and is paused in its snapshot commit, and write over the smaller snapshot it stores later (%s)',
+    async (_, caches, signed) => {
+      const log = new MemoryPartitionLog();
+      const snapshots = new MemoryPartitionSnapshots(0);
+      const pins = new MemoryGenesisPins();
+      const steps = new Map<string, number>();
+      const step = async (w: PartitionWriter, entity: string, n: number) => {
+        await w.append(request(entity, n));
+        steps.set(entity, (steps.get(entity) ?? 0) + 1);
+      };
+      const old = writer(log, snapshots, pins);
+      await old.start();
+      for (let i = 0; i < 30; i++) await step(old, `product-${i % 6}`, i);
+      const base = snapshots.snapshot!.body.treeSize;
+      // The old writer's next commit is held (paused in it); commits asked meanwhile find the rows held ('busy').
+      const commit = snapshots.commit.bind(snapshots);
+      let resume: () => void = () => undefined;
+      const resumed = new Promise<void>((resolve) => {
+        resume = resolve;
+      });
+      const pause: { at: number | null } = { at: null };
+      const commits: { treeSize: number; outcome: SnapshotCommit }[] = [];
+      snapshots.commit = async (...args) => {
+        const treeSize = args[2].body.treeSize;
+        if (pause.at === null) {
+          pause.at = treeSize;
+          await resumed;
+        } else if (commits.every((c) => c.treeSize !== pause.at)) {
+          commits.push({ treeSize, outcome: 'busy' });
+          return 'busy';
+        }
+        const outcome = await commit(...args);
+        commits.push({ treeSize, outcome });
+        return outcome;
+      };
+      for (let i = 0; i < 30 && pause.at === null; i++) await step(old, `product-${i % 6}`, 100 + i);
+      expect(pause.at).not.toBeNull();
+      const paused = pause.at!;
+
+      // The new writer reads the tail after the stored snapshot; its snapshot at the end is deferred, its start is not.
+      const events: SnapshotEvent[] = [];
+      const next = writer(log, snapshots, pins, events, caches);
+      await next.start();
+      expect(commits).toEqual([{ treeSize: expect.any(Number), outcome: 'busy' }]);
+      expect(events.map((event) => event.kind)).toEqual(['failed', 'resumed']);
+      expect(events[0]).toMatchObject({ reason: expect.stringMatching(/another session holds the partition's snapshot row/) });
+      for (let i = 0; i < 5; i++) await step(next, `product-${i}`, 200 + i);
+
+      // The old writer's commit ends: its snapshot, of a tree between the new writer's base and its head, is stored.
+      resume();
+      for (let i = 0; i < 100 && commits.every((c) => c.treeSize !== pause.at); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      const outcome = await commit(...args);
-      commits.push({ treeSize, outcome });
-      return outcome;
-    };
-    for (let i = 0; i < 30 && pause.at === null; i++) await step(old, `product-${i % 6}`, 100 + i);
-    expect(pause.at).not.toBeNull();
-    const paused = pause.at!;
+      expect(commits.find((c) => c.treeSize === paused)).toEqual({ treeSize: paused, outcome: 'written' });
+      expect(paused).toBeGreaterThan(base);
+      expect(paused).toBeLessThan(next.headOrNull()!.lastCheckpoint!.treeSize);
+      if (signed !== 'genuine') {
+        // Nodes as the old writer stored them, under a note not signed by the writer key, or over a
+        // checkpoint that is not the one this chain holds at that tree size: the new writer does not
+        // go on from it. Its read under its base's root fails on the replaced nodes, the append is
+        // refused (nothing recorded), and the partition is read again in full.
+        const stored = snapshots.snapshot!;
+        const { record } = decodeRecord(log.entries[Number(stored.body.checkpointOffset)]!.entry.value);
+        const checkpoint = record.payload as unknown as SignedCheckpoint;
+        snapshots.snapshot =
+          signed === 'forged'
+            ? signSnapshot(forger, checkpoint, stored.body)
+            : signSnapshot(signer, checkpoint, { ...stored.body, checkpointHash: 'ab'.repeat(32) });
+        const records = log.entries.length;
+        await expect(step(next, 'product-7', 299)).rejects.toThrow(/is not the one committed to/);
+        expect(log.entries.length).toBe(records);
+        // The writer reads the partition back in full, then takes appends again.
+        for (let i = 0; i < 400 && next.status !== 'open'; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+        expect(next.status).toBe('open');
+      }
+      // The new writer's snapshots are written over it (before, it found another snapshot and took
+      // none again), and its reads of the store go on from that snapshot's root: before, they were
+      // held against its base's root, failed on the nodes that commit replaced, and the partition
+      // was read again in full.
+      for (let i = 0; i < 40; i++) await step(next, `product-${i % 9}`, 300 + i);
+      await next.close();
+      const refused = events.filter((event) => event.kind === 'refused');
+      const adopted = events.filter((event) => event.kind === 'adopted');
+      if (signed !== 'genuine') {
+        expect(refused).toEqual([
+          { kind: 'refused', partition: 0, reason: expect.stringMatching(/is not the one committed to/) },
+        ]);
+        expect(adopted).toEqual([]);
+      } else {
+        expect(refused).toEqual([]);
+        // With the default caches the new writer's reads are answered from nodes it read under its base's root.
+        expect(adopted).toEqual('stateCacheNodes' in caches ? [{ kind: 'adopted', partition: 0, treeSize: paused }] : []);
+      }
+      expect(events.filter((event) => event.kind === 'resumed')).toHaveLength(1);
+      const head = next.headOrNull()!.lastCheckpoint!.treeSize;
+      const after = commits.slice(commits.findIndex((c) => c.treeSize === paused) + 1);
+      expect(after.length).toBeGreaterThan(0);
+      expect(after.every((c) => c.outcome === 'written' && c.treeSize > paused)).toBe(true);
+      expect(snapshots.snapshot!.body.treeSize).toBe(head);
 
-    // The new writer reads the tail after the stored snapshot; its snapshot at the end is deferred, its start is not.
-    const events: SnapshotEvent[] = [];
-    const next = writer(log, snapshots, pins, events);
-    await next.start();
-    expect(commits).toEqual([{ treeSize: expect.any(Number), outcome: 'busy' }]);
-    expect(events.map((event) => event.kind)).toEqual(['failed', 'resumed']);
-    expect(events[0]).toMatchObject({ reason: expect.stringMatching(/another session holds the partition's snapshot row/) });
-    for (let i = 0; i < 5; i++) await step(next, `product-${i}`, 200 + i);
-
-    // The old writer's commit ends: its snapshot, of a tree between the new writer's base and its head, is stored.
-    resume();
-    for (let i = 0; i < 100 && commits.every((c) => c.treeSize !== pause.at); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    expect(commits.find((c) => c.treeSize === paused)).toEqual({ treeSize: paused, outcome: 'written' });
-    expect(paused).toBeGreaterThan(base);
-    expect(paused).toBeLessThan(next.headOrNull()!.lastCheckpoint!.treeSize);
-    // The new writer's snapshots are written over it (before, it found another snapshot and took none again).
-    for (let i = 0; i < 40; i++) await step(next, `product-${i % 6}`, 300 + i);
-    await next.close();
-    const head = next.headOrNull()!.lastCheckpoint!.treeSize;
-    const after = commits.slice(commits.findIndex((c) => c.treeSize === paused) + 1);
-    expect(after.length).toBeGreaterThan(0);
-    expect(after.every((c) => c.outcome === 'written' && c.treeSize > paused)).toBe(true);
-    expect(snapshots.snapshot!.body.treeSize).toBe(head);
-
-    // A start from it resumes with no tail, and every state it reads verifies against its root.
-    const starts: SnapshotEvent[] = [];
-    const again = writer(log, snapshots, pins, starts);
-    await again.start();
-    expect(starts).toEqual([{ kind: 'resumed', partition: 0, treeSize: head, tail: 0 }]);
-    const states = await again.committedStates([...steps.keys()]);
-    expect(Object.fromEntries(states)).toEqual(Object.fromEntries(steps));
-    await again.close();
-    await old.close({ snapshot: false });
-  });
+      // A start from it resumes with no tail, and every state it reads verifies against its root.
+      const starts: SnapshotEvent[] = [];
+      const again = writer(log, snapshots, pins, starts);
+      await again.start();
+      expect(starts).toEqual([{ kind: 'resumed', partition: 0, treeSize: head, tail: 0 }]);
+      const states = await again.committedStates([...steps.keys()]);
+      expect(Object.fromEntries(states)).toEqual(Object.fromEntries(steps));
+      await again.close();
+      await old.close({ snapshot: false });
+    },
+  );
   it('try a snapshot whose row another session holds once a snapshot interval, not once a chunk, while a start reads a long tail', async () => {
     const log = new MemoryPartitionLog();
     const snapshots = new MemoryPartitionSnapshots(0);
