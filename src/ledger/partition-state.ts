@@ -166,7 +166,7 @@ export class PartitionState implements EntityHeads {
           await this.committing;
           continue;
         }
-        if (await this.movedOn(root, error)) continue;
+        if (await this.movedOn(root, generation, error)) continue;
         throw error;
       }
       // Read against the root that is still the store's: what was read stands (a key the
@@ -298,9 +298,9 @@ export class PartitionState implements EntityHeads {
    * After a read of the store under `root` failed: whether to read again, since the state's root
    * moved on meanwhile, or moves on now to a snapshot stored by another writer (adoptStored).
    */
-  private async movedOn(root: Uint8Array, error: unknown): Promise<boolean> {
+  private async movedOn(root: Uint8Array, generation: number, error: unknown): Promise<boolean> {
     if (root !== this.root) return true;
-    return error instanceof StateTreeIntegrityError && (await this.adoptStored(root));
+    return error instanceof StateTreeIntegrityError && (await this.adoptStored(root, generation));
   }
 
   /**
@@ -312,12 +312,13 @@ export class PartitionState implements EntityHeads {
    * state holds in its layers (one this writer verified or committed: the same chain). Its
    * entries changed since its base stay in the layers, which every read consults first, so a
    * key read from the store is one that did not change since the base, whichever root it is read
-   * under. True when the root moved on (here or meanwhile).
+   * under. True when the root moved on (here or meanwhile), or this state's own commit began
+   * meanwhile (the snapshot read may be its own: the read is made again once it ends).
    */
-  private async adoptStored(root: Uint8Array): Promise<boolean> {
+  private async adoptStored(root: Uint8Array, generation: number): Promise<boolean> {
     if (this.stored === 'fresh') return false;
     const stored = await this.options.snapshots.latest();
-    if (root !== this.root) return true;
+    if (root !== this.root || this.committing !== null || generation !== this.storeGeneration) return true;
     if (!stored || stored.body.treeSize <= this.stored) return false;
     const { body } = stored;
     const checkpoint = this.layers.flatMap((layer) => layer.records).find((record) => record.sequence === body.treeSize);
@@ -391,13 +392,19 @@ export class PartitionState implements EntityHeads {
     let update: Awaited<ReturnType<StateTree['updateInSlices']>>;
     for (;;) {
       const root = this.root;
+      const generation = this.storeGeneration;
       try {
         update = await (await this.loader.load(root, keys, false)).updateInSlices(entries, pause);
         break;
       } catch (error) {
-        if (await this.movedOn(root, error)) continue;
+        if (await this.movedOn(root, generation, error)) continue;
         throw error;
       }
+    }
+    // The state went on from a stored snapshot at or past this one's checkpoint meanwhile
+    // (adoptStored): the tree above would mix the two. Nothing is signed; a later snapshot takes these layers.
+    if (this.stored !== 'fresh' && this.stored >= checkpoint.signed.treeSize) {
+      throw new SnapshotDeferredError(partition, checkpoint.signed.treeSize, 'behind');
     }
     const records = closed.flatMap((layer) => layer.records);
     // The tiles move on record by record; the frontier is taken just before the checkpoint record.

@@ -276,4 +276,28 @@ describe('the state tree', () => {
     // ...and the tree after the write reads through the cache without a node of the one before.
     expect(new TextDecoder().decode((await loader.load(after.root, [key], true)).get(key))).toBe('with the carrier');
   });
+
+  it('reads the tree another writer put in the source under its root once reset, not the cached nodes of the tree before', async () => {
+    const store = new MemoryStore();
+    const names = Array.from({ length: 300 }, (_, i) => `product-${i}`);
+    const before = grow(
+      store,
+      new StateTree(store, EMPTY_ROOT),
+      names.map((name) => [name, 'at the maker']),
+    );
+    const source: StateTreeSource = {
+      nodes: (paths) => Promise.resolve(new Map(paths.flatMap((p) => (store.nodes.has(p) ? [[p, store.nodes.get(p)!]] : [])))),
+      values: (keys) => Promise.resolve(new Map(keys.flatMap((k) => (store.values.has(k) ? [[k, store.values.get(k)!]] : [])))),
+    };
+    const loader = new StateTreeLoader(source, new BoundedCache<string, Uint8Array>(1_000));
+    const key = stateKey('entity', 'product-7');
+    expect(new TextDecoder().decode((await loader.load(before.root, [key], true)).get(key))).toBe('at the maker');
+    // Another writer changes the tree in the source; this loader is not told of its writes.
+    const after = grow(store, before, [['product-7', 'with the carrier']]);
+    // The cached nodes are of the tree before: read under the new root, they do not verify...
+    await expect(loader.load(after.root, [key], true).then((tree) => tree.get(key))).rejects.toThrow(StateTreeIntegrityError);
+    // ...and once reset, the tree under the new root is read from the source.
+    loader.reset();
+    expect(new TextDecoder().decode((await loader.load(after.root, [key], true)).get(key))).toBe('with the carrier');
+  });
 });

@@ -475,9 +475,10 @@ describe('writer snapshots in PostgreSQL on a real Kafka partition', () => {
     // This process stops inside its commit, holding the row: the whole thread stands still for
     // 9 s (Atomics.wait), as a process stopped by SIGSTOP or a paused VM does.
     const store = new PostgresSnapshotStore(dataSource, ledgerId, { idleTimeoutMs: 1_000 }).partition(0);
+    const stopping = new StoppingMap(9_000);
     const commit = store.commit(
       stored.treeSize,
-      { nodes: new StoppingMap(9_000), values: new Map(), tiles: [], records: [] },
+      { nodes: stopping, values: new Map(), tiles: [], records: [] },
       { body: stored.body, note: stored.note },
     );
     const outcome = commit.then(
@@ -486,7 +487,11 @@ describe('writer snapshots in PostgreSQL on a real Kafka partition', () => {
     );
     // The other process took the row while this one stood still.
     await exited;
-    expect(answer.trim()).toMatch(/^took the row after \d+ ms$/);
+    expect(answer.trim()).toMatch(/^took the row at \d+$/);
+    const takenAtMs = Number(answer.trim().slice('took the row at '.length));
+    expect(stopping.stop.from).toBeGreaterThan(0);
+    expect(takenAtMs).toBeGreaterThan(stopping.stop.from);
+    expect(takenAtMs).toBeLessThan(stopping.stop.to);
     // PostgreSQL ended the stopped session: the commit, running again, finds it gone and writes nothing.
     expect(await outcome).toEqual({ error: expect.stringMatching(/idle-in-transaction|terminat/i) });
     expect(await takenAt()).toBe(before);
@@ -514,7 +519,7 @@ const pg = require('pg');
   await client.query("SET LOCAL lock_timeout = '3s'");
   try {
     await client.query('SELECT tree_size FROM ledger_snapshot WHERE ledger_id = $1 AND partition = 0 FOR UPDATE', [process.env.TAKE_LEDGER]);
-    console.log('took the row after ' + (Date.now() - started) + ' ms');
+    console.log('took the row at ' + Date.now());
   } catch (error) {
     console.log('did not take the row: ' + error.message);
   }
@@ -526,6 +531,8 @@ const pg = require('pg');
 /** Nodes whose first reading stops the whole thread for a while (as SIGSTOP stops a process): the commit stands still holding what it holds. */
 class StoppingMap extends Map<string, Uint8Array | null> {
   private stopped = false;
+  /** When the thread stood still, and when it ran again (ms since the epoch). */
+  readonly stop = { from: 0, to: 0 };
 
   constructor(private readonly stopMs: number) {
     super();
@@ -534,7 +541,9 @@ class StoppingMap extends Map<string, Uint8Array | null> {
   override [Symbol.iterator](): MapIterator<[string, Uint8Array | null]> {
     if (!this.stopped) {
       this.stopped = true;
+      this.stop.from = Date.now();
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.stopMs);
+      this.stop.to = Date.now();
     }
     return super[Symbol.iterator]();
   }
