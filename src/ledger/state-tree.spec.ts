@@ -35,6 +35,28 @@ class MemoryStore implements StateTreeStore {
 const keyHex = (name: string) => Buffer.from(stateKey('entity', name)).toString('hex');
 const bytes = (text: string) => new TextEncoder().encode(text);
 
+/** The store as a source that takes round trips: what it holds at the paths and keys asked, answered through `answer`. */
+function sourceOf(store: MemoryStore, answer: <T>(value: T) => Promise<T>): StateTreeSource {
+  return {
+    nodes: (paths) => answer(new Map(paths.flatMap((p) => (store.nodes.has(p) ? [[p, store.nodes.get(p)!]] : [])))),
+    values: (keys) => answer(new Map(keys.flatMap((k) => (store.values.has(k) ? [[k, store.values.get(k)!]] : [])))),
+  };
+}
+
+/** A store holding the tree of `count` products, each 'at the maker'. */
+function atTheMaker(count: number): { store: MemoryStore; before: StateTree } {
+  const store = new MemoryStore();
+  const names = Array.from({ length: count }, (_, i) => `product-${i}`);
+  return {
+    store,
+    before: grow(
+      store,
+      new StateTree(store, EMPTY_ROOT),
+      names.map((name) => [name, 'at the maker']),
+    ),
+  };
+}
+
 function grow(store: MemoryStore, tree: StateTree, entries: [string, string][]): StateTree {
   const { tree: next, writes } = tree.update(new Map(entries.map(([name, value]) => [keyHex(name), bytes(value)])));
   store.apply(writes);
@@ -207,10 +229,7 @@ describe('the state tree', () => {
       new StateTree(store, EMPTY_ROOT),
       Array.from({ length: 300 }, (_, i) => [`product-${i}`, `holder ${i}`] as [string, string]),
     );
-    const source: StateTreeSource = {
-      nodes: (paths) => Promise.resolve(new Map(paths.flatMap((p) => (store.nodes.has(p) ? [[p, store.nodes.get(p)!]] : [])))),
-      values: (keys) => Promise.resolve(new Map(keys.flatMap((k) => (store.values.has(k) ? [[k, store.values.get(k)!]] : [])))),
-    };
+    const source = sourceOf(store, (answer) => Promise.resolve(answer));
     const key = stateKey('entity', 'product-12');
     const path = [...store.nodes.keys()].find((p) => {
       const node = decodeNode(store.nodes.get(p)!);
@@ -236,13 +255,7 @@ describe('the state tree', () => {
   });
 
   it('keeps out of its cache the nodes of a read that a write overtook (they are of the tree before it)', async () => {
-    const store = new MemoryStore();
-    const names = Array.from({ length: 300 }, (_, i) => `product-${i}`);
-    const before = grow(
-      store,
-      new StateTree(store, EMPTY_ROOT),
-      names.map((name) => [name, 'at the maker']),
-    );
+    const { store, before } = atTheMaker(300);
     // A source whose answers are read from the store when asked, and delivered when the test says.
     const held: (() => void)[] = [];
     let holding = false;
@@ -254,10 +267,7 @@ describe('the state tree', () => {
             }),
           )
         : Promise.resolve(value);
-    const source: StateTreeSource = {
-      nodes: (paths) => answer(new Map(paths.flatMap((p) => (store.nodes.has(p) ? [[p, store.nodes.get(p)!]] : [])))),
-      values: (keys) => answer(new Map(keys.flatMap((k) => (store.values.has(k) ? [[k, store.values.get(k)!]] : [])))),
-    };
+    const source = sourceOf(store, answer);
     const loader = new StateTreeLoader(source, new BoundedCache<string, Uint8Array>(1_000));
     const key = stateKey('entity', 'product-7');
     // A read of the tree as it is, whose answer (the nodes before the write) comes late...
@@ -278,17 +288,8 @@ describe('the state tree', () => {
   });
 
   it('reads the tree another writer put in the source under its root once reset, not the cached nodes of the tree before', async () => {
-    const store = new MemoryStore();
-    const names = Array.from({ length: 300 }, (_, i) => `product-${i}`);
-    const before = grow(
-      store,
-      new StateTree(store, EMPTY_ROOT),
-      names.map((name) => [name, 'at the maker']),
-    );
-    const source: StateTreeSource = {
-      nodes: (paths) => Promise.resolve(new Map(paths.flatMap((p) => (store.nodes.has(p) ? [[p, store.nodes.get(p)!]] : [])))),
-      values: (keys) => Promise.resolve(new Map(keys.flatMap((k) => (store.values.has(k) ? [[k, store.values.get(k)!]] : [])))),
-    };
+    const { store, before } = atTheMaker(300);
+    const source = sourceOf(store, (answer) => Promise.resolve(answer));
     const loader = new StateTreeLoader(source, new BoundedCache<string, Uint8Array>(1_000));
     const key = stateKey('entity', 'product-7');
     expect(new TextDecoder().decode((await loader.load(before.root, [key], true)).get(key))).toBe('at the maker');
