@@ -83,7 +83,7 @@ export async function recoverPartition(
     const checked = checkSnapshot(stored, {
       ledgerId: options.ledgerId,
       partition: options.partition,
-      verifier: new CheckpointVerifier(options.signer.keyName, options.signer.publicKey),
+      verifier: keyVerifier(options),
       genesis: genesisHash,
       recordAt,
     });
@@ -105,7 +105,7 @@ export async function recoverPartition(
   const verifier = new ChainVerifier({
     ledgerId: options.ledgerId,
     partition: options.partition,
-    verifier: new CheckpointVerifier(options.signer.keyName, options.signer.publicKey),
+    verifier: keyVerifier(options),
     genesisHash,
     entityHeads: state,
     keepHashes: false,
@@ -119,13 +119,18 @@ class TileMismatchError extends Error {
   override name = 'TileMismatchError';
 }
 
+/** Checks what the writer key signed: the partition's checkpoints and snapshots. */
+function keyVerifier(options: PartitionRecoveryOptions): CheckpointVerifier {
+  return new CheckpointVerifier(options.signer.keyName, options.signer.publicKey);
+}
+
 function stateOptions(options: PartitionRecoveryOptions) {
-  const { ledgerId, partition, snapshots, stateCacheEntries, stateCacheNodes, signer } = options;
+  const { ledgerId, partition, snapshots, stateCacheEntries, stateCacheNodes } = options;
   return {
     ledgerId,
     partition,
     snapshots,
-    verifier: new CheckpointVerifier(signer.keyName, signer.publicKey),
+    verifier: keyVerifier(options),
     onAdopted: (treeSize: number) => options.onSnapshot?.({ kind: 'adopted', partition, treeSize }),
     ...(stateCacheEntries === undefined ? {} : { cacheEntries: stateCacheEntries }),
     ...(stateCacheNodes === undefined ? {} : { cacheNodes: stateCacheNodes }),
@@ -159,7 +164,7 @@ async function fromSnapshot(
   const verifier = new ChainVerifier({
     ledgerId: options.ledgerId,
     partition: options.partition,
-    verifier: new CheckpointVerifier(options.signer.keyName, options.signer.publicKey),
+    verifier: keyVerifier(options),
     genesisHash: body.genesisHash,
     resumeFrom: head,
     entityHeads: state,
