@@ -7,6 +7,7 @@ import pg from 'pg';
 import { readPartition } from '../src/ledger/adapters/kafka-partition-reader.js';
 import { decodeRecord } from '../src/ledger/record-codec.js';
 import { startAppProcess } from './support/app-process.js';
+import { cores, cpuBetween, type CpuReading, cpuSum, findBroker, findPostmaster, readCpu } from './support/cpu-time.js';
 import { commission, GTIN, MAKER } from './support/commissioning.js';
 import {
   type BenchContext,
@@ -111,6 +112,12 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
   await db.connect();
   const projected = async () =>
     Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM custody_events')).rows[0]?.n ?? 0);
+  const dataDirectory = await db
+    .query<{ data_directory: string }>('SHOW data_directory')
+    .then((result) => result.rows[0]?.data_directory ?? null)
+    .catch(() => null); // a role that may not read the setting: PostgreSQL's CPU goes unmeasured
+  const watched = { app: app.pid, broker: findBroker(), postgres: dataDirectory ? findPostmaster(dataDirectory) : null };
+  const cpu = { single: [] as CpuReading[], batch: [] as CpuReading[] };
   const rssIdle = app.rss();
   let rssPeak = rssIdle;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, app.rss())), 250);
@@ -133,7 +140,9 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
       const before = await projected();
       const probes = probeLag(app.url, key, () => running);
       const t0 = performance.now();
+      const cpuBefore = readCpu(watched);
       const result = await work();
+      cpu[phase].push(cpuBetween(cpuBefore, readCpu(watched)));
       const seconds = (performance.now() - t0) / 1000;
       const after = await projected();
       running = false;
@@ -190,6 +199,34 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
       `${rateWithSpread(measure(projectionRates[phase]))}; ${ms(percentile(lags[phase], 50))} / ${ms(percentile(lags[phase], 99))}`,
     ];
     const errors = [...single, ...batch].reduce((sum, r) => sum + r.errors, 0);
+    const cpuPerStep = (phase: 'single' | 'batch', results: readonly LoadResult[]) => {
+      const used = cpuSum(cpu[phase]);
+      const steps = results.reduce((sum, r) => sum + r.steps, 0);
+      const perStep = (seconds: number | null) => (seconds === null ? null : (seconds / steps) * 1e6);
+      const watchedSeconds = used.app + (used.broker ?? 0) + (used.postgres ?? 0) + used.bench;
+      return {
+        app: perStep(used.app),
+        broker: perStep(used.broker),
+        postgres: perStep(used.postgres),
+        bench: perStep(used.bench),
+        rest: perStep(Math.max(0, used.machineBusy - watchedSeconds)),
+        idle: perStep(used.machineIdle),
+        total: perStep(used.machineBusy + used.machineIdle),
+      };
+    };
+    const cpuSingle = cpuPerStep('single', single);
+    const cpuBatch = cpuPerStep('batch', batch);
+    const micros = (value: number | null) => (value === null ? '–' : whole(value));
+    const cpuRow = (what: string, c: ReturnType<typeof cpuPerStep>) => [
+      what,
+      micros(c.app),
+      micros(c.broker),
+      micros(c.postgres),
+      micros(c.bench),
+      micros(c.rest),
+      micros(c.idle),
+      micros(c.total),
+    ];
     return {
       about:
         'Custody steps recorded through the REST API, end to end: the app runs as its own process (`dist/src/main.js`, as ' +
@@ -199,7 +236,11 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
         'connections. Every request carries an API key and is validated, decided against the ledger head, hashed, signed ' +
         'into a checkpoint and committed in a Kafka transaction before its 201. Meanwhile a probe records a step every 100 ms ' +
         'and polls the read model until it shows: that is the projection lag. RSS is read from /proc while it runs; ledger ' +
-        'bytes per step are the topic’s record bytes (checkpoints included) over the steps recorded.',
+        'bytes per step are the topic’s record bytes (checkpoints included) over the steps recorded. Where the cores went: ' +
+        'the CPU seconds (user and system, from /proc) each process used while a case ran, summed over its runs and divided ' +
+        'by the steps acknowledged: the application, the broker, the PostgreSQL server (its postmaster, its backends and those ' +
+        'it reaped), the load generator (this process: autocannon and the lag probe), the rest of the machine, and the time ' +
+        'no core was busy. Their sum is the CPU time two cores had per step.',
       setting: `${seconds} s per case, median of ${runs} run(s); ${whole(recorded)} steps recorded in ${whole(records)} ledger records; ${allLags.length} lag probes`,
       tables: [
         {
@@ -233,6 +274,20 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
             ['ledger bytes per custody step (checkpoints included)', whole(bytes / steps)],
           ],
         },
+        {
+          head: [
+            'CPU µs per step while it ran',
+            'application',
+            'Kafka broker',
+            'PostgreSQL',
+            'load generator',
+            'rest of the machine',
+            'idle',
+            `all ${cores()} cores`,
+          ],
+          align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+          rows: [cpuRow('single steps', cpuSingle), cpuRow(`batches of ${BATCH_STEPS}`, cpuBatch)],
+        },
       ],
       figures: {
         singlePerSecond: singleRate.median,
@@ -250,6 +305,16 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
         rssIdleBytes: rssIdle,
         rssPeakBytes: rssPeak,
         ledgerBytesPerStep: bytes / steps,
+        ...Object.fromEntries(
+          [
+            ['Single', cpuSingle],
+            ['Batch', cpuBatch],
+          ].flatMap(([phase, c]) =>
+            Object.entries(c as ReturnType<typeof cpuPerStep>)
+              .filter((entry): entry is [string, number] => entry[1] !== null)
+              .map(([who, value]) => [`cpu${phase as string}${who[0]!.toUpperCase()}${who.slice(1)}UsPerStep`, value]),
+          ),
+        ),
       },
     };
   } finally {

@@ -1,0 +1,135 @@
+/**
+ * CPU time of the processes a benchmark shares the machine with, read from /proc: where the two
+ * cores went while a load ran. Linux only; a process this machine does not run (a remote broker
+ * or database) reads as null.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+
+/** Clock ticks a second of /proc's CPU times (USER_HZ: 100 on Linux's every architecture here). */
+const TICKS = 100;
+
+/** The processes watched: what runs the ledger, and the load generator (this process). */
+export interface Watched {
+  readonly app: number;
+  readonly broker: number | null;
+  readonly postgres: number | null;
+}
+
+/** CPU seconds used so far by each, and by the whole machine (busy and idle, all cores). */
+export interface CpuReading {
+  readonly app: number;
+  readonly broker: number | null;
+  readonly postgres: number | null;
+  readonly bench: number;
+  readonly machineBusy: number;
+  readonly machineIdle: number;
+}
+
+/** user + system seconds of a process, with those of its children it reaped (`withChildren`). */
+function processSeconds(pid: number, withChildren = false): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command's closing parenthesis; utime is the 14th field of the line.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = (index: number) => Number(fields[index - 3]);
+  return (ticks(14) + ticks(15) + (withChildren ? ticks(16) + ticks(17) : 0)) / TICKS;
+}
+
+/** Each process's parent, by pid. */
+function parents(): Map<number, number> {
+  const parentOf = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // ended between the listing and the read
+    }
+  }
+  return parentOf;
+}
+
+/** The Kafka broker running on this machine (the one scripts/kafka.sh starts), if any. */
+export function findBroker(): number | null {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('kafka.Kafka')) return Number(name);
+    } catch {
+      // ended between the listing and the read
+    }
+  }
+  return null;
+}
+
+/** The postmaster of the PostgreSQL server whose data directory is `dataDirectory`, if it runs here. */
+export function findPostmaster(dataDirectory: string): number | null {
+  try {
+    const pid = Number(readFileSync(`${dataDirectory}/postmaster.pid`, 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null; // another machine's, or a data directory this process may not read
+  }
+}
+
+/** A server's CPU seconds: the postmaster with the backends it reaped, and those still running. */
+function serverSeconds(postmaster: number): number {
+  let seconds = processSeconds(postmaster, true);
+  for (const [pid, parent] of parents()) {
+    if (parent !== postmaster) continue;
+    try {
+      seconds += processSeconds(pid);
+    } catch {
+      // a backend that ended since the listing: its time is in the postmaster's children's now
+    }
+  }
+  return seconds;
+}
+
+export function readCpu(watched: Watched): CpuReading {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  // cpu user nice system idle iowait irq softirq steal ...
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map((field) => Number(field));
+  const own = process.cpuUsage();
+  return {
+    app: processSeconds(watched.app),
+    broker: watched.broker === null ? null : processSeconds(watched.broker),
+    postgres: watched.postgres === null ? null : serverSeconds(watched.postgres),
+    bench: (own.user + own.system) / 1e6,
+    machineBusy: ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / TICKS,
+    machineIdle: ((idle ?? 0) + (iowait ?? 0)) / TICKS,
+  };
+}
+
+/** CPU seconds each used between two readings. */
+export function cpuBetween(before: CpuReading, after: CpuReading): CpuReading {
+  const minus = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
+  return {
+    app: after.app - before.app,
+    broker: minus(after.broker, before.broker),
+    postgres: minus(after.postgres, before.postgres),
+    bench: after.bench - before.bench,
+    machineBusy: after.machineBusy - before.machineBusy,
+    machineIdle: after.machineIdle - before.machineIdle,
+  };
+}
+
+/** Sums readings (of several runs of one case). */
+export function cpuSum(readings: readonly CpuReading[]): CpuReading {
+  const add = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
+  return readings.reduce((sum, r) => ({
+    app: sum.app + r.app,
+    broker: add(sum.broker, r.broker),
+    postgres: add(sum.postgres, r.postgres),
+    bench: sum.bench + r.bench,
+    machineBusy: sum.machineBusy + r.machineBusy,
+    machineIdle: sum.machineIdle + r.machineIdle,
+  }));
+}
+
+export const cores = (): number => cpus().length;
