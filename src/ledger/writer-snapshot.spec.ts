@@ -546,6 +546,85 @@ describe('writer snapshots', () => {
       await old.close({ snapshot: false });
     },
   );
+  it('sign no snapshot of its own where the state moved on to a stored one at or past its checkpoint, and write over it at its next', async () => {
+    const log = new MemoryPartitionLog();
+    const snapshots = new MemoryPartitionSnapshots(0);
+    const pins = new MemoryGenesisPins();
+    // Snapshots only when asked: one after 20 steps, the next at the close.
+    const old = writer(log, snapshots, pins, [], { snapshotRecords: 1_000_000, snapshotIntervalMs: 3_600_000 });
+    await old.start();
+    for (let i = 0; i < 20; i++) await old.append(request(`product-${i % 6}`, i));
+    await old.snapshotNow();
+    for (let i = 20; i < 30; i++) await old.append(request(`product-${i % 6}`, i));
+    const base = snapshots.snapshot!.body.treeSize;
+    const head = old.headOrNull()!.lastCheckpoint!.treeSize;
+    expect(head).toBeGreaterThan(base);
+
+    // The old writer's closing snapshot, at its head, is held in its commit; commits asked meanwhile find the row held.
+    const commit = snapshots.commit.bind(snapshots);
+    const commits: { treeSize: number; outcome: SnapshotCommit }[] = [];
+    let resume: () => void = () => undefined;
+    const resumed = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    const held: { at: number | null } = { at: null };
+    snapshots.commit = async (...args) => {
+      const treeSize = args[2].body.treeSize;
+      if (held.at === null) {
+        held.at = treeSize;
+        await resumed;
+      } else if (commits.length === 0) {
+        commits.push({ treeSize, outcome: 'busy' });
+        return 'busy';
+      }
+      const outcome = await commit(...args);
+      commits.push({ treeSize, outcome });
+      return outcome;
+    };
+    const closing = old.close();
+    for (let i = 0; i < 100 && held.at === null; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(held.at).toBe(head);
+
+    // The new writer reads the tail to the same head; its snapshot there finds the row held.
+    const events: SnapshotEvent[] = [];
+    const next = writer(log, snapshots, pins, events, { stateCacheEntries: 1, stateCacheNodes: 1 });
+    await next.start();
+    expect(next.headOrNull()!.lastCheckpoint!.treeSize).toBe(head);
+    expect(commits).toEqual([{ treeSize: head, outcome: 'busy' }]);
+
+    // The old writer's commit ends: the snapshot stored is at the new writer's own checkpoint.
+    resume();
+    await closing;
+    expect(commits.at(-1)).toEqual({ treeSize: head, outcome: 'written' });
+    const stored = snapshots.snapshot!;
+
+    // The new writer's next snapshot reads under its base's root, meets the replaced nodes, and
+    // goes on from the stored snapshot; signing its own at the same checkpoint over a tree built
+    // from the other would mix the two: it is deferred, and nothing is written.
+    await next.snapshotNow();
+    expect(events.filter((event) => event.kind !== 'resumed')).toEqual([
+      { kind: 'failed', partition: 0, reason: expect.stringMatching(/another session holds the partition's snapshot row/) },
+      { kind: 'adopted', partition: 0, treeSize: head },
+      { kind: 'failed', partition: 0, reason: expect.stringMatching(/the one stored is of a larger tree/) },
+    ]);
+    expect(commits).toHaveLength(2);
+    expect(snapshots.snapshot).toBe(stored);
+
+    // Its next snapshot, past that checkpoint, is written over the stored one, and a start from it verifies.
+    for (let i = 0; i < 25; i++) await next.append(request(`product-${i % 6}`, 100 + i));
+    await next.close();
+    const last = next.headOrNull()!.lastCheckpoint!.treeSize;
+    expect(commits.slice(2).every((c) => c.outcome === 'written' && c.treeSize > head)).toBe(true);
+    expect(snapshots.snapshot!.body.treeSize).toBe(last);
+    const starts: SnapshotEvent[] = [];
+    const again = writer(log, snapshots, pins, starts);
+    await again.start();
+    expect(starts).toEqual([{ kind: 'resumed', partition: 0, treeSize: last, tail: 0 }]);
+    const states = await again.committedStates(Array.from({ length: 6 }, (_, i) => `product-${i}`));
+    expect([...states.values()]).toEqual(Array.from({ length: 6 }, (_, i) => 5 + (i < 1 ? 5 : 4)));
+    await again.close();
+  });
+
   it('try a snapshot whose row another session holds once a snapshot interval, not once a chunk, while a start reads a long tail', async () => {
     const log = new MemoryPartitionLog();
     const snapshots = new MemoryPartitionSnapshots(0);
