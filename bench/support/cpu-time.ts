@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { resolve } from 'node:path';
 
 /** Clock ticks a second of /proc's CPU times (USER_HZ: 100 on Linux's every architecture here). */
 const TICKS = 100;
@@ -63,14 +64,39 @@ export function findBroker(): number | null {
   return null;
 }
 
-/** The postmaster of the PostgreSQL server whose data directory is `dataDirectory`, if it runs here. */
+/**
+ * The postmaster of the PostgreSQL server whose data directory is `dataDirectory`, if it runs
+ * here: from its postmaster.pid, or, where this user may not read that file (a server run by
+ * another user), from its command line (`-D <directory>`), which every user may read.
+ */
 export function findPostmaster(dataDirectory: string): number | null {
+  return postmasterFromPidFile(dataDirectory) ?? postmasterFromCommandLine(dataDirectory);
+}
+
+export function postmasterFromPidFile(dataDirectory: string): number | null {
   try {
     const pid = Number(readFileSync(`${dataDirectory}/postmaster.pid`, 'utf8').split('\n')[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null; // another machine's, or a data directory this process may not read
   }
+}
+
+export function postmasterFromCommandLine(dataDirectory: string): number | null {
+  const wanted = resolve(dataDirectory);
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // ended between the listing and the read
+    }
+    const at = args.indexOf('-D');
+    const directory = at >= 0 ? args[at + 1] : args.find((arg) => arg.startsWith('--pgdata='))?.slice('--pgdata='.length);
+    if (directory !== undefined && resolve(directory) === wanted) return Number(name);
+  }
+  return null;
 }
 
 /** A server's CPU seconds: the postmaster with the backends it reaped, and those still running. */

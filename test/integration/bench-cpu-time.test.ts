@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { cpuBetween, findBroker, findPostmaster, readCpu, type Watched } from '../../bench/support/cpu-time.js';
+import {
+  cpuBetween,
+  findBroker,
+  findPostmaster,
+  postmasterFromCommandLine,
+  postmasterFromPidFile,
+  readCpu,
+  type Watched,
+} from '../../bench/support/cpu-time.js';
 import { maintenanceUrl } from '../../src/infrastructure/database/database-provisioning.js';
 import { TEST_DATABASE_URL } from '../support/test-stack.mjs';
 
@@ -17,13 +25,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('the CPU time a benchmark charges to each process', () => {
   let db: pg.Client;
   let watchedServer: number | null = null;
+  let dataDirectory = '';
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
     db = new pg.Client({ connectionString: maintenanceUrl(process.env[TEST_DATABASE_URL] ?? '') });
     await db.connect();
     const { rows } = await db.query<{ data_directory: string }>('SHOW data_directory');
-    watchedServer = findPostmaster(rows[0]?.data_directory ?? '');
+    dataDirectory = rows[0]?.data_directory ?? '';
+    watchedServer = findPostmaster(dataDirectory);
   });
 
   afterAll(async () => {
@@ -68,6 +78,13 @@ describe('the CPU time a benchmark charges to each process', () => {
     const working = cpuBetween(before, readCpu(watched)).postgres!;
     expect(working).toBeGreaterThan(0.2);
     expect(working).toBeGreaterThan(quiet + 0.15);
+  });
+
+  it('finds the same server by its command line as by its postmaster.pid (a server another user runs)', () => {
+    const byPidFile = postmasterFromPidFile(dataDirectory);
+    expect(byPidFile).not.toBeNull();
+    expect(postmasterFromCommandLine(dataDirectory)).toBe(byPidFile);
+    expect(postmasterFromCommandLine(`${dataDirectory}/../${dataDirectory.split('/').at(-1)!}`)).toBe(byPidFile);
   });
 
   it('has no server to find in a directory that holds none', () => {
