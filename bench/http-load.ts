@@ -116,7 +116,12 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
     .query<{ data_directory: string }>('SHOW data_directory')
     .then((result) => result.rows[0]?.data_directory ?? null)
     .catch(() => null); // a role that may not read the setting: PostgreSQL's CPU goes unmeasured
-  const watched = { app: app.pid, broker: findBroker(), postgres: dataDirectory ? findPostmaster(dataDirectory) : null };
+  const brokerPort = Number((process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',')[0]?.split(':').at(-1));
+  const watched = {
+    app: app.pid,
+    broker: findBroker(brokerPort),
+    postgres: dataDirectory ? findPostmaster(dataDirectory) : null,
+  };
   const cpu = { single: [] as CpuReading[], batch: [] as CpuReading[] };
   const rssIdle = app.rss();
   let rssPeak = rssIdle;
@@ -135,7 +140,26 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
     const batch: LoadResult[] = [];
     const lags = { single: [] as number[], batch: [] as number[] };
     const projectionRates = { single: [] as number[], batch: [] as number[] };
+    // Every step acknowledged so far, the lag probes' included.
+    const acknowledged = () =>
+      [warm, ...single, ...batch].reduce((sum, r) => sum + r.steps, 0) + lags.single.length + lags.batch.length;
+    // Until the projector has caught up with them and stands still: a case's CPU and lag are then
+    // its own, not the backlog of the case before it.
+    const caughtUp = async () => {
+      const t0 = performance.now();
+      let last = -1;
+      for (;;) {
+        const now = await projected();
+        if (now >= acknowledged() && now === last) return;
+        if (performance.now() - t0 > 300_000) {
+          throw new Error(`the projector did not catch up with ${acknowledged()} steps in 300 s`);
+        }
+        last = now;
+        await sleep(200);
+      }
+    };
     const measureWith = async (phase: 'single' | 'batch', work: () => Promise<LoadResult>) => {
+      await caughtUp();
       let running = true;
       const before = await projected();
       const probes = probeLag(app.url, key, () => running);
@@ -209,7 +233,9 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
         broker: perStep(used.broker),
         postgres: perStep(used.postgres),
         bench: perStep(used.bench),
-        rest: perStep(Math.max(0, used.machineBusy - watchedSeconds)),
+        // Not clamped: the machine's counters and the processes' are read at slightly different
+        // moments, so a small negative rest says how far apart they are.
+        rest: perStep(used.machineBusy - watchedSeconds),
         idle: perStep(used.machineIdle),
         total: perStep(used.machineBusy + used.machineIdle),
       };
@@ -240,7 +266,9 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
         'the CPU seconds (user and system, from /proc) each process used while a case ran, summed over its runs and divided ' +
         'by the steps acknowledged: the application, the broker, the PostgreSQL server (its postmaster, its backends and those ' +
         'it reaped), the load generator (this process: autocannon and the lag probe), the rest of the machine, and the time ' +
-        'no core was busy. Their sum is the CPU time two cores had per step.',
+        'no core was busy: together the CPU time the cores had per step. Each case starts once the projector has caught up ' +
+        'with every step acknowledged before it, so that its CPU, its projection rate and its lag are its own. Steps of ' +
+        'requests still in flight when a case ends are not counted, though their work may be.',
       setting: `${seconds} s per case, median of ${runs} run(s); ${whole(recorded)} steps recorded in ${whole(records)} ledger records; ${allLags.length} lag probes`,
       tables: [
         {

@@ -28,7 +28,7 @@ export interface CpuReading {
 }
 
 /** user + system seconds of a process, with those of its children it reaped (`withChildren`). */
-function processSeconds(pid: number, withChildren = false): number {
+export function processSeconds(pid: number, withChildren = false): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The fields after the command's closing parenthesis; utime is the 14th field of the line.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -51,14 +51,27 @@ function parents(): Map<number, number> {
   return parentOf;
 }
 
-/** The Kafka broker running on this machine (the one scripts/kafka.sh starts), if any. */
-export function findBroker(): number | null {
+/**
+ * The Kafka broker on this machine that listens on `port` (the one scripts/kafka.sh starts, or
+ * any `java … kafka.Kafka <server.properties>` whose listeners name the port), if any.
+ */
+export function findBroker(port: number): number | null {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
+    let args: string[];
     try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('kafka.Kafka')) return Number(name);
+      args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
     } catch {
-      // ended between the listing and the read
+      continue; // ended between the listing and the read
+    }
+    // A broker's java process, not a `grep kafka.Kafka` or a shell that names it.
+    const main = args.indexOf('kafka.Kafka');
+    if (main < 1 || !/(^|\/)java$/.test(args[0] ?? '')) continue;
+    try {
+      const properties = readFileSync(args[main + 1] ?? '', 'utf8');
+      if (new RegExp(`^listeners=.*:${port}(,|$)`, 'm').test(properties)) return Number(name);
+    } catch {
+      // its properties are not readable here: not the broker a benchmark can name
     }
   }
   return null;
@@ -99,18 +112,34 @@ export function postmasterFromCommandLine(dataDirectory: string): number | null 
   return null;
 }
 
-/** A server's CPU seconds: the postmaster with the backends it reaped, and those still running. */
+/**
+ * A server's CPU seconds: the postmaster with the backends it reaped, and those still running.
+ * A backend reaped between the two reads would be counted in neither: the reads are made again.
+ */
 function serverSeconds(postmaster: number): number {
-  let seconds = processSeconds(postmaster, true);
-  for (const [pid, parent] of parents()) {
-    if (parent !== postmaster) continue;
-    try {
-      seconds += processSeconds(pid);
-    } catch {
-      // a backend that ended since the listing: its time is in the postmaster's children's now
+  for (;;) {
+    const reaped = processSeconds(postmaster, true);
+    let seconds = reaped;
+    for (const [pid, parent] of parents()) {
+      if (parent !== postmaster) continue;
+      try {
+        seconds += processSeconds(pid);
+      } catch {
+        // ended since the listing: reaped now, caught by the check below
+      }
     }
+    if (processSeconds(postmaster, true) === reaped) return seconds;
   }
-  return seconds;
+}
+
+/** A process's seconds, or null once it is gone (a broker or server that stopped). */
+function secondsIfRunning(pid: number | null, read: (pid: number) => number): number | null {
+  if (pid === null) return null;
+  try {
+    return read(pid);
+  } catch {
+    return null;
+  }
 }
 
 export function readCpu(watched: Watched): CpuReading {
@@ -124,8 +153,8 @@ export function readCpu(watched: Watched): CpuReading {
   const own = process.cpuUsage();
   return {
     app: processSeconds(watched.app),
-    broker: watched.broker === null ? null : processSeconds(watched.broker),
-    postgres: watched.postgres === null ? null : serverSeconds(watched.postgres),
+    broker: secondsIfRunning(watched.broker, (pid) => processSeconds(pid)),
+    postgres: secondsIfRunning(watched.postgres, serverSeconds),
     bench: (own.user + own.system) / 1e6,
     machineBusy: ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / TICKS,
     machineIdle: ((idle ?? 0) + (iowait ?? 0)) / TICKS,
