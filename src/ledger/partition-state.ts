@@ -483,7 +483,7 @@ export class SnapshotDeferredError extends Error {
     super(
       outcome === 'busy'
         ? `partition ${partition}: the snapshot at tree size ${treeSize} was not written: another session holds the partition's snapshot row (a writer that lost the partition, paused in its own commit)`
-        : `partition ${partition}: the snapshot at tree size ${treeSize} was not written: the one stored is of a larger tree (written by a writer that lost the partition)`,
+        : `partition ${partition}: the snapshot at tree size ${treeSize} was not written: the one stored is of a tree at least as large (written by a writer that lost the partition)`,
     );
   }
 }
