@@ -34,7 +34,17 @@ async function started(code: string): Promise<ChildProcess> {
     });
     child.once('error', reject);
   });
+  // Nothing more is read from it: its pipe must not outlive it (jest waits for open handles).
+  child.stdout.destroy();
   return child;
+}
+
+/** Kills a child and waits until it is gone. */
+async function killed(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
 }
 
 /** The CPU seconds of one process between two readings, as readCpu charges an application. */
@@ -79,8 +89,7 @@ describe('the CPU time a benchmark charges to each process', () => {
       expect(busyUsed.machineBusy + busyUsed.machineIdle).toBeLessThan(1.25 * cores() * wall);
       expect(busyUsed.machineBusy).toBeGreaterThan(busyUsed.app - 0.05);
     } finally {
-      busy.kill('SIGKILL');
-      idle.kill('SIGKILL');
+      await Promise.all([killed(busy), killed(idle)]);
     }
   });
 
