@@ -51,25 +51,30 @@ function parents(): Map<number, number> {
   return parentOf;
 }
 
+/** Each process's pid and command line (its arguments), of those still there when read. */
+function* commandLines(): Generator<[number, string[]]> {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      yield [Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')];
+    } catch {
+      // ended between the listing and the read
+    }
+  }
+}
+
 /**
  * The Kafka broker on this machine that listens on `port` (the one scripts/kafka.sh starts, or
  * any `java … kafka.Kafka <server.properties>` whose listeners name the port), if any.
  */
 export function findBroker(port: number): number | null {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue; // ended between the listing and the read
-    }
+  for (const [pid, args] of commandLines()) {
     // A broker's java process, not a `grep kafka.Kafka` or a shell that names it.
     const main = args.indexOf('kafka.Kafka');
     if (main < 1 || !/(^|\/)java$/.test(args[0] ?? '')) continue;
     try {
       const properties = readFileSync(args[main + 1] ?? '', 'utf8');
-      if (new RegExp(`^listeners=.*:${port}(,|$)`, 'm').test(properties)) return Number(name);
+      if (new RegExp(`^listeners=.*:${port}(,|$)`, 'm').test(properties)) return pid;
     } catch {
       // its properties are not readable here: not the broker a benchmark can name
     }
@@ -97,17 +102,10 @@ export function postmasterFromPidFile(dataDirectory: string): number | null {
 
 export function postmasterFromCommandLine(dataDirectory: string): number | null {
   const wanted = resolve(dataDirectory);
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue; // ended between the listing and the read
-    }
+  for (const [pid, args] of commandLines()) {
     const at = args.indexOf('-D');
     const directory = at >= 0 ? args[at + 1] : args.find((arg) => arg.startsWith('--pgdata='))?.slice('--pgdata='.length);
-    if (directory !== undefined && resolve(directory) === wanted) return Number(name);
+    if (directory !== undefined && resolve(directory) === wanted) return pid;
   }
   return null;
 }
