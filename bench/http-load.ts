@@ -143,23 +143,22 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
     // Every step acknowledged so far, the lag probes' included.
     const acknowledged = () =>
       [warm, ...single, ...batch].reduce((sum, r) => sum + r.steps, 0) + lags.single.length + lags.batch.length;
-    // Until the projector has caught up with them and stands still: a case's CPU and lag are then
-    // its own, not the backlog of the case before it.
-    const caughtUp = async () => {
+    // Until the projector has caught up with them; with `still`, until it also stands still (steps
+    // of requests dropped at a case's end may still come): a case's CPU and lag are then its own,
+    // not the backlog of the case before it.
+    const caughtUp = async (still: boolean) => {
       const t0 = performance.now();
-      let last = -1;
-      for (;;) {
+      const steps = acknowledged();
+      for (let last = -1; ;) {
         const now = await projected();
-        if (now >= acknowledged() && now === last) return;
-        if (performance.now() - t0 > 300_000) {
-          throw new Error(`the projector did not catch up with ${acknowledged()} steps in 300 s`);
-        }
+        if (now >= steps && (!still || now === last)) return;
+        if (performance.now() - t0 > 300_000) throw new Error(`the projector did not catch up with ${steps} steps in 300 s`);
         last = now;
-        await sleep(200);
+        await sleep(still ? 200 : 50);
       }
     };
     const measureWith = async (phase: 'single' | 'batch', work: () => Promise<LoadResult>) => {
-      await caughtUp();
+      await caughtUp(true);
       let running = true;
       const before = await projected();
       const probes = probeLag(app.url, key, () => running);
@@ -201,11 +200,8 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
     // Catch-up after the load, then what the ledger holds per recorded step.
     const t0 = performance.now();
     const allLags = [...lags.single, ...lags.batch];
-    const recorded = [warm, ...single, ...batch].reduce((sum, r) => sum + r.steps, allLags.length);
-    while ((await projected()) < recorded) {
-      if (performance.now() - t0 > 300_000) throw new Error(`the projector did not catch up with ${recorded} steps in 300 s`);
-      await sleep(50);
-    }
+    const recorded = acknowledged();
+    await caughtUp(false);
     const catchUpMs = performance.now() - t0;
     let bytes = 0;
     let steps = 0;
@@ -242,6 +238,14 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
     };
     const cpuSingle = cpuPerStep('single', single);
     const cpuBatch = cpuPerStep('batch', batch);
+    // cpuSingleAppUsPerStep and the like; a process not measured has none.
+    const cpuFigures = (phase: string, c: ReturnType<typeof cpuPerStep>): Record<string, number> => {
+      const figures: Record<string, number> = {};
+      for (const [who, value] of Object.entries(c)) {
+        if (value !== null) figures[`cpu${phase}${who.charAt(0).toUpperCase()}${who.slice(1)}UsPerStep`] = value;
+      }
+      return figures;
+    };
     const micros = (value: number | null) => (value === null ? '–' : whole(value));
     const cpuRow = (what: string, c: ReturnType<typeof cpuPerStep>) => [
       what,
@@ -333,16 +337,8 @@ async function measureHttp({ quick, kafka, databaseUrl, progress }: BenchContext
         rssIdleBytes: rssIdle,
         rssPeakBytes: rssPeak,
         ledgerBytesPerStep: bytes / steps,
-        ...Object.fromEntries(
-          [
-            ['Single', cpuSingle],
-            ['Batch', cpuBatch],
-          ].flatMap(([phase, c]) =>
-            Object.entries(c as ReturnType<typeof cpuPerStep>)
-              .filter((entry): entry is [string, number] => entry[1] !== null)
-              .map(([who, value]) => [`cpu${phase as string}${who[0]!.toUpperCase()}${who.slice(1)}UsPerStep`, value]),
-          ),
-        ),
+        ...cpuFigures('Single', cpuSingle),
+        ...cpuFigures('Batch', cpuBatch),
       },
     };
   } finally {
